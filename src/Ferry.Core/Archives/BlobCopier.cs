@@ -1,0 +1,64 @@
+using System.Buffers;
+using System.Diagnostics;
+using Ferry.Errors;
+
+namespace Ferry.Archives;
+
+/// <summary>Streams one remote blob to a writer in large chunks, from a pooled buffer (memory stays flat).</summary>
+internal static class BlobCopier
+{
+    private const int ChunkSize = 1024 * 1024;
+
+    /// <summary>Copies the blob, calling <paramref name="write"/> with each chunk and its position in the blob.</summary>
+    /// <param name="blob">The blob.</param>
+    /// <param name="context">The write context (opener, progress).</param>
+    /// <param name="write">Writes a chunk at a blob-relative position.</param>
+    /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <returns>A task that completes when the blob is written and verified.</returns>
+    public static async Task CopyAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            await using var source = await context.Open(blob, cancellationToken).ConfigureAwait(false);
+            long position = 0;
+            while (true)
+            {
+                // Fill the buffer before writing: fewer, larger writes.
+                var filled = 0;
+                int n;
+                while (filled < ChunkSize && (n = await source.ReadAsync(buffer.AsMemory(filled, ChunkSize - filled), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    filled += n;
+                }
+
+                if (filled == 0)
+                {
+                    break;
+                }
+
+                await write(buffer.AsMemory(0, filled), position, cancellationToken).ConfigureAwait(false);
+                position += filled;
+                context.OnBytes?.Invoke(filled);
+                if (filled < ChunkSize)
+                {
+                    // The inner loop ended on a read of 0: end of stream, already verified.
+                    break;
+                }
+            }
+
+            if (position != blob.Descriptor.Size)
+            {
+                throw new DigestMismatchException($"blob {blob.Descriptor.Digest.Short}: got {position} of {blob.Descriptor.Size} bytes");
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        _ = started;
+        context.OnBlobDone?.Invoke(blob);
+    }
+}

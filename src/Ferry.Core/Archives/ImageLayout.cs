@@ -1,0 +1,55 @@
+using Ferry.Oci;
+using Ferry.References;
+
+namespace Ferry.Archives;
+
+/// <summary>
+/// One blob of an image layout: its descriptor, and either its bytes (manifests, configs, indexes — small,
+/// already verified) or the image it is to be fetched from (layers).
+/// </summary>
+/// <param name="Descriptor">The blob's descriptor.</param>
+/// <param name="Content">The bytes, when held in memory.</param>
+/// <param name="Source">The image whose repository serves the blob, when it is fetched.</param>
+public sealed record LayoutBlob(Descriptor Descriptor, ReadOnlyMemory<byte>? Content, ImageReference? Source)
+{
+    /// <summary>The blob's path in the layout, <c>blobs/sha256/&lt;hex&gt;</c>.</summary>
+    public string Path => Descriptor.Digest.LayoutPath;
+}
+
+/// <summary>
+/// The logical content of a Ferry archive: an OCI image layout (blobs, <c>index.json</c>,
+/// <c>oci-layout</c>) that is also a docker-archive (<c>manifest.json</c>). Writers turn it into a tar or a
+/// directory; the content does not depend on the writer.
+/// </summary>
+/// <param name="Blobs">Every blob once, sorted by path.</param>
+/// <param name="IndexJson">The bytes of <c>index.json</c>.</param>
+/// <param name="ManifestJson">The bytes of <c>manifest.json</c>.</param>
+public sealed record ImageLayout(IReadOnlyList<LayoutBlob> Blobs, ReadOnlyMemory<byte> IndexJson, ReadOnlyMemory<byte> ManifestJson)
+{
+    /// <summary>The bytes of <c>oci-layout</c>.</summary>
+    public static ReadOnlyMemory<byte> OciLayoutJson { get; } = "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray();
+
+    /// <summary>The files besides the blobs, in archive (name) order.</summary>
+    public IEnumerable<(string Name, ReadOnlyMemory<byte> Content)> MetadataFiles =>
+    [
+        ("index.json", IndexJson),
+        ("manifest.json", ManifestJson),
+        ("oci-layout", OciLayoutJson),
+    ];
+
+    /// <summary>The total size of the blobs.</summary>
+    public long BlobBytes => Blobs.Sum(b => b.Descriptor.Size);
+}
+
+/// <summary>Opens the content of a blob that is not held in memory.</summary>
+/// <param name="blob">The blob.</param>
+/// <param name="cancellationToken">Cancels the download.</param>
+/// <returns>A stream that verifies digest and size when read to its end.</returns>
+public delegate Task<Stream> BlobOpener(LayoutBlob blob, CancellationToken cancellationToken);
+
+/// <summary>What a layout writer needs besides the layout.</summary>
+/// <param name="Open">Opens remote blobs.</param>
+/// <param name="Concurrency">How many blobs may be fetched at once.</param>
+/// <param name="OnBytes">Called with each number of blob bytes written (may be called concurrently).</param>
+/// <param name="OnBlobDone">Called when a fetched blob is complete and verified.</param>
+public sealed record LayoutWriteContext(BlobOpener Open, int Concurrency, Action<long>? OnBytes = null, Action<LayoutBlob>? OnBlobDone = null);

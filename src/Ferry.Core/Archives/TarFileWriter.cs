@@ -1,0 +1,37 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Ferry.Archives;
+
+/// <summary>
+/// Writes the tar form of a layout into a file with positional writes: the file is sized up front,
+/// headers and small blobs are written at their offsets, and layers stream from the network in parallel
+/// straight into their places. Each byte is written once; zero padding comes from the file being sized.
+/// </summary>
+internal static class TarFileWriter
+{
+    public static async Task WriteAsync(ImageLayout layout, SafeFileHandle file, LayoutWriteContext context, CancellationToken cancellationToken)
+    {
+        var plan = TarLayoutPlan.Create(layout);
+        RandomAccess.SetLength(file, plan.Length);
+
+        foreach (var entry in plan.Entries)
+        {
+            await RandomAccess.WriteAsync(file, TarHeader.Build(entry.Name, entry.Size, entry.IsDirectory), entry.HeaderOffset, cancellationToken).ConfigureAwait(false);
+            if (entry.Inline is { } inline && inline.Length > 0)
+            {
+                await RandomAccess.WriteAsync(file, inline, entry.DataOffset, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        // Largest first: the longest downloads start earliest.
+        var remote = plan.Entries.Where(e => e.Blob is { Content: null }).OrderByDescending(e => e.Size).ToList();
+        await Parallel.ForEachAsync(
+            remote,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Concurrency), CancellationToken = cancellationToken },
+            async (entry, ct) => await BlobCopier.CopyAsync(
+                entry.Blob!,
+                context,
+                (chunk, position, token) => RandomAccess.WriteAsync(file, chunk, entry.DataOffset + position, token),
+                ct).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+}

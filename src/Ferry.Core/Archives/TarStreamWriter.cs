@@ -1,0 +1,36 @@
+namespace Ferry.Archives;
+
+/// <summary>
+/// Writes the tar form of a layout to a forward-only stream (stdout, a pipe), entry after entry.
+/// Blobs stream from the network through the stream as they arrive; nothing is buffered on disk.
+/// </summary>
+internal static class TarStreamWriter
+{
+    private static readonly byte[] Zeros = new byte[TarHeader.BlockSize * 2];
+
+    public static async Task WriteAsync(ImageLayout layout, Stream output, LayoutWriteContext context, CancellationToken cancellationToken)
+    {
+        var plan = TarLayoutPlan.Create(layout);
+        foreach (var entry in plan.Entries)
+        {
+            await output.WriteAsync(TarHeader.Build(entry.Name, entry.Size, entry.IsDirectory), cancellationToken).ConfigureAwait(false);
+            if (entry.Inline is { } inline)
+            {
+                await output.WriteAsync(inline, cancellationToken).ConfigureAwait(false);
+            }
+            else if (entry.Blob is { } blob)
+            {
+                await BlobCopier.CopyAsync(blob, context, (chunk, _, token) => output.WriteAsync(chunk, token), cancellationToken).ConfigureAwait(false);
+            }
+
+            var pad = TarHeader.Pad(entry.Size);
+            if (pad > 0)
+            {
+                await output.WriteAsync(Zeros.AsMemory(0, pad), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await output.WriteAsync(Zeros, cancellationToken).ConfigureAwait(false);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Ferry.Errors;
+using Ferry.References;
+
+namespace Ferry.Oci;
+
+/// <summary>The parts of an image config Ferry needs: its platform and the number of diffIDs.</summary>
+/// <param name="Platform">The platform the config declares.</param>
+/// <param name="DiffIdCount">The number of <c>rootfs.diff_ids</c>.</param>
+public sealed record ImageConfigInfo(Platform Platform, int DiffIdCount)
+{
+    /// <summary>Reads the platform and diffID count from config bytes.</summary>
+    /// <param name="content">The config JSON.</param>
+    /// <param name="what">A name for error messages.</param>
+    /// <returns>The extracted information.</returns>
+    /// <exception cref="InvalidInputException">The config is not valid JSON.</exception>
+    public static ImageConfigInfo Parse(ReadOnlySpan<byte> content, string what)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = 64 });
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidInputException($"config of {what} is not a JSON object");
+            }
+
+            string Text(string name) => root.TryGetProperty(name, out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() ?? string.Empty : string.Empty;
+            var diffIds = root.TryGetProperty("rootfs", out var rootfs) && rootfs.ValueKind == JsonValueKind.Object &&
+                          rootfs.TryGetProperty("diff_ids", out var ids) && ids.ValueKind == JsonValueKind.Array
+                ? ids.GetArrayLength()
+                : 0;
+            var variant = Text("variant");
+            return new ImageConfigInfo(new Platform(Text("os"), Text("architecture"), variant.Length == 0 ? null : variant), diffIds);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidInputException($"config of {what} is not valid JSON: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Text.Json;
+using Ferry.Errors;
+
+namespace Ferry.Registry;
+
+/// <summary>Turns registry error responses (distribution spec "Error Codes") into Ferry exceptions.</summary>
+internal static class RegistryErrors
+{
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    public static async Task<FerryException> FromResponseAsync(HttpResponseMessage response, string what, string registry, CancellationToken cancellationToken)
+    {
+        var (code, message) = await ReadEnvelopeAsync(response, cancellationToken).ConfigureAwait(false);
+        var status = (int)response.StatusCode;
+        var method = response.RequestMessage?.Method.Method ?? "GET";
+        var uri = Redact(response.RequestMessage?.RequestUri);
+        var detail = message ?? code ?? response.ReasonPhrase ?? "error";
+        return response.StatusCode switch
+        {
+            HttpStatusCode.NotFound when code is "NAME_UNKNOWN" => new ImageNotFoundException($"{what}: repository not found in {registry}"),
+            HttpStatusCode.NotFound when code is "MANIFEST_UNKNOWN" or null => new ImageNotFoundException($"{what}: not found in {registry} (manifest unknown)"),
+            HttpStatusCode.NotFound when code is "BLOB_UNKNOWN" => new ImageNotFoundException($"{what}: blob not found in {registry}"),
+            HttpStatusCode.NotFound => new ImageNotFoundException($"{what}: not found in {registry} ({detail})"),
+            HttpStatusCode.Unauthorized => new AuthenticationFailedException($"{what}: authentication required by {registry} ({detail}); check your credentials (docker login / ~/.docker/config.json)"),
+            HttpStatusCode.Forbidden => new AuthenticationFailedException($"{what}: access denied by {registry} ({detail})"),
+            HttpStatusCode.TooManyRequests => new RegistryException($"{what}: rate limited by {registry} ({detail})", status),
+            _ => new RegistryException($"{what}: {method} {uri} returned {status}: {detail}", status),
+        };
+    }
+
+    /// <summary>A URI safe to print: no query string (signed URLs carry secrets there), no user info.</summary>
+    public static string Redact(Uri? uri) =>
+        uri is null ? "?" : uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+
+    private static async Task<(string? Code, string? Message)> ReadEnvelopeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[MaxErrorBodyBytes];
+            var total = 0;
+            int n;
+            while (total < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                total += n;
+            }
+
+            using var document = JsonDocument.Parse(buffer.AsMemory(0, total));
+            if (document.RootElement.ValueKind == JsonValueKind.Object &&
+                document.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array &&
+                errors.GetArrayLength() > 0)
+            {
+                var first = errors[0];
+                string? Field(string name) => first.ValueKind == JsonValueKind.Object && first.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                return (Field("code"), Field("message"));
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or HttpRequestException)
+        {
+            // Not an error envelope; fall back to the status line.
+        }
+
+        return (null, null);
+    }
+}
