@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using Ferry.Errors;
 
 namespace Ferry.Archives;
@@ -17,7 +16,6 @@ internal static class BlobCopier
     /// <returns>A task that completes when the blob is written and verified.</returns>
     public static async Task CopyAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
@@ -58,7 +56,6 @@ internal static class BlobCopier
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        _ = started;
         context.OnBlobDone?.Invoke(blob);
     }
 }

@@ -1,0 +1,35 @@
+using Ferry.Errors;
+
+namespace Ferry.Cli.Output;
+
+/// <summary>Maps failures to one line on stderr and an exit code. No stack trace unless --debug.</summary>
+internal static class ErrorPresenter
+{
+    public static void WriteError(string message) => Console.Error.WriteLine($"ferry: error: {message}");
+
+    public static int Present(Exception exception, bool debug)
+    {
+        switch (exception)
+        {
+            case OperationCanceledException:
+                Console.Error.WriteLine("ferry: cancelled; no output was written");
+                return ExitCodes.Cancelled;
+            case FerryException ferry:
+                WriteError(ferry.Message);
+                break;
+            case IOException or UnauthorizedAccessException:
+                WriteError(exception.Message);
+                break;
+            default:
+                WriteError($"unexpected {exception.GetType().Name}: {exception.Message}");
+                break;
+        }
+
+        if (debug)
+        {
+            Console.Error.WriteLine(exception.ToString());
+        }
+
+        return ExitCodes.Failure;
+    }
+}

@@ -1,0 +1,14 @@
+namespace Ferry.Cli.Output;
+
+/// <summary>Ferry's exit codes.</summary>
+internal static class ExitCodes
+{
+    /// <summary>Everything requested was done.</summary>
+    public const int Success = 0;
+
+    /// <summary>Nothing usable was produced, or the input was invalid.</summary>
+    public const int Failure = 1;
+
+    /// <summary>Interrupted (Ctrl-C / SIGTERM).</summary>
+    public const int Cancelled = 130;
+}

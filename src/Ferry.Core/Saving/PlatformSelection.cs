@@ -1,0 +1,43 @@
+using Ferry.References;
+
+namespace Ferry.Saving;
+
+/// <summary>Which platforms of multi-platform images to save.</summary>
+public sealed record PlatformSelection
+{
+    private PlatformSelection(IReadOnlyList<Platform> platforms, bool all)
+    {
+        Platforms = platforms;
+        IsAll = all;
+    }
+
+    /// <summary>The selected platforms, in the user's order (empty when <see cref="IsAll"/>).</summary>
+    public IReadOnlyList<Platform> Platforms { get; }
+
+    /// <summary>Whether every platform is selected.</summary>
+    public bool IsAll { get; }
+
+    /// <summary>Only the host's platform (the default, as <c>docker pull</c>).</summary>
+    public static PlatformSelection Host { get; } = new([Platform.Host], false);
+
+    /// <summary>Every platform; indexes are kept byte-for-byte.</summary>
+    public static PlatformSelection All { get; } = new([], true);
+
+    /// <summary>The given platforms.</summary>
+    /// <param name="platforms">One or more platforms.</param>
+    /// <returns>The selection.</returns>
+    public static PlatformSelection Of(IEnumerable<Platform> platforms)
+    {
+        var list = platforms.Distinct().ToList();
+        return list.Count == 0 ? Host : new PlatformSelection(list, false);
+    }
+
+    /// <summary>Whether a platform is selected.</summary>
+    /// <param name="candidate">An image's platform.</param>
+    /// <returns><see langword="true"/> when selected.</returns>
+    public bool Includes(Platform candidate) => IsAll || Platforms.Any(p => p.Matches(candidate));
+
+    /// <summary>The selection as text, e.g. <c>linux/amd64, linux/arm64/v8</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() => IsAll ? "all platforms" : string.Join(", ", Platforms);
+}

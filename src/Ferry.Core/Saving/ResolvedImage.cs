@@ -1,0 +1,27 @@
+using Ferry.Oci;
+using Ferry.References;
+
+namespace Ferry.Saving;
+
+/// <summary>One platform's image: its manifest and config, both verified.</summary>
+/// <param name="Platform">The platform (from the index entry, or the config).</param>
+/// <param name="Manifest">The image manifest with its exact bytes.</param>
+/// <param name="Config">The config bytes.</param>
+public sealed record PlatformImage(Platform Platform, ManifestDocument Manifest, ReadOnlyMemory<byte> Config);
+
+/// <summary>An image reference resolved against its registry: the top-level object saved and its platforms.</summary>
+/// <param name="Reference">The reference as requested (normalised).</param>
+/// <param name="Top">What the archive's index.json points at: the original index, a subset index, or the manifest.</param>
+/// <param name="Platforms">The selected platform images, in index order.</param>
+/// <param name="Primary">The platform image listed in manifest.json for docker load.</param>
+/// <param name="IsSubset">Whether some platforms of the original index were left out (so <see cref="Top"/> is a new index).</param>
+public sealed record ResolvedImage(ImageReference Reference, ManifestDocument Top, IReadOnlyList<PlatformImage> Platforms, PlatformImage Primary, bool IsSubset)
+{
+    /// <summary>Every blob the image needs: manifests, configs and layers (duplicates possible across images).</summary>
+    public IEnumerable<Descriptor> LayerDescriptors => Platforms.SelectMany(p => p.Manifest.Layers);
+
+    /// <summary>The total size of all the image's blobs (each counted once).</summary>
+    public long TotalBytes =>
+        Platforms.SelectMany(p => p.Manifest.Layers.Append(p.Manifest.Config!).Append(p.Manifest.Descriptor))
+            .Append(Top.Descriptor).DistinctBy(d => d.Digest).Sum(d => d.Size);
+}

@@ -1,0 +1,71 @@
+using Ferry.References;
+
+namespace Ferry.Saving;
+
+/// <summary>The form of the output.</summary>
+public enum ArchiveFormat
+{
+    /// <summary>One uncompressed tar (OCI layout + docker-archive).</summary>
+    Tar,
+
+    /// <summary>The same layout as a plain directory.</summary>
+    Directory,
+}
+
+/// <summary>What to save, and where.</summary>
+public sealed record SaveRequest
+{
+    /// <summary>The image references, as users write them (<c>nginx:1.27</c>, <c>host:5000/app@sha256:…</c>).</summary>
+    public required IReadOnlyList<string> Images { get; init; }
+
+    /// <summary>The output path (file or directory). Ignored when <see cref="OutputStream"/> is set.</summary>
+    public string? Output { get; init; }
+
+    /// <summary>A forward-only stream to write the tar to (e.g. stdout) instead of a file.</summary>
+    public Stream? OutputStream { get; init; }
+
+    /// <summary>Tar or directory.</summary>
+    public ArchiveFormat Format { get; init; } = ArchiveFormat.Tar;
+
+    /// <summary>Which platforms to keep; the host's by default.</summary>
+    public PlatformSelection Platforms { get; init; } = PlatformSelection.Host;
+
+    /// <summary>How many blobs are downloaded at once (default 8).</summary>
+    public int MaxConcurrentDownloads { get; init; } = 8;
+}
+
+/// <summary>The result for one saved image.</summary>
+/// <param name="Reference">The normalised reference.</param>
+/// <param name="Digest">The digest of what index.json points at (the index or the manifest).</param>
+/// <param name="Platforms">The platforms saved.</param>
+/// <param name="Bytes">The size of the image's blobs.</param>
+/// <param name="IsSubsetIndex">Whether a subset index replaced the registry's index.</param>
+public sealed record SavedImage(ImageReference Reference, Digest Digest, IReadOnlyList<Platform> Platforms, long Bytes, bool IsSubsetIndex);
+
+/// <summary>The result of a save.</summary>
+/// <param name="Images">Each image saved, in request order.</param>
+/// <param name="ArchiveBytes">The size of the archive written (tar) or of the blobs (directory).</param>
+/// <param name="DownloadedBytes">The bytes fetched from registries for layers.</param>
+/// <param name="Output">The path written, or <see langword="null"/> for a stream.</param>
+public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBytes, long DownloadedBytes, string? Output);
+
+/// <summary>A progress event of a transfer.</summary>
+public abstract record TransferEvent;
+
+/// <summary>An image's manifests and configs were fetched and verified.</summary>
+/// <param name="Image">What will be saved.</param>
+/// <param name="Position">1-based position in the request.</param>
+/// <param name="Count">Number of images requested.</param>
+public sealed record ImageResolvedEvent(SavedImage Image, int Position, int Count) : TransferEvent;
+
+/// <summary>All manifests are known; layer downloads start.</summary>
+/// <param name="Blobs">The number of distinct blobs in the archive.</param>
+/// <param name="TotalBytes">The bytes the layers to download take.</param>
+public sealed record DownloadStartedEvent(int Blobs, long TotalBytes) : TransferEvent;
+
+/// <summary>A layer was downloaded, verified and written.</summary>
+/// <param name="Digest">The layer's digest.</param>
+/// <param name="Size">Its size.</param>
+/// <param name="DoneBytes">The layer bytes done so far, all layers together.</param>
+/// <param name="TotalBytes">The layer bytes to download in all.</param>
+public sealed record BlobCompletedEvent(Digest Digest, long Size, long DoneBytes, long TotalBytes) : TransferEvent;
