@@ -19,6 +19,9 @@ internal sealed class RegistryProcess : IAsyncDisposable
 
     public string Host => $"127.0.0.1:{Port}";
 
+    /// <summary>Where the registry stores its blobs (tests may corrupt them on purpose).</summary>
+    public string DataDirectory => _directory.File("data");
+
     public static async Task<RegistryProcess> StartAsync()
     {
         var binary = Components.Require("docker-registry", "docker-registry");
