@@ -12,7 +12,11 @@ internal static class TarHeader
 {
     public const int BlockSize = 512;
 
-    private const long MaxOctalSize = 077777777777; // 8 GiB - 1
+    private const long MaxOctalSize = (8L << 30) - 1; // 11 octal digits: 8 GiB - 1
+
+    private const int FileMode = 0b110_100_100; // 0644
+
+    private const int DirectoryMode = 0b111_101_101; // 0755
 
     /// <summary>The number of bytes the header(s) of an entry take.</summary>
     /// <param name="name">The entry name.</param>
@@ -50,12 +54,12 @@ internal static class TarHeader
             nameBytes.CopyTo(span[BlockSize..]);
             var headerStart = result.Length - BlockSize;
             var truncated = Encoding.UTF8.GetBytes(name)[..100];
-            WriteBlock(span[headerStart..], Encoding.UTF8.GetString(truncated), string.Empty, size, isDirectory ? (byte)'5' : (byte)'0', gnu: true, mode: isDirectory ? 0755 : 0644);
+            WriteBlock(span[headerStart..], Encoding.UTF8.GetString(truncated), string.Empty, size, isDirectory ? (byte)'5' : (byte)'0', gnu: true, mode: isDirectory ? DirectoryMode : FileMode);
             return result;
         }
 
         var needsGnu = size > MaxOctalSize;
-        WriteBlock(span, shortName, prefix, size, isDirectory ? (byte)'5' : (byte)'0', needsGnu, isDirectory ? 0755 : 0644);
+        WriteBlock(span, shortName, prefix, size, isDirectory ? (byte)'5' : (byte)'0', needsGnu, isDirectory ? DirectoryMode : FileMode);
         return result;
     }
 
