@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Shared helpers for Ferry's benchmarks: a loopback registry and image generation with curl + the
+# registry HTTP API (no Docker, no internet).
+
+start_registry() { # $1 = work dir; sets REGISTRY, REGISTRY_PID
+  local dir="$1" port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$dir/registry"
+  cat > "$dir/registry/config.yml" <<YML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $dir/registry/data}}
+http: {addr: 127.0.0.1:$port}
+YML
+  docker-registry serve "$dir/registry/config.yml" >"$dir/registry/log" 2>&1 &
+  REGISTRY_PID=$!
+  REGISTRY="127.0.0.1:$port"
+  for _ in $(seq 100); do curl -fs "http://$REGISTRY/v2/" >/dev/null && return 0; sleep 0.1; done
+  echo "registry did not start" >&2; return 1
+}
+
+push_blob() { # $1 repo, $2 file → prints digest
+  local repo="$1" file="$2" digest location
+  digest="sha256:$(sha256sum "$file" | cut -d' ' -f1)"
+  location=$(curl -fsS -X POST -D - -o /dev/null "http://$REGISTRY/v2/$repo/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:" {print $2}')
+  [[ "$location" == http* ]] || location="http://$REGISTRY$location"
+  curl -fsS -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$file" "$location&digest=$digest" -o /dev/null
+  echo "$digest"
+}
+
+# make_image REPO TAG WORKDIR SIZE_MB... : one random (incompressible) gzip layer per size; pushes
+# layers, config and a Docker schema 2 manifest; BASE_LAYERS (file paths) are prepended when set.
+make_image() {
+  local repo="$1" tag="$2" work="$3"; shift 3
+  local layers=("${BASE_LAYERS[@]:-}") i=0 f
+  [[ -z "${layers[0]}" ]] && layers=()
+  for mb in "$@"; do
+    i=$((i + 1)); f="$work/$repo-$tag-$i"; f="${f//\//_}"
+    mkdir -p "$f.d"; head -c "$((mb * 1024 * 1024))" /dev/urandom > "$f.d/data.bin"
+    tar -C "$f.d" --mtime=@0 --owner=0 --group=0 -cf "$f.tar" data.bin && rm -rf "$f.d"
+    gzip -1 -n -c "$f.tar" > "$f.tar.gz"
+    layers+=("$f.tar.gz")
+  done
+  local diffids="" descs="" d size
+  for l in "${layers[@]}"; do
+    d=$(push_blob "$repo" "$l"); size=$(stat -c %s "$l")
+    diffids+="\"sha256:$(gzip -dc "$l" | sha256sum | cut -d' ' -f1)\","
+    descs+="{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"digest\":\"$d\",\"size\":$size},"
+  done
+  local cfg="$work/${repo//\//_}-$tag.config.json" man="$work/${repo//\//_}-$tag.manifest.json"
+  printf '{"architecture":"%s","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[%s]}}' "${ARCH:-amd64}" "${diffids%,}" > "$cfg"
+  local cd; cd=$(push_blob "$repo" "$cfg")
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"%s","size":%d},"layers":[%s]}' \
+    "$cd" "$(stat -c %s "$cfg")" "${descs%,}" > "$man"
+  curl -fsS -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary "@$man" "http://$REGISTRY/v2/$repo/manifests/$tag" -o /dev/null
+  IMAGE_LAYERS=("${layers[@]}")
+}
+
+# measure NAME OUTPUT CMD...: runs CMD under GNU time; appends "name wall_s maxrss_kb written_bytes" to $RESULTS.
+measure() {
+  local name="$1" output="$2"; shift 2
+  local t; t=$(mktemp)
+  sync
+  /usr/bin/time -f '%e %M %O' -o "$t" "$@" >/dev/null 2>"$t.err" || { cat "$t.err" >&2; echo "$name failed" >&2; return 1; }
+  read -r wall rss blocks < "$t"
+  local size=0
+  [[ -e "$output" ]] && size=$(du -sb "$output" | cut -f1)
+  echo "$name $wall $rss $((blocks * 512)) $size" >> "$RESULTS"
+  rm -f "$t" "$t.err"
+}

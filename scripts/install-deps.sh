@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ferry's tests, demo and benchmarks use, when missing.
+set -euo pipefail
+need=()
+check() { command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]] || need+=("$2"); }
+check docker-registry docker-registry
+check dockerd docker.io
+check skopeo skopeo
+check podman podman
+check umoci umoci
+check oci-image-tool oci-image-tool
+check curl curl
+[[ -x /usr/bin/time ]] || need+=(time)
+# The runnable test images carry Debian's static busybox.
+if ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+  [[ -f /bin/busybox ]] && ldd /bin/busybox >/dev/null 2>&1 && need+=(busybox-static)
+  [[ -f /bin/busybox ]] || need+=(busybox-static)
+fi
+command -v file >/dev/null 2>&1 || need+=(file)
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}" >&2
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
