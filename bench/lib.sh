@@ -28,6 +28,22 @@ push_blob() { # $1 repo, $2 file → prints digest
   echo "$digest"
 }
 
+FILE_CURSOR=0
+layer_from_files() { # $1 output prefix, $2 wanted compressed MB; uses FILE_CURSOR to not reuse files
+  local f="$1" mb="$2" list="$1.list" total=0 want=$(( $2 * 1024 * 1024 * 5 / 2 ))
+  mapfile -t files < <(find /usr/lib /usr/share /usr/bin -xdev -type f -size +4k 2>/dev/null | LC_ALL=C sort | tail -n +"$((FILE_CURSOR + 1))")
+  : > "$list"
+  for file in "${files[@]}"; do
+    FILE_CURSOR=$((FILE_CURSOR + 1))
+    [[ -r "$file" ]] || continue
+    echo "${file#/}" >> "$list"
+    total=$((total + $(stat -c %s "$file")))
+    ((total >= want)) && break
+  done
+  tar -C / --mtime=@0 --owner=0 --group=0 --no-recursion -cf "$f.tar" -T "$list"
+  gzip -6 -n -c "$f.tar" > "$f.tar.gz"
+}
+
 # make_image REPO TAG WORKDIR SIZE_MB... : one random (incompressible) gzip layer per size; pushes
 # layers, config and a Docker schema 2 manifest; BASE_LAYERS (file paths) are prepended when set.
 make_image() {
@@ -36,9 +52,16 @@ make_image() {
   [[ -z "${layers[0]}" ]] && layers=()
   for mb in "$@"; do
     i=$((i + 1)); f="$work/$repo-$tag-$i"; f="${f//\//_}"
-    mkdir -p "$f.d"; head -c "$((mb * 1024 * 1024))" /dev/urandom > "$f.d/data.bin"
-    tar -C "$f.d" --mtime=@0 --owner=0 --group=0 -cf "$f.tar" data.bin && rm -rf "$f.d"
-    gzip -1 -n -c "$f.tar" > "$f.tar.gz"
+    if [[ "${CONTENT:-files}" == random ]]; then
+      # Incompressible: the layer is as large as its content.
+      mkdir -p "$f.d"; head -c "$((mb * 1024 * 1024))" /dev/urandom > "$f.d/data.bin"
+      tar -C "$f.d" --mtime=@0 --owner=0 --group=0 -cf "$f.tar" data.bin && rm -rf "$f.d"
+      gzip -1 -n -c "$f.tar" > "$f.tar.gz"
+    else
+      # Like real images: this machine's own files (binaries, libraries, text), gzip -6, until the
+      # compressed layer reaches the wanted size. Each layer takes different files.
+      layer_from_files "$f" "$mb"
+    fi
     layers+=("$f.tar.gz")
   done
   local diffids="" descs="" d size

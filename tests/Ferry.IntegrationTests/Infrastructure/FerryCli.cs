@@ -7,6 +7,9 @@ internal static class FerryCli
 
     public static Task<ProcessResult> RunAsync(params string[] arguments) => RunWithStdoutAsync(null, arguments);
 
+    public static Task<ProcessResult> RunWithEnvironmentAsync(IDictionary<string, string> environment, params string[] arguments) =>
+        ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), environment);
+
     public static Task<ProcessResult> RunWithStdoutAsync(string? stdoutFile, params string[] arguments) =>
         ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), stdoutFile: stdoutFile);
 }

@@ -22,7 +22,7 @@ internal sealed class RegistryProcess : IAsyncDisposable
     /// <summary>Where the registry stores its blobs (tests may corrupt them on purpose).</summary>
     public string DataDirectory => _directory.File("data");
 
-    public static async Task<RegistryProcess> StartAsync()
+    public static async Task<RegistryProcess> StartAsync(string? htpasswdFile = null)
     {
         var binary = Components.Require("docker-registry", "docker-registry");
         var directory = new TempDirectory("ferry-registry");
@@ -42,6 +42,10 @@ internal sealed class RegistryProcess : IAsyncDisposable
             http:
               addr: 127.0.0.1:{port}
             """);
+        if (htpasswdFile is not null)
+        {
+            await File.AppendAllTextAsync(config, $"\nauth:\n  htpasswd:\n    realm: ferry-test\n    path: {htpasswdFile}\n");
+        }
         var info = new ProcessStartInfo(binary) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         info.ArgumentList.Add("serve");
         info.ArgumentList.Add(config);
@@ -57,7 +61,7 @@ internal sealed class RegistryProcess : IAsyncDisposable
             try
             {
                 using var response = await http.GetAsync($"http://127.0.0.1:{port}/v2/");
-                if (response.IsSuccessStatusCode)
+                if (response.IsSuccessStatusCode || (htpasswdFile is not null && response.StatusCode == System.Net.HttpStatusCode.Unauthorized))
                 {
                     return registry;
                 }
