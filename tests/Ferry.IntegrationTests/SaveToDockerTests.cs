@@ -54,3 +54,19 @@ public sealed class SaveToDockerTests(RealComponentsFixture env)
         (await env.Docker.DockerAsync("load", "-i", piped)).EnsureSuccess("docker load");
     }
 }
+
+[Collection(RealComponentsCollection.Name)]
+public sealed class SaveTerminalTests(RealComponentsFixture env)
+{
+    [Fact]
+    public async Task Save_StdoutIsATerminalAndNoOutput_WritesRepositoryTagTarInTheCurrentDirectory()
+    {
+        // util-linux 'script' gives the process a pseudo-terminal as stdout.
+        var script = Components.Require("script", "bsdutils");
+        using var dir = new TempDirectory();
+        var command = $"cd '{dir.Path}' && dotnet '{FerryCli.AssemblyPath}' save {env.Host}/test/base:1";
+        var result = await ProcessRunner.RunAsync(script, ["-qec", command, "/dev/null"]);
+        Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
+        Assert.True(File.Exists(dir.File("test-base-1.tar")), string.Join(", ", Directory.GetFileSystemEntries(dir.Path)));
+    }
+}

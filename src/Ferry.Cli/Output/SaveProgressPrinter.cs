@@ -26,7 +26,7 @@ internal sealed class SaveProgressPrinter(bool quiet) : IProgress<TransferEvent>
                     Console.Error.WriteLine($"[{e.Position}/{e.Count}] {e.Image.Reference} {string.Join(",", e.Image.Platforms)} {e.Image.Digest.Short}{subset} {Units.Bytes(e.Image.Bytes)}");
                     break;
                 case DownloadStartedEvent e:
-                    Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} blobs");
+                    Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");
                     break;
                 case BlobCompletedEvent e when _clock.ElapsedMilliseconds - _lastPrint > 2000 && e.DoneBytes < e.TotalBytes:
                     _lastPrint = _clock.ElapsedMilliseconds;

@@ -70,7 +70,7 @@ public sealed class ImageSaver
         var remoteBytes = layout.Blobs.Where(b => b.Content is null).Sum(b => b.Descriptor.Size);
         var plan = TarLayoutPlan.Create(layout);
         Diagnostics.Log.Plan(_logger, layout.Blobs.Count, remoteBytes, plan.Length);
-        progress?.Report(new DownloadStartedEvent(layout.Blobs.Count, remoteBytes));
+        progress?.Report(new DownloadStartedEvent(layout.Blobs.Count(b => b.Content is null), remoteBytes));
 
         long done = 0;
         var context = new LayoutWriteContext(

@@ -59,7 +59,7 @@ public abstract record TransferEvent;
 public sealed record ImageResolvedEvent(SavedImage Image, int Position, int Count) : TransferEvent;
 
 /// <summary>All manifests are known; layer downloads start.</summary>
-/// <param name="Blobs">The number of distinct blobs in the archive.</param>
+/// <param name="Blobs">The number of distinct layer blobs to download.</param>
 /// <param name="TotalBytes">The bytes the layers to download take.</param>
 public sealed record DownloadStartedEvent(int Blobs, long TotalBytes) : TransferEvent;
 
