@@ -16,7 +16,7 @@ public sealed class SaveReadersTests(RealComponentsFixture env)
         var archive = dir.File("bundle.tar");
         (await FerryCli.RunAsync("save", "-o", archive, $"{env.Host}/test/app:1", $"{env.Host}/test/oci:1")).EnsureSuccess("ferry save");
 
-        string[] storage = ["--root", dir.File("root"), "--runroot", dir.File("runroot"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
+        var storage = PodmanStorage(dir);
         (await ProcessRunner.RunAsync(podman, [.. storage, "load", "-i", archive])).EnsureSuccess("podman load");
         var images = (await ProcessRunner.RunAsync(podman, [.. storage, "images", "--format", "{{.Repository}}:{{.Tag}}"])).EnsureSuccess("podman images");
         Assert.Contains($"{env.Host}/test/app:1", images.StandardOutput, StringComparison.Ordinal);
@@ -31,7 +31,7 @@ public sealed class SaveReadersTests(RealComponentsFixture env)
         var archive = dir.File("oci.tar");
         (await FerryCli.RunAsync("save", "-o", archive, $"{env.Host}/test/oci:1")).EnsureSuccess("ferry save");
 
-        string[] storage = ["--root", dir.File("root"), "--runroot", dir.File("runroot"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
+        var storage = PodmanStorage(dir);
         (await ProcessRunner.RunAsync(podman, [.. storage, "load", "-i", archive])).EnsureSuccess("podman load");
         var digests = (await ProcessRunner.RunAsync(podman, [.. storage, "images", "--digests", "--format", "{{.Digest}}"])).EnsureSuccess("podman images");
         Assert.Contains(env.Digests["test/oci:1"], digests.StandardOutput, StringComparison.Ordinal);
@@ -95,6 +95,10 @@ public sealed class SaveReadersTests(RealComponentsFixture env)
             Assert.Equal(Path.GetFileName(file), Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(file))));
         }
     }
+
+    /// <summary>A private podman store (vfs) inside the test's temp directory.</summary>
+    private static string[] PodmanStorage(TempDirectory dir) =>
+        ["--root", dir.File("root"), "--runroot", dir.File("runroot"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
 
     private async Task<string> ManifestDigestAsync(string repository, string tag)
     {
