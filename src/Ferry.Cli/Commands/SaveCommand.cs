@@ -1,35 +1,47 @@
 using System.CommandLine;
-using System.Diagnostics;
+using Ferry.Archives.Compression;
 using Ferry.Cli.Output;
 using Ferry.Errors;
 using Ferry.References;
-using Ferry.Registry;
-using Ferry.Registry.Auth;
 using Ferry.Saving;
-using Microsoft.Extensions.Logging;
 
 namespace Ferry.Cli.Commands;
 
-/// <summary><c>ferry save</c>: binds options into a <see cref="SaveRequest"/> and calls <see cref="ImageSaver"/>.</summary>
+/// <summary><c>ferry save</c>: binds options into <see cref="SaveOptions"/> and runs <see cref="SaveRunner"/>.</summary>
 internal static class SaveCommand
 {
     public static Command Create()
     {
-        var images = new Argument<string[]>("images") { Arity = ArgumentArity.ZeroOrMore, Description = "Image references: name[:tag][@digest]" };
-        var output = new Option<string?>("--output", "-o") { Description = "Archive path ('-' for stdout). Default: stdout when it is not a terminal, else ./<repo>-<tag>.tar" };
-        var platform = new Option<string[]>("--platform") { Description = "Platform(s) to save, os/arch[/variant], repeatable or comma-separated (default: the host's)", AllowMultipleArgumentsPerToken = false };
-        var arch = new Option<string?>("--arch", "-a") { Description = "Architectures, comma-separated: shorthand for --platform linux/ARCH" };
+        var images = new Argument<string[]>("images") { Arity = ArgumentArity.ZeroOrMore, Description = "Image references: name[:tag][@digest]. Without images and -f, the list is read from stdin." };
+        var file = new Option<string?>("--file", "-f") { Description = "Image list: one reference per line; blank lines and lines starting with # or // are ignored" };
+        var output = new Option<string?>("--output", "-o", "--destination", "-d") { Description = "Archive path ('-' for stdout). Default: stdout when it is not a terminal, else ./<repo>-<tag>.tar" };
+        var platform = new Option<string[]>("--platform") { Description = "Platform(s) to save, os/arch[/variant], repeatable or comma-separated (default: the host's)" };
+        var arch = new Option<string?>("--arch", "-a") { Description = "Architectures, comma-separated: shorthand for --platform OS/ARCH" };
+        var os = new Option<string>("--os") { Description = "The OS for --arch", DefaultValueFactory = _ => "linux" };
         var allPlatforms = new Option<bool>("--all-platforms") { Description = "Save every platform and keep the registry's index byte-for-byte" };
         var plainHttp = new Option<bool>("--plain-http") { Description = "Talk plain HTTP to the registry (loopback registries fall back to HTTP by themselves)" };
         var format = new Option<string>("--format") { Description = "tar (default) or dir (the same layout as a directory)", DefaultValueFactory = _ => "tar" };
         format.AcceptOnlyFromAmong("tar", "dir");
-        var parallel = new Option<int>("--max-concurrent-downloads") { Description = "Blobs downloaded at once (1-32)", DefaultValueFactory = _ => 8 };
+        var compress = new Option<string>("--compress", "-c", "-compress") { Description = "Outer compression: none (default), gzip, zstd, or dir (a plain directory)", DefaultValueFactory = _ => "none" };
+        compress.AcceptOnlyFromAmong("none", "gzip", "zstd", "dir");
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Images processed concurrently (1-20)", DefaultValueFactory = _ => 4 };
+        var downloads = new Option<int>("--max-concurrent-downloads") { Description = "Blobs downloaded at once, all images together (1-32)", DefaultValueFactory = _ => 8 };
+        var source = new Option<string?>("--source-registry", "-s") { Description = "Pull every image from this registry instead; the archive keeps the names as written" };
+        var failed = new Option<string>("--failed") { Description = "Where the list lines that failed are written (only when something failed)", DefaultValueFactory = _ => "save-failed.txt" };
+        var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
+        progress.AcceptOnlyFromAmong("plain", "json");
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
 
-        var command = new Command("save", "Pull images from registries, without Docker, into one archive that docker load, podman load and skopeo accept.\n\nExample:\n  ferry save -o app.tar registry.example.com:5000/team/app:1.4 nginx:1.27")
+        var command = new Command("save", """
+            Pull images from registries, without Docker, into one archive that docker load, podman load and skopeo accept.
+
+            Examples:
+              ferry save -o app.tar registry.example.com:5000/team/app:1.4 nginx:1.27
+              ferry save -f images.txt -o bundle.tar.gz --compress gzip -j 10 -a amd64,arm64
+            """)
         {
-            images, output, platform, arch, allPlatforms, plainHttp, format, parallel, debug, quiet,
+            images, file, output, platform, arch, os, allPlatforms, plainHttp, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -37,23 +49,23 @@ internal static class SaveCommand
             var isDebug = parseResult.GetValue(debug);
             try
             {
-                var selection = BuildSelection(parseResult.GetValue(platform) ?? [], parseResult.GetValue(arch), parseResult.GetValue(allPlatforms));
-                var concurrency = parseResult.GetValue(parallel);
-                if (concurrency is < 1 or > 32)
-                {
-                    throw new InvalidInputException($"--max-concurrent-downloads must be between 1 and 32, not {concurrency}");
-                }
-
-                return await RunAsync(
+                var compression = parseResult.GetValue(compress)!;
+                var options = new SaveOptions(
                     parseResult.GetValue(images) ?? [],
+                    parseResult.GetValue(file),
                     parseResult.GetValue(output),
-                    selection,
-                    parseResult.GetValue(format) == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,
+                    BuildSelection(parseResult.GetValue(platform) ?? [], parseResult.GetValue(arch), parseResult.GetValue(os)!, parseResult.GetValue(allPlatforms)),
+                    parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,
+                    compression switch { "gzip" => OuterCompression.Gzip, "zstd" => OuterCompression.Zstd, _ => OuterCompression.None },
                     parseResult.GetValue(plainHttp),
-                    concurrency,
+                    Range(parseResult.GetValue(jobs), 1, 20, "--jobs"),
+                    Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads"),
+                    parseResult.GetValue(source),
+                    parseResult.GetValue(failed)!,
                     isDebug,
                     parseResult.GetValue(quiet),
-                    cancellationToken).ConfigureAwait(false);
+                    parseResult.GetValue(progress)!);
+                return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -63,12 +75,15 @@ internal static class SaveCommand
         return command;
     }
 
-    private static PlatformSelection BuildSelection(string[] platforms, string? arch, bool all)
+    private static int Range(int value, int min, int max, string name) =>
+        value >= min && value <= max ? value : throw new InvalidInputException($"{name} must be between {min} and {max}, not {value}");
+
+    private static PlatformSelection BuildSelection(string[] platforms, string? arch, string os, bool all)
     {
         var list = platforms.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(Platform.Parse).ToList();
         if (!string.IsNullOrWhiteSpace(arch))
         {
-            list.AddRange(arch.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(a => Platform.Parse("linux/" + a)));
+            list.AddRange(arch.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(a => Platform.Parse($"{os}/{a}")));
         }
 
         if (all && list.Count > 0)
@@ -77,60 +92,5 @@ internal static class SaveCommand
         }
 
         return all ? PlatformSelection.All : PlatformSelection.Of(list);
-    }
-
-    private static async Task<int> RunAsync(string[] images, string? output, PlatformSelection selection, ArchiveFormat format, bool plainHttp, int concurrency, bool debug, bool quiet, CancellationToken cancellationToken)
-    {
-        if (images.Length == 0)
-        {
-            throw new InvalidInputException("no image given (see 'ferry save --help')");
-        }
-
-        var references = images.Select(ImageReference.Parse).ToList();
-        Stream? stream = null;
-        if (output == "-" || (output is null && Console.IsOutputRedirected))
-        {
-            if (format == ArchiveFormat.Directory)
-            {
-                throw new InvalidInputException("--format dir needs -o DIRECTORY");
-            }
-
-            stream = Console.OpenStandardOutput();
-        }
-        else if (output is null)
-        {
-            if (references.Count > 1)
-            {
-                throw new InvalidInputException("several images and stdout is a terminal: name the archive with -o FILE");
-            }
-
-            output = DefaultOutputName(references[0], format);
-        }
-
-        var logger = new StderrLogger(debug ? LogLevel.Debug : quiet ? LogLevel.Error : LogLevel.Warning);
-        using var registry = new RegistryClient(new DockerConfigCredentialProvider(), new RegistryClientOptions { PlainHttp = plainHttp }, logger);
-        var saver = new ImageSaver(registry, logger);
-        var clock = Stopwatch.StartNew();
-        var result = await saver.SaveAsync(
-            new SaveRequest { Images = images, Output = output, OutputStream = stream, Format = format, Platforms = selection, MaxConcurrentDownloads = concurrency },
-            new SaveProgressPrinter(quiet),
-            cancellationToken).ConfigureAwait(false);
-
-        if (!quiet)
-        {
-            var where = result.Output ?? "stdout";
-            var seconds = clock.Elapsed.TotalSeconds;
-            Console.Error.WriteLine($"saved {result.Images.Count} image(s), {Units.Bytes(result.ArchiveBytes)}, to {where} in {seconds:F1} s");
-        }
-
-        return ExitCodes.Success;
-    }
-
-    /// <summary><c>nginx:1.27</c> → <c>library-nginx-1.27.tar</c>.</summary>
-    internal static string DefaultOutputName(ImageReference reference, ArchiveFormat format)
-    {
-        var version = reference.Tag ?? reference.Digest!.Value.Hex[..12];
-        var name = $"{reference.Repository.Replace('/', '-')}-{version}";
-        return format == ArchiveFormat.Directory ? name : name + ".tar";
     }
 }

@@ -9,6 +9,9 @@ internal static class ExitCodes
     /// <summary>Nothing usable was produced, or the input was invalid.</summary>
     public const int Failure = 1;
 
+    /// <summary>Bulk run: an archive of what succeeded was written, some images failed.</summary>
+    public const int PartialFailure = 2;
+
     /// <summary>Interrupted (Ctrl-C / SIGTERM).</summary>
     public const int Cancelled = 130;
 }

@@ -1,10 +1,27 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Ferry.Saving;
 
 namespace Ferry.Cli.Output;
 
-/// <summary>Prints save progress to stderr (never stdout: it may carry the archive).</summary>
-internal sealed class SaveProgressPrinter(bool quiet) : IProgress<TransferEvent>
+/// <summary>How progress is shown.</summary>
+internal enum ProgressMode
+{
+    /// <summary>One line per image event plus a plain progress line every few seconds.</summary>
+    Plain,
+
+    /// <summary>One JSON object per event.</summary>
+    Json,
+
+    /// <summary>Errors only.</summary>
+    Quiet,
+}
+
+/// <summary>
+/// Prints save events to stderr (never stdout: it may carry the archive): a line per image with its
+/// position in the list and its platforms, a progress line every few seconds, or JSON objects for CI.
+/// </summary>
+internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<int, string> describePosition) : IProgress<TransferEvent>
 {
     private readonly Lock _gate = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -12,28 +29,96 @@ internal sealed class SaveProgressPrinter(bool quiet) : IProgress<TransferEvent>
 
     public void Report(TransferEvent value)
     {
-        if (quiet)
-        {
-            return;
-        }
-
         lock (_gate)
         {
+            if (mode == ProgressMode.Json)
+            {
+                WriteJson(value);
+                return;
+            }
+
             switch (value)
             {
-                case ImageResolvedEvent e:
-                    var subset = e.Image.IsSubsetIndex ? " (subset index)" : string.Empty;
-                    Console.Error.WriteLine($"[{e.Position}/{e.Count}] {e.Image.Reference} {string.Join(",", e.Image.Platforms)} {e.Image.Digest.Short}{subset} {Units.Bytes(e.Image.Bytes)}");
+                case ImageFailedEvent e:
+                    Console.Error.WriteLine($"[{e.Failure.Position}/{e.Count}] {describePosition(e.Failure.Position)}failed: {e.Failure.Reason}");
                     break;
-                case DownloadStartedEvent e:
+                case ImageResolvedEvent e when debug && mode != ProgressMode.Quiet:
+                    var subset = e.Image.IsSubsetIndex ? " (subset index)" : string.Empty;
+                    Console.Error.WriteLine($"[{e.Position}/{e.Count}] {e.Image.Reference} {string.Join(",", e.Image.Platforms)} resolved {e.Image.Digest.Short}{subset}");
+                    break;
+                case ImageSavedEvent e when mode != ProgressMode.Quiet:
+                    Console.Error.WriteLine($"[{e.Position}/{e.Count}] {e.Image.Reference} {string.Join(",", e.Image.Platforms)} saved {Units.Bytes(e.Image.Bytes)} in {e.Elapsed.TotalSeconds:F1} s");
+                    break;
+                case DownloadStartedEvent e when mode != ProgressMode.Quiet:
                     Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");
                     break;
-                case BlobCompletedEvent e when _clock.ElapsedMilliseconds - _lastPrint > 2000 && e.DoneBytes < e.TotalBytes:
+                case BlobCompletedEvent e when mode != ProgressMode.Quiet && _clock.ElapsedMilliseconds - _lastPrint > 3000 && e.DoneBytes < e.TotalBytes:
                     _lastPrint = _clock.ElapsedMilliseconds;
-                    Console.Error.WriteLine($"  {Units.Bytes(e.DoneBytes)} of {Units.Bytes(e.TotalBytes)} ({100.0 * e.DoneBytes / Math.Max(1, e.TotalBytes):F0}%)");
+                    var rate = e.DoneBytes / Math.Max(0.001, _clock.Elapsed.TotalSeconds);
+                    var eta = (e.TotalBytes - e.DoneBytes) / Math.Max(1, rate);
+                    Console.Error.WriteLine($"  {Units.Bytes(e.DoneBytes)} of {Units.Bytes(e.TotalBytes)} ({100.0 * e.DoneBytes / Math.Max(1, e.TotalBytes):F0}%), {Units.Bytes((long)rate)}/s, ETA {eta:F0} s");
                     break;
             }
         }
+    }
+
+    private void WriteJson(TransferEvent value)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("elapsed", Math.Round(_clock.Elapsed.TotalSeconds, 3));
+            switch (value)
+            {
+                case ImageFailedEvent e:
+                    writer.WriteString("event", "image-failed");
+                    writer.WriteNumber("position", e.Failure.Position);
+                    writer.WriteNumber("count", e.Count);
+                    writer.WriteString("image", e.Failure.Image);
+                    writer.WriteString("error", e.Failure.Reason);
+                    break;
+                case ImageResolvedEvent e:
+                    WriteImage(writer, "image-resolved", e.Image, e.Position, e.Count);
+                    break;
+                case ImageSavedEvent e:
+                    WriteImage(writer, "image-saved", e.Image, e.Position, e.Count);
+                    break;
+                case DownloadStartedEvent e:
+                    writer.WriteString("event", "download-started");
+                    writer.WriteNumber("blobs", e.Blobs);
+                    writer.WriteNumber("totalBytes", e.TotalBytes);
+                    break;
+                case BlobCompletedEvent e:
+                    writer.WriteString("event", "blob-done");
+                    writer.WriteString("digest", e.Digest.ToString());
+                    writer.WriteNumber("size", e.Size);
+                    writer.WriteNumber("doneBytes", e.DoneBytes);
+                    writer.WriteNumber("totalBytes", e.TotalBytes);
+                    break;
+            }
+
+            writer.WriteEndObject();
+        }
+
+        Console.Error.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void WriteImage(Utf8JsonWriter writer, string name, SavedImage image, int position, int count)
+    {
+        writer.WriteString("event", name);
+        writer.WriteNumber("position", position);
+        writer.WriteNumber("count", count);
+        writer.WriteString("image", image.Reference.ToString());
+        writer.WriteString("digest", image.Digest.ToString());
+        writer.WriteStartArray("platforms");
+        foreach (var platform in image.Platforms)
+        {
+            writer.WriteStringValue(platform.ToString());
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("bytes", image.Bytes);
     }
 }
 

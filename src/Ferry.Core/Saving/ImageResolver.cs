@@ -13,7 +13,7 @@ namespace Ferry.Saving;
 /// </summary>
 internal sealed class ImageResolver(RegistryClient registry, PlatformSelection selection)
 {
-    public async Task<ResolvedImage> ResolveAsync(ImageReference reference, CancellationToken cancellationToken)
+    public async Task<ResolvedImage> ResolveAsync(ImageReference name, ImageReference reference, CancellationToken cancellationToken)
     {
         var top = await registry.GetManifestAsync(reference, reference.ManifestReference, cancellationToken).ConfigureAwait(false);
         if (!top.IsIndex)
@@ -24,7 +24,7 @@ internal sealed class ImageResolver(RegistryClient registry, PlatformSelection s
                 throw new PlatformNotFoundException($"{reference}: image is for {single.Platform} only, which is not selected ({selection}); choose it with --platform {single.Platform}");
             }
 
-            return new ResolvedImage(reference, top, [single], single, false);
+            return new ResolvedImage(name, top, [single], single, false, reference);
         }
 
         var entries = top.Manifests;
@@ -64,7 +64,7 @@ internal sealed class ImageResolver(RegistryClient registry, PlatformSelection s
             throw new UnsupportedContentException($"{reference}: the selected entries hold no container image");
         }
 
-        return new ResolvedImage(reference, saved, platforms, ChoosePrimary(images), isSubset);
+        return new ResolvedImage(name, saved, platforms, ChoosePrimary(images), isSubset, reference);
     }
 
     private PlatformImage ChoosePrimary(List<PlatformImage> images)

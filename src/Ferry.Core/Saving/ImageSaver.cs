@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Ferry.Archives;
+using Ferry.Archives.Compression;
 using Ferry.Errors;
 using Ferry.References;
 using Ferry.Registry;
@@ -9,8 +12,9 @@ namespace Ferry.Saving;
 
 /// <summary>
 /// Saves images from registries into one archive. First every manifest and config is fetched and
-/// verified (small, in memory); then the archive's exact layout is known and layers stream once from the
-/// network to their place in the output, in parallel, verified while they stream.
+/// verified (small, in memory, <see cref="SaveRequest.Jobs"/> images at a time); then the archive's exact
+/// layout is known and layers stream once from the network to their place in the output, in parallel
+/// under one connection limit, verified while they stream. A blob shared by several images is fetched once.
 /// </summary>
 public sealed class ImageSaver
 {
@@ -28,50 +32,33 @@ public sealed class ImageSaver
 
     /// <summary>Saves the requested images.</summary>
     /// <param name="request">What to save and where.</param>
-    /// <param name="progress">Receives progress events, in order.</param>
+    /// <param name="progress">Receives progress events, in order for each image.</param>
     /// <param name="cancellationToken">Cancels the save; no partial output is left behind.</param>
-    /// <returns>What was saved.</returns>
-    /// <exception cref="FerryException">Any failure: bad reference, missing image, registry or output error.</exception>
+    /// <returns>What was saved (and, in bulk mode, what failed).</returns>
+    /// <exception cref="FerryException">Any failure outside bulk mode; in bulk mode, when nothing could be saved or a download fails.</exception>
     public async Task<SaveResult> SaveAsync(SaveRequest request, IProgress<TransferEvent>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Images.Count == 0)
-        {
-            throw new InvalidInputException("no image to save");
-        }
-
-        if (request.OutputStream is null && string.IsNullOrEmpty(request.Output))
-        {
-            throw new InvalidInputException("no output given");
-        }
-
-        if (request.OutputStream is not null && request.Format == ArchiveFormat.Directory)
-        {
-            throw new InvalidInputException("a directory layout cannot be written to a stream");
-        }
-
-        var references = request.Images.Select(ImageReference.Parse).DistinctBy(r => r.ToString()).ToList();
+        Validate(request);
+        var clock = Stopwatch.StartNew();
         var output = request.OutputStream is null ? AtomicOutput.Prepare(request.Output!) : null;
 
-        var resolver = new ImageResolver(_registry, request.Platforms);
-        var resolved = new ResolvedImage[references.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, references.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(request.MaxConcurrentDownloads, 1, 8), CancellationToken = cancellationToken },
-            async (i, ct) => resolved[i] = await resolver.ResolveAsync(references[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-
-        var saved = resolved.Select(ToSavedImage).ToList();
-        for (var i = 0; i < saved.Count; i++)
+        var (resolved, positions, failed) = await ResolveAllAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        if (resolved.Count == 0)
         {
-            progress?.Report(new ImageResolvedEvent(saved[i], i + 1, saved.Count));
+            // Bulk mode, every image failed: nothing is written; the caller reports the failures.
+            return new SaveResult([], 0, 0, null, failed);
         }
 
+        var saved = resolved.Select(ToSavedImage).ToList();
         var layout = LayoutBuilder.Build(resolved);
-        var remoteBytes = layout.Blobs.Where(b => b.Content is null).Sum(b => b.Descriptor.Size);
-        var plan = TarLayoutPlan.Create(layout);
-        Diagnostics.Log.Plan(_logger, layout.Blobs.Count, remoteBytes, plan.Length);
-        progress?.Report(new DownloadStartedEvent(layout.Blobs.Count(b => b.Content is null), remoteBytes));
+        var remote = layout.Blobs.Where(b => b.Content is null).ToList();
+        var remoteBytes = remote.Sum(b => b.Descriptor.Size);
+        Diagnostics.Log.Plan(_logger, layout.Blobs.Count, remoteBytes, TarLayoutPlan.Create(layout).Length);
+        progress?.Report(new DownloadStartedEvent(remote.Count, remoteBytes));
 
+        var tracker = new CompletionTracker(resolved, saved, positions, request.Images.Count, clock, progress);
+        tracker.ReportImagesWithoutDownloads();
         long done = 0;
         var context = new LayoutWriteContext(
             OpenBlobAsync,
@@ -80,31 +67,20 @@ public sealed class ImageSaver
             {
                 var total = Interlocked.Add(ref done, blob.Descriptor.Size);
                 progress?.Report(new BlobCompletedEvent(blob.Descriptor.Digest, blob.Descriptor.Size, total, remoteBytes));
+                tracker.BlobDone(blob.Descriptor.Digest);
             });
 
+        long archiveBytes;
         if (output is null)
         {
-            await TarStreamWriter.WriteAsync(layout, request.OutputStream!, context, cancellationToken).ConfigureAwait(false);
-            return new SaveResult(saved, plan.Length, remoteBytes, null);
+            archiveBytes = await WriteToStreamAsync(layout, request.OutputStream!, request.Compression, context, cancellationToken).ConfigureAwait(false);
+            return new SaveResult(saved, archiveBytes, remoteBytes, null, failed);
         }
 
         try
         {
-            if (request.Format == ArchiveFormat.Directory)
-            {
-                Directory.CreateDirectory(output.Temporary);
-                await DirectoryLayoutWriter.WriteAsync(layout, output.Temporary, context, cancellationToken).ConfigureAwait(false);
-                output.CommitDirectory();
-                return new SaveResult(saved, layout.BlobBytes, remoteBytes, output.Target);
-            }
-
-            using (var file = File.OpenHandle(output.Temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
-            {
-                await TarFileWriter.WriteAsync(layout, file, context, cancellationToken).ConfigureAwait(false);
-            }
-
-            output.CommitFile();
-            return new SaveResult(saved, plan.Length, remoteBytes, output.Target);
+            archiveBytes = await WriteToFileAsync(layout, output, request, context, cancellationToken).ConfigureAwait(false);
+            return new SaveResult(saved, archiveBytes, remoteBytes, output.Target, failed);
         }
         catch (IOException ex)
         {
@@ -123,9 +99,198 @@ public sealed class ImageSaver
         }
     }
 
+    private static void Validate(SaveRequest request)
+    {
+        if (request.Images.Count == 0)
+        {
+            throw new InvalidInputException("no image to save");
+        }
+
+        if (request.OutputStream is null && string.IsNullOrEmpty(request.Output))
+        {
+            throw new InvalidInputException("no output given");
+        }
+
+        if (request.OutputStream is not null && request.Format == ArchiveFormat.Directory)
+        {
+            throw new InvalidInputException("a directory layout cannot be written to a stream");
+        }
+
+        if (request.Format == ArchiveFormat.Directory && request.Compression != OuterCompression.None)
+        {
+            throw new InvalidInputException("a directory layout cannot be compressed");
+        }
+
+        if (request.Jobs is < 1 or > 20)
+        {
+            throw new InvalidInputException($"jobs must be between 1 and 20, not {request.Jobs}");
+        }
+    }
+
+    private async Task<(List<ResolvedImage> Resolved, List<int> Positions, List<FailedImage> Failed)> ResolveAllAsync(SaveRequest request, IProgress<TransferEvent>? progress, CancellationToken cancellationToken)
+    {
+        var resolver = new ImageResolver(_registry, request.Platforms);
+        var count = request.Images.Count;
+        var results = new ResolvedImage?[count];
+        var failures = new ConcurrentDictionary<int, FailedImage>();
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, count),
+            new ParallelOptions { MaxDegreeOfParallelism = request.Jobs, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                try
+                {
+                    var name = ImageReference.Parse(request.Images[i]);
+                    var source = request.SourceRegistry is { Length: > 0 } registry ? name.WithRegistry(registry) : name;
+                    results[i] = await resolver.ResolveAsync(name, source, ct).ConfigureAwait(false);
+                    progress?.Report(new ImageResolvedEvent(ToSavedImage(results[i]!), i + 1, count));
+                }
+                catch (FerryException ex) when (request.ContinueOnError)
+                {
+                    var failure = new FailedImage(request.Images[i], i + 1, ex.Message);
+                    failures[i] = failure;
+                    progress?.Report(new ImageFailedEvent(failure, count));
+                }
+            }).ConfigureAwait(false);
+
+        var resolved = new List<ResolvedImage>();
+        var positions = new List<int>();
+        for (var i = 0; i < count; i++)
+        {
+            if (results[i] is { } image)
+            {
+                resolved.Add(image);
+                positions.Add(i + 1);
+            }
+        }
+
+        return (resolved, positions, failures.OrderBy(f => f.Key).Select(f => f.Value).ToList());
+    }
+
+    private static async Task<long> WriteToStreamAsync(ImageLayout layout, Stream stream, OuterCompression compression, LayoutWriteContext context, CancellationToken cancellationToken)
+    {
+        if (compression == OuterCompression.None)
+        {
+            await TarStreamWriter.WriteAsync(layout, stream, context, cancellationToken).ConfigureAwait(false);
+            return TarLayoutPlan.Create(layout).Length;
+        }
+
+        await using var compressor = new ParallelBlockCompressor(stream, compression);
+        await TarStreamWriter.WriteAsync(layout, compressor, context, cancellationToken).ConfigureAwait(false);
+        await compressor.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        return compressor.CompressedBytes;
+    }
+
+    private static async Task<long> WriteToFileAsync(ImageLayout layout, AtomicOutput output, SaveRequest request, LayoutWriteContext context, CancellationToken cancellationToken)
+    {
+        if (request.Format == ArchiveFormat.Directory)
+        {
+            Directory.CreateDirectory(output.Temporary);
+            await DirectoryLayoutWriter.WriteAsync(layout, output.Temporary, context, cancellationToken).ConfigureAwait(false);
+            output.CommitDirectory();
+            return layout.BlobBytes;
+        }
+
+        // The tar is written with parallel positional writes; compression then streams it once more,
+        // on all cores, into the final file.
+        var tarPath = request.Compression == OuterCompression.None ? output.Temporary : output.Temporary + ".tar";
+        try
+        {
+            using (var file = File.OpenHandle(tarPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+            {
+                await TarFileWriter.WriteAsync(layout, file, context, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (request.Compression != OuterCompression.None)
+            {
+                await using var source = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.DeleteOnClose);
+                await using var target = new FileStream(output.Temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+                await using var compressor = new ParallelBlockCompressor(target, request.Compression);
+                await source.CopyToAsync(compressor, 1 << 20, cancellationToken).ConfigureAwait(false);
+                await compressor.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (tarPath != output.Temporary && File.Exists(tarPath))
+            {
+                File.Delete(tarPath);
+            }
+        }
+
+        output.CommitFile();
+        return new FileInfo(output.Target).Length;
+    }
+
     private async Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken) =>
         await _registry.OpenBlobAsync(blob.Source!, blob.Descriptor, cancellationToken).ConfigureAwait(false);
 
     private static SavedImage ToSavedImage(ResolvedImage image) =>
         new(image.Reference, image.Top.Digest, image.Platforms.Where(p => p.Platform.Os != "unknown").Select(p => p.Platform).ToList(), image.TotalBytes, image.IsSubset);
+
+    /// <summary>Reports each image as saved when the last of its layers is in the archive.</summary>
+    private sealed class CompletionTracker
+    {
+        private readonly Dictionary<Digest, List<int>> _imagesByBlob = [];
+        private readonly int[] _remaining;
+        private readonly IReadOnlyList<SavedImage> _saved;
+        private readonly IReadOnlyList<int> _positions;
+        private readonly int _count;
+        private readonly Stopwatch _clock;
+        private readonly IProgress<TransferEvent>? _progress;
+        private readonly Lock _gate = new();
+
+        public CompletionTracker(IReadOnlyList<ResolvedImage> images, IReadOnlyList<SavedImage> saved, IReadOnlyList<int> positions, int count, Stopwatch clock, IProgress<TransferEvent>? progress)
+        {
+            _saved = saved;
+            _positions = positions;
+            _count = count;
+            _clock = clock;
+            _progress = progress;
+            _remaining = new int[images.Count];
+            for (var i = 0; i < images.Count; i++)
+            {
+                foreach (var layer in images[i].LayerDescriptors.Select(d => d.Digest).Distinct())
+                {
+                    if (!_imagesByBlob.TryGetValue(layer, out var list))
+                    {
+                        _imagesByBlob[layer] = list = [];
+                    }
+
+                    list.Add(i);
+                    _remaining[i]++;
+                }
+            }
+        }
+
+        public void ReportImagesWithoutDownloads()
+        {
+            for (var i = 0; i < _remaining.Length; i++)
+            {
+                if (_remaining[i] == 0)
+                {
+                    _progress?.Report(new ImageSavedEvent(_saved[i], _positions[i], _count, _clock.Elapsed));
+                }
+            }
+        }
+
+        public void BlobDone(Digest digest)
+        {
+            lock (_gate)
+            {
+                if (!_imagesByBlob.TryGetValue(digest, out var images))
+                {
+                    return;
+                }
+
+                foreach (var i in images)
+                {
+                    if (--_remaining[i] == 0)
+                    {
+                        _progress?.Report(new ImageSavedEvent(_saved[i], _positions[i], _count, _clock.Elapsed));
+                    }
+                }
+            }
+        }
+    }
 }

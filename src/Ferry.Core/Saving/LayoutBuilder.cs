@@ -23,7 +23,7 @@ internal static class LayoutBuilder
             var key = descriptor.Digest.ToString();
             if (!blobs.ContainsKey(key))
             {
-                blobs[key] = new LayoutBlob(descriptor, content, content is null ? image.Reference : null);
+                blobs[key] = new LayoutBlob(descriptor, content, content is null ? image.Source : null);
             }
         }
 
@@ -54,7 +54,7 @@ internal static class LayoutBuilder
             writer.WriteNumber("schemaVersion", 2);
             writer.WriteString("mediaType", MediaTypes.OciIndex);
             writer.WriteStartArray("manifests");
-            foreach (var image in images)
+            foreach (var image in images.DistinctBy(i => i.Reference.ToString()))
             {
                 var name = image.Reference.ToString();
                 writer.WriteStartObject();

@@ -10,12 +10,13 @@ namespace Ferry.Saving;
 public sealed record PlatformImage(Platform Platform, ManifestDocument Manifest, ReadOnlyMemory<byte> Config);
 
 /// <summary>An image reference resolved against its registry: the top-level object saved and its platforms.</summary>
-/// <param name="Reference">The reference as requested (normalised).</param>
+/// <param name="Reference">The reference as requested (normalised): the name the archive records.</param>
 /// <param name="Top">What the archive's index.json points at: the original index, a subset index, or the manifest.</param>
 /// <param name="Platforms">The selected platform images, in index order.</param>
 /// <param name="Primary">The platform image listed in manifest.json for docker load.</param>
 /// <param name="IsSubset">Whether some platforms of the original index were left out (so <see cref="Top"/> is a new index).</param>
-public sealed record ResolvedImage(ImageReference Reference, ManifestDocument Top, IReadOnlyList<PlatformImage> Platforms, PlatformImage Primary, bool IsSubset)
+/// <param name="Source">Where it was pulled from (differs from <paramref name="Reference"/> with a source-registry override).</param>
+public sealed record ResolvedImage(ImageReference Reference, ManifestDocument Top, IReadOnlyList<PlatformImage> Platforms, PlatformImage Primary, bool IsSubset, ImageReference Source)
 {
     /// <summary>Every blob the image needs: manifests, configs and layers (duplicates possible across images).</summary>
     public IEnumerable<Descriptor> LayerDescriptors => Platforms.SelectMany(p => p.Manifest.Layers);

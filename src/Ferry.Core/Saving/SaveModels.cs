@@ -30,9 +30,30 @@ public sealed record SaveRequest
     /// <summary>Which platforms to keep; the host's by default.</summary>
     public PlatformSelection Platforms { get; init; } = PlatformSelection.Host;
 
-    /// <summary>How many blobs are downloaded at once (default 8).</summary>
+    /// <summary>How many blobs are downloaded at once, all images together (default 8).</summary>
     public int MaxConcurrentDownloads { get; init; } = 8;
+
+    /// <summary>How many images are resolved at once (1–20, default 4).</summary>
+    public int Jobs { get; init; } = 4;
+
+    /// <summary>Pull every image from this registry instead (image-tools' <c>-s</c>); the archive keeps the names as given.</summary>
+    public string? SourceRegistry { get; init; }
+
+    /// <summary>
+    /// Bulk mode: an image that cannot be resolved (malformed, missing, no matching platform…) is reported in
+    /// <see cref="SaveResult.Failed"/> and the others are still saved. Otherwise any failure fails the save.
+    /// </summary>
+    public bool ContinueOnError { get; init; }
+
+    /// <summary>Compression of the whole archive (tar format only).</summary>
+    public Archives.Compression.OuterCompression Compression { get; init; }
 }
+
+/// <summary>An image that could not be saved (bulk mode).</summary>
+/// <param name="Image">The image as requested.</param>
+/// <param name="Position">Its 1-based position in the request.</param>
+/// <param name="Reason">One line saying why.</param>
+public sealed record FailedImage(string Image, int Position, string Reason);
 
 /// <summary>The result for one saved image.</summary>
 /// <param name="Reference">The normalised reference.</param>
@@ -47,7 +68,8 @@ public sealed record SavedImage(ImageReference Reference, Digest Digest, IReadOn
 /// <param name="ArchiveBytes">The size of the archive written (tar) or of the blobs (directory).</param>
 /// <param name="DownloadedBytes">The bytes fetched from registries for layers.</param>
 /// <param name="Output">The path written, or <see langword="null"/> for a stream.</param>
-public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBytes, long DownloadedBytes, string? Output);
+/// <param name="Failed">The images that could not be saved (bulk mode), in request order.</param>
+public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBytes, long DownloadedBytes, string? Output, IReadOnlyList<FailedImage> Failed);
 
 /// <summary>A progress event of a transfer.</summary>
 public abstract record TransferEvent;
@@ -57,6 +79,18 @@ public abstract record TransferEvent;
 /// <param name="Position">1-based position in the request.</param>
 /// <param name="Count">Number of images requested.</param>
 public sealed record ImageResolvedEvent(SavedImage Image, int Position, int Count) : TransferEvent;
+
+/// <summary>An image could not be resolved (bulk mode goes on without it).</summary>
+/// <param name="Failure">Which image and why.</param>
+/// <param name="Count">Number of images requested.</param>
+public sealed record ImageFailedEvent(FailedImage Failure, int Count) : TransferEvent;
+
+/// <summary>Every blob of an image is in the archive.</summary>
+/// <param name="Image">The image.</param>
+/// <param name="Position">1-based position in the request.</param>
+/// <param name="Count">Number of images requested.</param>
+/// <param name="Elapsed">Time since the save started.</param>
+public sealed record ImageSavedEvent(SavedImage Image, int Position, int Count, TimeSpan Elapsed) : TransferEvent;
 
 /// <summary>All manifests are known; layer downloads start.</summary>
 /// <param name="Blobs">The number of distinct layer blobs to download.</param>

@@ -1,0 +1,149 @@
+using Ferry.Cli.Output;
+using Ferry.Errors;
+using Ferry.References;
+using Ferry.Registry;
+using Ferry.Registry.Auth;
+using Ferry.Saving;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary>Turns <see cref="SaveOptions"/> into a <see cref="SaveRequest"/>, runs it, and reports the outcome.</summary>
+internal static class SaveRunner
+{
+    public static async Task<int> RunAsync(SaveOptions options, CancellationToken cancellationToken)
+    {
+        var list = ReadList(options);
+        var bulk = list is not null;
+        var lines = list?.Select(e => e.Line).ToList() ?? options.Images.ToList();
+        if (lines.Count == 0)
+        {
+            throw new InvalidInputException("no image given (see 'ferry save --help')");
+        }
+
+        var (output, stream) = ChooseOutput(options, lines);
+        var mode = options.Progress == "json" ? ProgressMode.Json : options.Quiet ? ProgressMode.Quiet : ProgressMode.Plain;
+        var printer = new SaveProgressPrinter(mode, options.Debug, position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ");
+        var logger = new StderrLogger(options.Debug ? LogLevel.Debug : options.Quiet ? LogLevel.Error : LogLevel.Warning);
+        using var registry = new RegistryClient(new DockerConfigCredentialProvider(), new RegistryClientOptions { PlainHttp = options.PlainHttp }, logger, RegistryClient.CreateHttpClient(options.MaxConcurrentDownloads + 4));
+        var result = await new ImageSaver(registry, logger).SaveAsync(
+            new SaveRequest
+            {
+                Images = lines,
+                Output = output,
+                OutputStream = stream,
+                Format = options.Format,
+                Compression = options.Compression,
+                Platforms = options.Platforms,
+                Jobs = options.Jobs,
+                MaxConcurrentDownloads = options.MaxConcurrentDownloads,
+                SourceRegistry = options.SourceRegistry,
+                ContinueOnError = bulk,
+            },
+            printer,
+            cancellationToken).ConfigureAwait(false);
+
+        if (result.Failed.Count > 0)
+        {
+            await File.WriteAllLinesAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false);
+        }
+
+        var where = result.Output ?? (stream is null ? "nothing" : "stdout");
+        if (result.Images.Count == 0)
+        {
+            ErrorPresenter.WriteError($"nothing saved: all {result.Failed.Count} image(s) failed (listed in {options.FailedFile})");
+            return ExitCodes.Failure;
+        }
+
+        if (result.Failed.Count > 0)
+        {
+            Console.Error.WriteLine($"ferry: saved {result.Images.Count} of {lines.Count} images ({Units.Bytes(result.ArchiveBytes)}) to {where}; {result.Failed.Count} failed, listed in {options.FailedFile} (retry with -f {options.FailedFile})");
+            return ExitCodes.PartialFailure;
+        }
+
+        if (!options.Quiet)
+        {
+            Console.Error.WriteLine($"ferry: saved {result.Images.Count} image(s), {Units.Bytes(result.ArchiveBytes)}, to {where}");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The list from -f, or from stdin when no image is given; <see langword="null"/> when images are positional.</summary>
+    private static IReadOnlyList<ImageListEntry>? ReadList(SaveOptions options)
+    {
+        if (options.ListFile is { } file)
+        {
+            if (options.Images.Count > 0)
+            {
+                throw new InvalidInputException("give images either as arguments or with -f, not both");
+            }
+
+            if (!File.Exists(file))
+            {
+                throw new InvalidInputException($"image list {file} does not exist");
+            }
+
+            return ImageList.ParseFile(file);
+        }
+
+        if (options.Images.Count > 0)
+        {
+            return null;
+        }
+
+        if (!Console.IsInputRedirected)
+        {
+            Console.Error.WriteLine("Enter images, one per line; end with Ctrl-D:");
+            var lines = new List<string>();
+            while (true)
+            {
+                Console.Error.Write(">>> ");
+                if (Console.ReadLine() is not { } line)
+                {
+                    Console.Error.WriteLine();
+                    break;
+                }
+
+                lines.Add(line);
+            }
+
+            return ImageList.Parse(new StringReader(string.Join('\n', lines)));
+        }
+
+        return ImageList.Parse(Console.In);
+    }
+
+    private static (string? Output, Stream? Stream) ChooseOutput(SaveOptions options, List<string> lines)
+    {
+        if (options.Output == "-" || (options.Output is null && Console.IsOutputRedirected))
+        {
+            if (options.Format == ArchiveFormat.Directory)
+            {
+                throw new InvalidInputException("a directory output needs -o DIRECTORY");
+            }
+
+            return (null, Console.OpenStandardOutput());
+        }
+
+        if (options.Output is not null)
+        {
+            return (options.Output, null);
+        }
+
+        if (lines.Count > 1)
+        {
+            throw new InvalidInputException("several images and stdout is a terminal: name the archive with -o FILE");
+        }
+
+        return (DefaultOutputName(ImageReference.Parse(lines[0]), options.Format), null);
+    }
+
+    /// <summary><c>nginx:1.27</c> → <c>library-nginx-1.27.tar</c>.</summary>
+    internal static string DefaultOutputName(ImageReference reference, ArchiveFormat format)
+    {
+        var version = reference.Tag ?? reference.Digest!.Value.Hex[..12];
+        var name = $"{reference.Repository.Replace('/', '-')}-{version}";
+        return format == ArchiveFormat.Directory ? name : name + ".tar";
+    }
+}
