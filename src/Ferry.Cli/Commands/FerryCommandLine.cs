@@ -11,6 +11,7 @@ internal static class FerryCommandLine
         var root = new RootCommand("Ferry saves container images from registries into archives that docker, podman and skopeo load.")
         {
             SaveCommand.Create(),
+            VerifyCommand.Create(),
         };
 
         var parseResult = root.Parse(args);

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Ferry.Cli.Output;
+using Ferry.Reading;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary><c>ferry verify</c>: checks every blob's digest and size and that every reference resolves.</summary>
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var archive = new Argument<string>("archive") { Description = "A Ferry archive: tar, tar.gz, tar.zst (detected by content) or a layout directory" };
+        var command = new Command("verify", """
+            Check an archive: every blob's digest and size, every reference resolvable. Exit 0 when sound, 1 otherwise.
+
+            Example:
+              ferry verify bundle.tar.zst
+            """)
+        {
+            archive,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            try
+            {
+                var path = parseResult.GetValue(archive)!;
+                var result = await ArchiveVerifier.VerifyAsync(path, cancellationToken).ConfigureAwait(false);
+                foreach (var problem in result.Problems)
+                {
+                    Console.Error.WriteLine($"ferry: {path}: {problem}");
+                }
+
+                foreach (var image in result.Images)
+                {
+                    Console.Out.WriteLine($"{image.Name}\t{image.Digest}");
+                }
+
+                if (!result.IsValid)
+                {
+                    Console.Error.WriteLine($"ferry: {path}: NOT valid ({result.Problems.Count} problem(s))");
+                    return ExitCodes.Failure;
+                }
+
+                Console.Error.WriteLine($"ferry: {path}: ok — {result.Images.Count} image(s), {result.Blobs} blobs, {Units.Bytes(result.BlobBytes)} verified (compression: {result.Compression})");
+                return ExitCodes.Success;
+            }
+            catch (Exception ex)
+            {
+                return ErrorPresenter.Present(ex, debug: false);
+            }
+        });
+        return command;
+    }
+}
