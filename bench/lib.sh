@@ -30,16 +30,10 @@ push_blob() { # $1 repo, $2 file → prints digest
 
 FILE_CURSOR=0
 layer_from_files() { # $1 output prefix, $2 wanted compressed MB; uses FILE_CURSOR to not reuse files
-  local f="$1" mb="$2" list="$1.list" total=0 want=$(( $2 * 1024 * 1024 * 5 / 2 ))
-  mapfile -t files < <(find /usr/lib /usr/share /usr/bin -xdev -type f -size +4k 2>/dev/null | LC_ALL=C sort | tail -n +"$((FILE_CURSOR + 1))")
-  : > "$list"
-  for file in "${files[@]}"; do
-    FILE_CURSOR=$((FILE_CURSOR + 1))
-    [[ -r "$file" ]] || continue
-    echo "${file#/}" >> "$list"
-    total=$((total + $(stat -c %s "$file")))
-    ((total >= want)) && break
-  done
+  local f="$1" want=$(( $2 * 1024 * 1024 * 5 / 2 )) list="$1.list"
+  find /usr/lib /usr/share /usr/bin -xdev -type f -size +4k -readable -printf '%s %P\t%h/%f\n' 2>/dev/null | LC_ALL=C sort -k2 |
+    tail -n +"$((FILE_CURSOR + 1))" | awk -v want="$want" '{ total += $1; sub(/^[^\t]*\t\//, ""); print; if (total >= want) exit }' > "$list" || [[ -s "$list" ]]  # awk stops early: SIGPIPE upstream
+  FILE_CURSOR=$((FILE_CURSOR + $(wc -l < "$list")))
   tar -C / --mtime=@0 --owner=0 --group=0 --no-recursion -cf "$f.tar" -T "$list"
   gzip -6 -n -c "$f.tar" > "$f.tar.gz"
 }
@@ -77,6 +71,20 @@ make_image() {
     "$cd" "$(stat -c %s "$cfg")" "${descs%,}" > "$man"
   curl -fsS -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' --data-binary "@$man" "http://$REGISTRY/v2/$repo/manifests/$tag" -o /dev/null
   IMAGE_LAYERS=("${layers[@]}")
+  IMAGE_MANIFEST_DIGEST="sha256:$(sha256sum "$man" | cut -d' ' -f1)"
+  IMAGE_MANIFEST_SIZE=$(stat -c %s "$man")
+}
+
+# push_list REPO TAG "digest size arch" ... : a Docker manifest list over manifests already pushed.
+push_list() {
+  local repo="$1" tag="$2"; shift 2
+  local entries="" d s a
+  for e in "$@"; do
+    read -r d s a <<<"$e"
+    entries+="{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"digest\":\"$d\",\"size\":$s,\"platform\":{\"architecture\":\"$a\",\"os\":\"linux\"}},"
+  done
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[%s]}' "${entries%,}" |
+    curl -fsS -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json' --data-binary @- "http://$REGISTRY/v2/$repo/manifests/$tag" -o /dev/null
 }
 
 # measure NAME OUTPUT CMD...: runs CMD under GNU time; appends "name wall_s maxrss_kb written_bytes" to $RESULTS.

@@ -63,6 +63,41 @@ public sealed class BulkSaveTests(RealComponentsFixture env) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Save_ListOnStdin_IsReadWhenNoImagesAndNoFileAreGiven()
+    {
+        using var dir = new TempDirectory();
+        var archive = dir.File("stdin.tar");
+        var result = await FerryCli.RunWithStdinAsync($"# from stdin\n{env.Host}/test/base:1\n{env.Host}/test/bulk2:1\n", "save", "-o", archive);
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var index = RealComponentsFixture.ReadJsonEntry(archive, "index.json")["manifests"]!.AsArray();
+        Assert.Equal(2, index.Count);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("21")]
+    public async Task Save_JobsOutsideOneToTwenty_IsAClearError(string jobs)
+    {
+        using var dir = new TempDirectory();
+        var result = await FerryCli.RunAsync("save", "-j", jobs, "-o", dir.File("x.tar"), $"{env.Host}/test/base:1");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"ferry: error: --jobs must be between 1 and 20, not {jobs}", result.StandardError.Trim());
+    }
+
+    [Fact]
+    public async Task Save_ProgressJson_EmitsOneObjectPerEventOnStderr()
+    {
+        using var dir = new TempDirectory();
+        var result = await FerryCli.RunAsync("save", "--progress", "json", "-o", dir.File("j.tar"), $"{env.Host}/test/app:1");
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var events = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith('{')).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!["event"]!.GetValue<string>()).ToList();
+        Assert.Equal("image-resolved", events[0]);
+        Assert.Contains("download-started", events);
+        Assert.Contains("blob-done", events);
+        Assert.Contains("image-saved", events);
+    }
+
+    [Fact]
     public async Task Save_RetryFromTheFailedList_FailsOnlyTheStillBadLines()
     {
         using var dir = new TempDirectory();

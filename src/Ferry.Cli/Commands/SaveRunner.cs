@@ -26,22 +26,23 @@ internal static class SaveRunner
         var printer = new SaveProgressPrinter(mode, options.Debug, position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ");
         var logger = new StderrLogger(options.Debug ? LogLevel.Debug : options.Quiet ? LogLevel.Error : LogLevel.Warning);
         using var registry = new RegistryClient(new DockerConfigCredentialProvider(), new RegistryClientOptions { PlainHttp = options.PlainHttp }, logger, RegistryClient.CreateHttpClient(options.MaxConcurrentDownloads + 4));
-        var result = await new ImageSaver(registry, logger).SaveAsync(
-            new SaveRequest
-            {
-                Images = lines,
-                Output = output,
-                OutputStream = stream,
-                Format = options.Format,
-                Compression = options.Compression,
-                Platforms = options.Platforms,
-                Jobs = options.Jobs,
-                MaxConcurrentDownloads = options.MaxConcurrentDownloads,
-                SourceRegistry = options.SourceRegistry,
-                ContinueOnError = bulk,
-            },
-            printer,
-            cancellationToken).ConfigureAwait(false);
+        var request = new SaveRequest
+        {
+            Images = lines,
+            Output = output,
+            OutputStream = stream,
+            Format = options.Format,
+            Compression = options.Compression,
+            Platforms = options.Platforms,
+            Jobs = options.Jobs,
+            MaxConcurrentDownloads = options.MaxConcurrentDownloads,
+            SourceRegistry = options.SourceRegistry,
+            ContinueOnError = bulk,
+        };
+        var saver = new ImageSaver(registry, logger);
+        var result = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported
+            ? await LiveProgressView.RunAsync(view => saver.SaveAsync(request, view, cancellationToken)).ConfigureAwait(false)
+            : await saver.SaveAsync(request, printer, cancellationToken).ConfigureAwait(false);
 
         if (result.Failed.Count > 0)
         {

@@ -64,6 +64,11 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
 
     private void WriteJson(TransferEvent value)
     {
+        if (value is BytesTransferredEvent)
+        {
+            return;
+        }
+
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {

@@ -63,6 +63,7 @@ public sealed class ImageSaver
         var context = new LayoutWriteContext(
             OpenBlobAsync,
             Math.Max(1, request.MaxConcurrentDownloads),
+            OnBytes: bytes => progress?.Report(new BytesTransferredEvent(bytes)),
             OnBlobDone: blob =>
             {
                 var total = Interlocked.Add(ref done, blob.Descriptor.Size);

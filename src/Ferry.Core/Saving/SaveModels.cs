@@ -97,6 +97,10 @@ public sealed record ImageSavedEvent(SavedImage Image, int Position, int Count, 
 /// <param name="TotalBytes">The bytes the layers to download take.</param>
 public sealed record DownloadStartedEvent(int Blobs, long TotalBytes) : TransferEvent;
 
+/// <summary>Layer bytes were written (reported per chunk of up to 1 MiB, for live progress).</summary>
+/// <param name="Bytes">The bytes just written.</param>
+public sealed record BytesTransferredEvent(long Bytes) : TransferEvent;
+
 /// <summary>A layer was downloaded, verified and written.</summary>
 /// <param name="Digest">The layer's digest.</param>
 /// <param name="Size">Its size.</param>

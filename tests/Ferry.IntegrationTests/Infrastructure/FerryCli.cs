@@ -10,6 +10,9 @@ internal static class FerryCli
     public static Task<ProcessResult> RunWithEnvironmentAsync(IDictionary<string, string> environment, params string[] arguments) =>
         ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), environment);
 
+    public static Task<ProcessResult> RunWithStdinAsync(string stdin, params string[] arguments) =>
+        ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), stdin: stdin);
+
     public static Task<ProcessResult> RunWithStdoutAsync(string? stdoutFile, params string[] arguments) =>
         ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), stdoutFile: stdoutFile);
 }

@@ -19,7 +19,7 @@ internal sealed record ProcessResult(int ExitCode, string StandardOutput, string
 /// <summary>Runs external programs with a timeout, capturing their output.</summary>
 internal static class ProcessRunner
 {
-    public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan? timeout = null, IDictionary<string, string>? environment = null, string? stdoutFile = null)
+    public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan? timeout = null, IDictionary<string, string>? environment = null, string? stdoutFile = null, string? stdin = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -39,6 +39,11 @@ internal static class ProcessRunner
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {fileName}");
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
         process.StandardInput.Close();
         Task<string> stdoutTask;
         if (stdoutFile is not null)

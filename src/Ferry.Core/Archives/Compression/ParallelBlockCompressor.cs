@@ -12,7 +12,7 @@ namespace Ferry.Archives.Compression;
 /// </summary>
 internal sealed class ParallelBlockCompressor : Stream
 {
-    private const int BlockSize = 4 * 1024 * 1024;
+    private const int BlockSize = 1024 * 1024;
 
     private readonly Stream _inner;
     private readonly OuterCompression _compression;
