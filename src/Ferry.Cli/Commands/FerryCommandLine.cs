@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Ferry.Cli.Output;
 
 namespace Ferry.Cli.Commands;
@@ -23,6 +24,18 @@ internal static class FerryCommandLine
             return ExitCodes.Failure;
         }
 
-        return await parseResult.InvokeAsync().ConfigureAwait(false);
+        // Ctrl-C / SIGTERM cancel the running command, which then removes its temporary output and exits
+        // with 130. System.CommandLine's own handler is off: it exits the process before cleanup runs.
+        using var cancellation = new CancellationTokenSource();
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            cancellation.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
+        return await parseResult.InvokeAsync(configuration, cancellation.Token).ConfigureAwait(false);
     }
 }

@@ -12,7 +12,7 @@ internal static class ErrorPresenter
         switch (exception)
         {
             case OperationCanceledException:
-                Console.Error.WriteLine("ferry: cancelled; no output was written");
+                Console.Error.WriteLine("ferry: cancelled (a partial output file, if any, was removed)");
                 return ExitCodes.Cancelled;
             case FerryException ferry:
                 WriteError(ferry.Message);
