@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using Ferry.Archives;
+using Ferry.Content;
 using Ferry.Oci;
 using Ferry.References;
 
@@ -103,28 +104,3 @@ public sealed class TarWriterTests
     }
 }
 
-/// <summary>Hides seeking, as a pipe would.</summary>
-internal sealed class ForwardOnlyStream(Stream inner) : Stream
-{
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}

@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Ferry.Content;
 using Ferry.Errors;
 using Ferry.Oci;
 using Ferry.References;
@@ -83,7 +84,7 @@ public static class ArchiveVerifier
             return (new ZstdSharp.DecompressionStream(file, leaveOpen: true), "zstd");
         }
 
-        return (new NonDisposingStream(file), "none");
+        return (new ForwardOnlyStream(file), "none");
     }
 
     private static async Task ReadTarAsync(Stream stream, ArchiveContent content, CancellationToken cancellationToken)
@@ -368,33 +369,5 @@ public static class ArchiveVerifier
                 Problems.Add($"{name} appears twice");
             }
         }
-    }
-
-    /// <summary>Lets the caller keep ownership of the file stream.</summary>
-    private sealed class NonDisposingStream(Stream inner) : Stream
-    {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
