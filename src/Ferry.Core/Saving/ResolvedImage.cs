@@ -18,7 +18,7 @@ public sealed record PlatformImage(Platform Platform, ManifestDocument Manifest,
 /// <param name="Source">Where it was pulled from (differs from <paramref name="Reference"/> with a source-registry override).</param>
 public sealed record ResolvedImage(ImageReference Reference, ManifestDocument Top, IReadOnlyList<PlatformImage> Platforms, PlatformImage Primary, bool IsSubset, ImageReference Source)
 {
-    /// <summary>Every blob the image needs: manifests, configs and layers (duplicates possible across images).</summary>
+    /// <summary>The layers of every saved platform (a layer shared by two platforms appears twice).</summary>
     public IEnumerable<Descriptor> LayerDescriptors => Platforms.SelectMany(p => p.Manifest.Layers);
 
     /// <summary>The total size of all the image's blobs (each counted once).</summary>
