@@ -45,7 +45,7 @@ make_image() {
   local layers=("${BASE_LAYERS[@]:-}") i=0 f
   [[ -z "${layers[0]}" ]] && layers=()
   for mb in "$@"; do
-    i=$((i + 1)); f="$work/$repo-$tag-$i"; f="${f//\//_}"
+    i=$((i + 1)); f="$repo-$tag-$i"; f="$work/${f//\//_}"  # flatten the image name only, never the work dir
     if [[ "${CONTENT:-files}" == random ]]; then
       # Incompressible: the layer is as large as its content.
       mkdir -p "$f.d"; head -c "$((mb * 1024 * 1024))" /dev/urandom > "$f.d/data.bin"
