@@ -67,20 +67,21 @@ public sealed class TarWriterTests
             "[]"u8.ToArray());
         var context = new LayoutWriteContext((blob, _) => Task.FromResult<Stream>(new MemoryStream(layer)), 4);
 
+        var plan = TarLayoutPlan.Create(layout);
         using var streamed = new MemoryStream();
-        await TarStreamWriter.WriteAsync(layout, streamed, context, CancellationToken.None);
+        await TarStreamWriter.WriteAsync(plan, streamed, context, CancellationToken.None);
 
         var path = Path.GetTempFileName();
         try
         {
             using (var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite))
             {
-                await TarFileWriter.WriteAsync(layout, handle, context, CancellationToken.None);
+                await TarFileWriter.WriteAsync(plan, handle, context, CancellationToken.None);
             }
 
             var file = await File.ReadAllBytesAsync(path);
             Assert.Equal(streamed.ToArray(), file);
-            Assert.Equal(TarLayoutPlan.Create(layout).Length, file.Length);
+            Assert.Equal(plan.Length, file.Length);
 
             using var reader = new TarReader(new MemoryStream(file));
             var names = new List<string>();

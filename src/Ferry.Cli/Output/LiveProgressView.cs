@@ -47,12 +47,12 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
             {
                 case ImageResolvedEvent e:
                     _count = e.Count;
-                    var task = _context.AddTask(Markup.Escape($"[{e.Position}/{e.Count}] {e.Image.Reference} {string.Join(",", e.Image.Platforms)}"), maxValue: Math.Max(1, e.Image.Bytes));
+                    var task = _context.AddTask(Markup.Escape(EventText.Image(e.Image, e.Position, e.Count)), maxValue: Math.Max(1, e.Image.Bytes));
                     task.IsIndeterminate = true;
                     _images[e.Position] = task;
                     break;
                 case ImageFailedEvent e:
-                    _console.MarkupLine($"[red]{Markup.Escape($"[{e.Failure.Position}/{e.Count}] failed: {e.Failure.Reason}")}[/]");
+                    _console.MarkupLine($"[red]{Markup.Escape(EventText.Failed(e, string.Empty))}[/]");
                     break;
                 case DownloadStartedEvent e:
                     _overall = _context.AddTask("total", maxValue: Math.Max(1, e.TotalBytes));
@@ -73,7 +73,7 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
                         _overall.Description = $"total ({_done}/{_count} images)";
                     }
 
-                    _console.WriteLine($"[{e.Position}/{e.Count}] {e.Image.Reference} {string.Join(",", e.Image.Platforms)} saved {Units.Bytes(e.Image.Bytes)} in {e.Elapsed.TotalSeconds:F1} s");
+                    _console.WriteLine(EventText.Saved(e));
                     break;
             }
         }

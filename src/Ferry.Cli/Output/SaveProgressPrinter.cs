@@ -40,14 +40,14 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
             switch (value)
             {
                 case ImageFailedEvent e:
-                    Console.Error.WriteLine($"[{e.Failure.Position}/{e.Count}] {describePosition(e.Failure.Position)}failed: {e.Failure.Reason}");
+                    Console.Error.WriteLine(EventText.Failed(e, describePosition(e.Failure.Position)));
                     break;
                 case ImageResolvedEvent e when debug && mode != ProgressMode.Quiet:
                     var subset = e.Image.IsSubsetIndex ? " (subset index)" : string.Empty;
-                    Console.Error.WriteLine($"[{e.Position}/{e.Count}] {e.Image.Reference} {string.Join(",", e.Image.Platforms)} resolved {e.Image.Digest.Short}{subset}");
+                    Console.Error.WriteLine($"{EventText.Image(e.Image, e.Position, e.Count)} resolved {e.Image.Digest.Short}{subset}");
                     break;
                 case ImageSavedEvent e when mode != ProgressMode.Quiet:
-                    Console.Error.WriteLine($"[{e.Position}/{e.Count}] {e.Image.Reference} {string.Join(",", e.Image.Platforms)} saved {Units.Bytes(e.Image.Bytes)} in {e.Elapsed.TotalSeconds:F1} s");
+                    Console.Error.WriteLine(EventText.Saved(e));
                     break;
                 case DownloadStartedEvent e when mode != ProgressMode.Quiet:
                     Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");

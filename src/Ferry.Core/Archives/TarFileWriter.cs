@@ -9,9 +9,8 @@ namespace Ferry.Archives;
 /// </summary>
 internal static class TarFileWriter
 {
-    public static async Task WriteAsync(ImageLayout layout, SafeFileHandle file, LayoutWriteContext context, CancellationToken cancellationToken)
+    public static async Task WriteAsync(TarLayoutPlan plan, SafeFileHandle file, LayoutWriteContext context, CancellationToken cancellationToken)
     {
-        var plan = TarLayoutPlan.Create(layout);
         RandomAccess.SetLength(file, plan.Length);
 
         foreach (var entry in plan.Entries)

@@ -8,9 +8,8 @@ internal static class TarStreamWriter
 {
     private static readonly byte[] Zeros = new byte[TarHeader.BlockSize * 2];
 
-    public static async Task WriteAsync(ImageLayout layout, Stream output, LayoutWriteContext context, CancellationToken cancellationToken)
+    public static async Task WriteAsync(TarLayoutPlan plan, Stream output, LayoutWriteContext context, CancellationToken cancellationToken)
     {
-        var plan = TarLayoutPlan.Create(layout);
         foreach (var entry in plan.Entries)
         {
             await output.WriteAsync(TarHeader.Build(entry.Name, entry.Size, entry.IsDirectory), cancellationToken).ConfigureAwait(false);

@@ -4,8 +4,11 @@ namespace Ferry.Content;
 /// A read-only view of a stream that hides seeking and leaves the inner stream open on dispose, so a
 /// reader processes it strictly in order (as it would a pipe) while the caller keeps ownership.
 /// </summary>
-internal sealed class ForwardOnlyStream(Stream inner) : Stream
+internal class ForwardOnlyStream(Stream inner) : Stream
 {
+    /// <summary>The wrapped stream.</summary>
+    protected Stream Inner { get; } = inner;
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -24,9 +27,14 @@ internal sealed class ForwardOnlyStream(Stream inner) : Stream
     {
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count) => Inner.Read(buffer, offset, count);
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+    public override int Read(Span<byte> buffer) => Inner.Read(buffer);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        Inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => Inner.ReadAsync(buffer, cancellationToken);
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 

@@ -133,11 +133,6 @@ public sealed partial record ImageReference
     /// <returns>The rewritten reference.</returns>
     public ImageReference WithRegistry(string registry) => new(registry, Repository, Tag, Digest);
 
-    /// <summary>Returns this reference pinned to a digest, keeping the tag.</summary>
-    /// <param name="digest">The digest.</param>
-    /// <returns>The pinned reference.</returns>
-    public ImageReference WithDigest(Digest digest) => new(Registry, Repository, Tag, digest);
-
     /// <summary>The full reference: <c>name:tag</c>, <c>name@digest</c> or <c>name:tag@digest</c>.</summary>
     /// <returns>The canonical string.</returns>
     public override string ToString() =>

@@ -54,7 +54,8 @@ public sealed class ImageSaver
         var layout = LayoutBuilder.Build(resolved);
         var remote = layout.Blobs.Where(b => b.Content is null).ToList();
         var remoteBytes = remote.Sum(b => b.Descriptor.Size);
-        Diagnostics.Log.Plan(_logger, layout.Blobs.Count, remoteBytes, TarLayoutPlan.Create(layout).Length);
+        var plan = TarLayoutPlan.Create(layout);
+        Diagnostics.Log.Plan(_logger, layout.Blobs.Count, remoteBytes, plan.Length);
         progress?.Report(new DownloadStartedEvent(remote.Count, remoteBytes));
 
         var tracker = new CompletionTracker(resolved, saved, positions, request.Images.Count, clock, progress);
@@ -74,13 +75,13 @@ public sealed class ImageSaver
         long archiveBytes;
         if (output is null)
         {
-            archiveBytes = await WriteToStreamAsync(layout, request.OutputStream!, request.Compression, context, cancellationToken).ConfigureAwait(false);
+            archiveBytes = await WriteToStreamAsync(plan, request.OutputStream!, request.Compression, context, cancellationToken).ConfigureAwait(false);
             return new SaveResult(saved, archiveBytes, remoteBytes, null, failed);
         }
 
         try
         {
-            archiveBytes = await WriteToFileAsync(layout, output, request, context, cancellationToken).ConfigureAwait(false);
+            archiveBytes = await WriteToFileAsync(layout, plan, output, request, context, cancellationToken).ConfigureAwait(false);
             return new SaveResult(saved, archiveBytes, remoteBytes, output.Target, failed);
         }
         catch (IOException ex)
@@ -168,21 +169,21 @@ public sealed class ImageSaver
         return (resolved, positions, failures.OrderBy(f => f.Key).Select(f => f.Value).ToList());
     }
 
-    private static async Task<long> WriteToStreamAsync(ImageLayout layout, Stream stream, OuterCompression compression, LayoutWriteContext context, CancellationToken cancellationToken)
+    private static async Task<long> WriteToStreamAsync(TarLayoutPlan plan, Stream stream, OuterCompression compression, LayoutWriteContext context, CancellationToken cancellationToken)
     {
         if (compression == OuterCompression.None)
         {
-            await TarStreamWriter.WriteAsync(layout, stream, context, cancellationToken).ConfigureAwait(false);
-            return TarLayoutPlan.Create(layout).Length;
+            await TarStreamWriter.WriteAsync(plan, stream, context, cancellationToken).ConfigureAwait(false);
+            return plan.Length;
         }
 
         await using var compressor = new ParallelBlockCompressor(stream, compression);
-        await TarStreamWriter.WriteAsync(layout, compressor, context, cancellationToken).ConfigureAwait(false);
+        await TarStreamWriter.WriteAsync(plan, compressor, context, cancellationToken).ConfigureAwait(false);
         await compressor.CompleteAsync(cancellationToken).ConfigureAwait(false);
         return compressor.CompressedBytes;
     }
 
-    private static async Task<long> WriteToFileAsync(ImageLayout layout, AtomicOutput output, SaveRequest request, LayoutWriteContext context, CancellationToken cancellationToken)
+    private static async Task<long> WriteToFileAsync(ImageLayout layout, TarLayoutPlan plan, AtomicOutput output, SaveRequest request, LayoutWriteContext context, CancellationToken cancellationToken)
     {
         if (request.Format == ArchiveFormat.Directory)
         {
@@ -199,7 +200,7 @@ public sealed class ImageSaver
         {
             using (var file = File.OpenHandle(tarPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
             {
-                await TarFileWriter.WriteAsync(layout, file, context, cancellationToken).ConfigureAwait(false);
+                await TarFileWriter.WriteAsync(plan, file, context, cancellationToken).ConfigureAwait(false);
             }
 
             if (request.Compression != OuterCompression.None)

@@ -1,0 +1,19 @@
+using Ferry.Saving;
+
+namespace Ferry.Cli.Output;
+
+/// <summary>The one wording of per-image lines, shared by the plain printer and the live view.</summary>
+internal static class EventText
+{
+    /// <summary><c>[3/14] docker.io/library/nginx:1.27 linux/amd64,linux/arm64/v8</c>.</summary>
+    public static string Image(SavedImage image, int position, int count) =>
+        $"[{position}/{count}] {image.Reference} {string.Join(",", image.Platforms)}";
+
+    /// <summary><c>[3/14] … saved 61.2 MB in 3.1 s</c>.</summary>
+    public static string Saved(ImageSavedEvent e) =>
+        $"{Image(e.Image, e.Position, e.Count)} saved {Units.Bytes(e.Image.Bytes)} in {e.Elapsed.TotalSeconds:F1} s";
+
+    /// <summary><c>[7/14] line 9: failed: …</c>; <paramref name="where"/> is empty or <c>line N: </c>.</summary>
+    public static string Failed(ImageFailedEvent e, string where) =>
+        $"[{e.Failure.Position}/{e.Count}] {where}failed: {e.Failure.Reason}";
+}
