@@ -23,7 +23,8 @@ internal static class SaveRunner
 
         var (output, stream) = ChooseOutput(options, lines);
         var mode = options.Progress == "json" ? ProgressMode.Json : options.Quiet ? ProgressMode.Quiet : ProgressMode.Plain;
-        var printer = new SaveProgressPrinter(mode, options.Debug, position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ");
+        Func<int, string> describePosition = position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
+        var printer = new SaveProgressPrinter(mode, options.Debug, describePosition);
         var logger = new StderrLogger(options.Debug ? LogLevel.Debug : options.Quiet ? LogLevel.Error : LogLevel.Warning);
         using var registry = new RegistryClient(new DockerConfigCredentialProvider(), new RegistryClientOptions { PlainHttp = options.PlainHttp }, logger, RegistryClient.CreateHttpClient(options.MaxConcurrentDownloads + 4));
         var request = new SaveRequest
@@ -41,7 +42,7 @@ internal static class SaveRunner
         };
         var saver = new ImageSaver(registry, logger);
         var result = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported
-            ? await LiveProgressView.RunAsync(view => saver.SaveAsync(request, view, cancellationToken)).ConfigureAwait(false)
+            ? await LiveProgressView.RunAsync(describePosition, view => saver.SaveAsync(request, view, cancellationToken)).ConfigureAwait(false)
             : await saver.SaveAsync(request, printer, cancellationToken).ConfigureAwait(false);
 
         if (result.Failed.Count > 0)

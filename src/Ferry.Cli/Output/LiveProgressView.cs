@@ -17,16 +17,19 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
     private int _count;
     private int _done;
 
-    private LiveProgressView(ProgressContext context, IAnsiConsole console)
+    private readonly Func<int, string> _describePosition;
+
+    private LiveProgressView(ProgressContext context, IAnsiConsole console, Func<int, string> describePosition)
     {
         _context = context;
         _console = console;
+        _describePosition = describePosition;
     }
 
     /// <summary>Whether live bars fit: stderr is a terminal.</summary>
     public static bool IsSupported => !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 
-    public static async Task<T> RunAsync<T>(Func<IProgress<TransferEvent>, Task<T>> work)
+    public static async Task<T> RunAsync<T>(Func<int, string> describePosition, Func<IProgress<TransferEvent>, Task<T>> work)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         T result = default!;
@@ -34,7 +37,7 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
             .AutoClear(true)
             .HideCompleted(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
-            .StartAsync(async context => result = await work(new LiveProgressView(context, console)).ConfigureAwait(false))
+            .StartAsync(async context => result = await work(new LiveProgressView(context, console, describePosition)).ConfigureAwait(false))
             .ConfigureAwait(false);
         return result;
     }
@@ -52,7 +55,7 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
                     _images[e.Position] = task;
                     break;
                 case ImageFailedEvent e:
-                    _console.MarkupLine($"[red]{Markup.Escape(EventText.Failed(e, string.Empty))}[/]");
+                    _console.MarkupLine($"[red]{Markup.Escape(EventText.Failed(e, _describePosition(e.Failure.Position)))}[/]");
                     break;
                 case DownloadStartedEvent e:
                     _overall = _context.AddTask("total", maxValue: Math.Max(1, e.TotalBytes));
