@@ -19,7 +19,7 @@ public sealed class RegistryClientAuthTests
     public async Task GetManifest_BearerChallenge_FetchesTheScopedTokenOnceAndReusesIt()
     {
         var handler = new FakeTokenRegistry();
-        using var client = new RegistryClient(new StaticCredentials(new RegistryCredential("u", "p")), httpClient: new HttpClient(handler));
+        using var client = new RegistryClient(new StaticCredentials(new RegistryCredential("u", "p")), handler: handler);
         var image = ImageReference.Parse("registry.test/team/app:1");
 
         await client.GetManifestAsync(image, "1");
@@ -35,7 +35,7 @@ public sealed class RegistryClientAuthTests
     public async Task GetManifest_TokenServiceRefuses_ThrowsAuthenticationFailedWithoutTheSecret()
     {
         var handler = new FakeTokenRegistry { RefuseTokens = true };
-        using var client = new RegistryClient(new StaticCredentials(new RegistryCredential("u", "hunter2")), httpClient: new HttpClient(handler));
+        using var client = new RegistryClient(new StaticCredentials(new RegistryCredential("u", "hunter2")), handler: handler);
         var ex = await Assert.ThrowsAsync<AuthenticationFailedException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/team/app:1"), "1"));
         Assert.Contains("refused the credentials for user \"u\"", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
@@ -45,7 +45,7 @@ public sealed class RegistryClientAuthTests
     public async Task GetManifest_ByDigestWithOtherContent_ThrowsDigestMismatch()
     {
         var handler = new FakeTokenRegistry();
-        using var client = new RegistryClient(httpClient: new HttpClient(handler));
+        using var client = new RegistryClient(handler: handler);
         var wrong = "sha256:" + new string('e', 64);
         await Assert.ThrowsAsync<DigestMismatchException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/team/app:1"), wrong));
     }
@@ -54,7 +54,7 @@ public sealed class RegistryClientAuthTests
     public async Task GetManifest_PlainHttpRealmForAnHttpsRegistry_IsRefused()
     {
         var handler = new FakeTokenRegistry { Realm = "http://auth.test/token" };
-        using var client = new RegistryClient(new StaticCredentials(new RegistryCredential("u", "p")), httpClient: new HttpClient(handler));
+        using var client = new RegistryClient(new StaticCredentials(new RegistryCredential("u", "p")), handler: handler);
         var ex = await Assert.ThrowsAsync<AuthenticationFailedException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/team/app:1"), "1"));
         Assert.Contains("plain HTTP", ex.Message, StringComparison.Ordinal);
         Assert.Equal(0, handler.TokenRequests);
@@ -62,7 +62,7 @@ public sealed class RegistryClientAuthTests
 
     private sealed class StaticCredentials(RegistryCredential credential) : ICredentialProvider
     {
-        public ValueTask<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken = default) => ValueTask.FromResult<RegistryCredential?>(credential);
+        public ValueTask<RegistryCredential?> GetAsync(string registry, string repository, CancellationToken cancellationToken = default) => ValueTask.FromResult<RegistryCredential?>(credential);
     }
 
     private sealed class FakeTokenRegistry : HttpMessageHandler

@@ -13,6 +13,8 @@ internal static class FerryCommandLine
         {
             SaveCommand.Create(),
             VerifyCommand.Create(),
+            LoginCommands.CreateLogin(),
+            LoginCommands.CreateLogout(),
         };
 
         var parseResult = root.Parse(args);

@@ -19,7 +19,6 @@ internal static class SaveCommand
         var arch = new Option<string?>("--arch", "-a") { Description = "Architectures, comma-separated: shorthand for --platform OS/ARCH" };
         var os = new Option<string>("--os") { Description = "The OS for --arch", DefaultValueFactory = _ => "linux" };
         var allPlatforms = new Option<bool>("--all-platforms") { Description = "Save every platform and keep the registry's index byte-for-byte" };
-        var plainHttp = new Option<bool>("--plain-http") { Description = "Talk plain HTTP to the registry (loopback registries fall back to HTTP by themselves)" };
         var format = new Option<string>("--format") { Description = "tar (default) or dir (the same layout as a directory)", DefaultValueFactory = _ => "tar" };
         format.AcceptOnlyFromAmong("tar", "dir");
         var compress = new Option<string>("--compress", "-c", "-compress") { Description = "Outer compression: none (default), gzip, zstd, or dir (a plain directory)", DefaultValueFactory = _ => "none" };
@@ -39,10 +38,14 @@ internal static class SaveCommand
             Examples:
               ferry save -o app.tar registry.example.com:5000/team/app:1.4 nginx:1.27
               ferry save -f images.txt -o bundle.tar.gz --compress gzip -j 10 -a amd64,arm64
+              echo "$TOKEN" | ferry save -u ci --password-stdin --cert-dir ./certs -o app.tar registry.internal/app:1
             """)
         {
-            images, file, output, platform, arch, os, allPlatforms, plainHttp, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
+            images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
         };
+
+        var access = new RegistryAccessOptions();
+        access.AddTo(command);
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -57,7 +60,9 @@ internal static class SaveCommand
                     BuildSelection(parseResult.GetValue(platform) ?? [], parseResult.GetValue(arch), parseResult.GetValue(os)!, parseResult.GetValue(allPlatforms)),
                     parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,
                     compression switch { "gzip" => OuterCompression.Gzip, "zstd" => OuterCompression.Zstd, _ => OuterCompression.None },
-                    parseResult.GetValue(plainHttp),
+                    access.ClientOptions(parseResult, Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads") + 4),
+                    registry => access.Sources(parseResult, access.ExplicitCredential(parseResult, registry), registry),
+                    access.ReadsStdin(parseResult),
                     Range(parseResult.GetValue(jobs), 1, 20, "--jobs"),
                     Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads"),
                     parseResult.GetValue(source),

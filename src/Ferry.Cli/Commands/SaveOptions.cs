@@ -1,4 +1,6 @@
 using Ferry.Archives.Compression;
+using Ferry.Registry;
+using Ferry.Registry.Auth;
 using Ferry.Saving;
 
 namespace Ferry.Cli.Commands;
@@ -11,7 +13,9 @@ internal sealed record SaveOptions(
     PlatformSelection Platforms,
     ArchiveFormat Format,
     OuterCompression Compression,
-    bool PlainHttp,
+    RegistryClientOptions ClientOptions,
+    Func<string, CredentialSources> CredentialsFor,
+    bool PasswordFromStdin,
     int Jobs,
     int MaxConcurrentDownloads,
     string? SourceRegistry,

@@ -26,7 +26,10 @@ internal static class SaveRunner
         Func<int, string> describePosition = position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
         var printer = new SaveProgressPrinter(mode, options.Debug, describePosition);
         var logger = new StderrLogger(options.Debug ? LogLevel.Debug : options.Quiet ? LogLevel.Error : LogLevel.Warning);
-        using var registry = new RegistryClient(new DockerConfigCredentialProvider(), new RegistryClientOptions { PlainHttp = options.PlainHttp }, logger, RegistryClient.CreateHttpClient(options.MaxConcurrentDownloads + 4));
+        // Explicit credentials (--username, --ilogin) belong to one registry: -s when given, else the first image's.
+        var credentialRegistry = options.SourceRegistry ?? lines.Select(l => ImageReference.TryParse(l.Trim(), out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
+        var credentials = new DefaultCredentialProvider(options.CredentialsFor(credentialRegistry));
+        using var registry = new RegistryClient(credentials, options.ClientOptions, logger);
         var request = new SaveRequest
         {
             Images = lines,
@@ -92,6 +95,11 @@ internal static class SaveRunner
         if (options.Images.Count > 0)
         {
             return null;
+        }
+
+        if (options.PasswordFromStdin)
+        {
+            throw new InvalidInputException("--password-stdin reads stdin, so the image list cannot come from it: give images as arguments or with -f");
         }
 
         if (!Console.IsInputRedirected)

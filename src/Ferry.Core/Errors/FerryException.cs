@@ -110,3 +110,15 @@ public sealed class OutputException : FerryException
     {
     }
 }
+
+/// <summary>A configured credential helper could not run or failed; never silently skipped.</summary>
+public sealed class CredentialHelperException : FerryException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Which helper, configured where, and what went wrong (never a secret).</param>
+    /// <param name="innerException">The underlying cause, if any.</param>
+    public CredentialHelperException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}

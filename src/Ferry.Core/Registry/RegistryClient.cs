@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Ferry.Content;
@@ -9,58 +8,40 @@ using Ferry.Errors;
 using Ferry.Oci;
 using Ferry.References;
 using Ferry.Registry.Auth;
+using Ferry.Registry.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ferry.Registry;
 
 /// <summary>
-/// A client of the OCI distribution spec v1.1 (the Docker Registry HTTP API v2) for pulling: manifests
-/// and blobs, with anonymous, Basic and Bearer-token authentication. Everything it returns is verified
-/// against its digest and size. Thread-safe; one instance serves any number of registries.
+/// A client of the OCI distribution spec v1.1 (the Docker Registry HTTP API v2) for pulling: manifests and
+/// blobs, with anonymous, Basic and Bearer-token authentication (password or identity token), certs.d TLS,
+/// retries, resumable blob downloads and safe redirects. Everything it returns is verified against its digest
+/// and size. Thread-safe; one instance serves any number of registries.
 /// </summary>
 public sealed class RegistryClient : IDisposable
 {
-    private readonly HttpClient _http;
-    private readonly bool _ownsHttp;
+    private readonly RegistryHttp _http;
     private readonly ICredentialProvider _credentials;
     private readonly RegistryClientOptions _options;
     private readonly ILogger _logger;
     private readonly TokenCache _tokens = new();
-    private readonly ConcurrentDictionary<string, Task<Uri>> _endpoints = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<Uri>>> _endpoints = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, AuthChallenge> _challenges = new(StringComparer.Ordinal);
 
     /// <summary>Creates a client.</summary>
     /// <param name="credentials">Where credentials come from; anonymous when <see langword="null"/>.</param>
     /// <param name="options">Settings; defaults when <see langword="null"/>.</param>
-    /// <param name="logger">Receives debug detail (never secrets).</param>
-    /// <param name="httpClient">The HTTP client to use; one is created (and owned) when <see langword="null"/>.</param>
-    public RegistryClient(ICredentialProvider? credentials = null, RegistryClientOptions? options = null, ILogger? logger = null, HttpClient? httpClient = null)
+    /// <param name="logger">Receives debug detail and retry warnings (never secrets).</param>
+    /// <param name="handler">One HTTP handler for every host (tests, custom stacks); by default each host gets its own with its TLS settings.</param>
+    public RegistryClient(ICredentialProvider? credentials = null, RegistryClientOptions? options = null, ILogger? logger = null, HttpMessageHandler? handler = null)
     {
         _credentials = credentials ?? AnonymousCredentialProvider.Instance;
         _options = options ?? new RegistryClientOptions();
         _logger = logger ?? NullLogger.Instance;
-        _ownsHttp = httpClient is null;
-        _http = httpClient ?? CreateHttpClient();
-        _http.DefaultRequestHeaders.UserAgent.TryParseAdd(_options.UserAgent);
+        _http = new RegistryHttp(_options, _logger, handler);
     }
-
-    /// <summary>Creates the HTTP client Ferry uses by default: pooled connections, no automatic decompression.</summary>
-    /// <param name="maxConnectionsPerServer">The connection limit per registry host.</param>
-    /// <returns>A new client.</returns>
-    public static HttpClient CreateHttpClient(int maxConnectionsPerServer = 32) => new(new SocketsHttpHandler
-    {
-        AutomaticDecompression = DecompressionMethods.None,
-        AllowAutoRedirect = true,
-        MaxAutomaticRedirections = 5,
-        MaxConnectionsPerServer = maxConnectionsPerServer,
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-        ConnectTimeout = TimeSpan.FromSeconds(30),
-        UseCookies = false,
-    })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
 
     /// <summary>Fetches a manifest or index by tag or digest and verifies it.</summary>
     /// <param name="image">The image (registry and repository are used).</param>
@@ -76,7 +57,7 @@ public sealed class RegistryClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(image);
         var what = $"{image.Name}{(reference.Contains(':', StringComparison.Ordinal) ? "@" : ":")}{reference}";
-        using var response = await SendAsync(image, $"manifests/{reference}", HttpMethod.Get, what, MediaTypes.ManifestAccept, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(image, $"manifests/{reference}", what, MediaTypes.ManifestAccept, null, cancellationToken).ConfigureAwait(false);
         if (response.Content.Headers.ContentLength is { } length && length > _options.MaxManifestBytes)
         {
             throw new RegistryException($"{what}: manifest of {length} bytes exceeds the {_options.MaxManifestBytes}-byte limit");
@@ -132,7 +113,10 @@ public sealed class RegistryClient : IDisposable
         return buffer;
     }
 
-    /// <summary>Opens a blob for streaming. The returned stream verifies size and digest as it is read to its end.</summary>
+    /// <summary>
+    /// Opens a blob for streaming. The returned stream verifies size and digest as it is read to its end, and
+    /// resumes a cut download with <c>Range</c> requests transparently.
+    /// </summary>
     /// <param name="image">The image whose repository holds the blob.</param>
     /// <param name="descriptor">The blob's descriptor.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -145,16 +129,116 @@ public sealed class RegistryClient : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(descriptor);
         var what = $"{image.Name}@{descriptor.Digest}";
-        var response = await SendAsync(image, $"blobs/{descriptor.Digest}", HttpMethod.Get, what, null, cancellationToken).ConfigureAwait(false);
+        var first = await OpenBodyAsync(image, descriptor, what, 0, cancellationToken).ConfigureAwait(false);
+        var resuming = new ResumingReadStream(
+            first,
+            descriptor.Size,
+            what,
+            (offset, token) => OpenBodyAsync(image, descriptor, what, offset, token),
+            _options.MaxResumeAttempts,
+            _options.RetryDelay,
+            _logger);
+        return new VerifyingReadStream(resuming, descriptor, image.Name);
+    }
+
+    /// <summary>
+    /// Checks credentials against a registry (<c>ferry login</c>): <c>GET /v2/</c>, answering its challenge with
+    /// the credentials (Basic, or a token fetched with them).
+    /// </summary>
+    /// <param name="registry">The registry host.</param>
+    /// <param name="credential">The credentials to check.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A task that completes when the registry accepted them.</returns>
+    /// <exception cref="AuthenticationFailedException">The registry refused them.</exception>
+    /// <exception cref="RegistryException">The registry failed or could not be reached.</exception>
+    public async Task CheckCredentialsAsync(string registry, RegistryCredential credential, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(credential);
+        var image = ImageReference.Parse($"{registry}/ferry-login-check");
+        var baseUri = await GetEndpointAsync(image, cancellationToken).ConfigureAwait(false);
+        var uri = new Uri(baseUri, "/v2/");
+        var what = $"login to {registry}";
+        using var anonymous = await _http.SendAsync(new HttpRequestSpec(HttpMethod.Get, uri, what, registry), cancellationToken).ConfigureAwait(false);
+        if (anonymous.StatusCode != HttpStatusCode.Unauthorized)
+        {
+            if (!anonymous.IsSuccessStatusCode)
+            {
+                throw await RegistryErrors.FromResponseAsync(anonymous, what, registry, cancellationToken).ConfigureAwait(false);
+            }
+
+            return; // The registry does not ask for credentials at all.
+        }
+
+        var challenges = AuthChallenge.Parse(anonymous.Headers.WwwAuthenticate.Select(h => h.ToString()));
+        var authorization = await AuthorizeAsync(image, scope: null, challenges, baseUri, what, credential, cancellationToken).ConfigureAwait(false);
+        using var checkedResponse = await _http.SendAsync(new HttpRequestSpec(HttpMethod.Get, uri, what, registry) { Authorization = authorization }, cancellationToken).ConfigureAwait(false);
+        if (checkedResponse.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            throw new AuthenticationFailedException($"{what}: {registry} refused the credentials for user \"{credential.Username}\"");
+        }
+
+        if (!checkedResponse.IsSuccessStatusCode)
+        {
+            throw await RegistryErrors.FromResponseAsync(checkedResponse, what, registry, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>Opens the blob body at <paramref name="offset"/>: a verified 206, or a full 200 body with the prefix skipped.</summary>
+    private async Task<Stream> OpenBodyAsync(ImageReference image, Descriptor descriptor, string what, long offset, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
         try
         {
+            response = await SendAsync(image, $"blobs/{descriptor.Digest}", what, null, offset > 0 ? offset : null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException ex) when (offset > 0 && ex.StatusCode == 416)
+        {
+            Log.RangeNotHonoured(_logger, what, offset, "416");
+            response = await SendAsync(image, $"blobs/{descriptor.Digest}", what, null, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            if (offset > 0 && response.StatusCode == HttpStatusCode.PartialContent)
+            {
+                var range = response.Content.Headers.ContentRange;
+                if (range is { HasRange: true, From: { } from, To: { } to } && range.Unit == "bytes" && from == offset && to == descriptor.Size - 1 &&
+                    (range.Length is null || range.Length == descriptor.Size))
+                {
+                    var partial = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                    return new ResponseOwningStream(partial, response);
+                }
+
+                Log.RangeNotHonoured(_logger, what, offset, $"206 with Content-Range {range}");
+                response.Dispose();
+                response = await SendAsync(image, $"blobs/{descriptor.Digest}", what, null, null, cancellationToken).ConfigureAwait(false);
+            }
+            else if (offset > 0)
+            {
+                Log.RangeNotHonoured(_logger, what, offset, $"{(int)response.StatusCode}");
+            }
+
+            if (response.StatusCode == HttpStatusCode.PartialContent)
+            {
+                throw new RegistryException($"{what}: the registry answered 206 to a request without Range", 206);
+            }
+
             if (response.Content.Headers.ContentLength is { } length && length != descriptor.Size)
             {
                 throw new DigestMismatchException($"{what}: registry announced {length} bytes, the descriptor says {descriptor.Size}");
             }
 
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new VerifyingReadStream(new ResponseOwningStream(body, response), descriptor, image.Name);
+            var body = new ResponseOwningStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), response);
+            if (offset > 0)
+            {
+                await SkipAsync(body, offset, cancellationToken).ConfigureAwait(false);
+            }
+
+            return body;
         }
         catch
         {
@@ -163,31 +247,45 @@ public sealed class RegistryClient : IDisposable
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose()
+    private static async Task SkipAsync(Stream stream, long count, CancellationToken cancellationToken)
     {
-        if (_ownsHttp)
+        var buffer = new byte[81920];
+        while (count > 0)
         {
-            _http.Dispose();
+            var n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new IOException($"the body ended {count} bytes before the resume offset");
+            }
+
+            count -= n;
         }
     }
 
-    private async Task<HttpResponseMessage> SendAsync(ImageReference image, string path, HttpMethod method, string what, string[]? accept, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(ImageReference image, string path, string what, IReadOnlyList<string>? accept, long? rangeFrom, CancellationToken cancellationToken)
     {
         var baseUri = await GetEndpointAsync(image, cancellationToken).ConfigureAwait(false);
         var uri = new Uri(baseUri, $"/v2/{image.Repository}/{path}");
         var scope = $"repository:{image.Repository}:pull";
         var registry = image.Registry;
+        var spec = new HttpRequestSpec(HttpMethod.Get, uri, what, registry)
+        {
+            Accept = accept,
+            RangeFrom = rangeFrom,
+            AllowLocalRedirects = HostRules.IsLocal(image.RegistryHost),
+        };
 
         var authorization = _tokens.Get(registry, scope) ?? await PreAuthorizeAsync(image, scope, baseUri, cancellationToken).ConfigureAwait(false);
-        var response = await SendOnceAsync(method, uri, accept, authorization, what, registry, cancellationToken).ConfigureAwait(false);
+        var response = await _http.SendAsync(spec with { Authorization = authorization }, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Unauthorized)
         {
+            // Refresh once (expired or insufficient token), then give up: no 401 loop.
             var challenges = AuthChallenge.Parse(response.Headers.WwwAuthenticate.Select(h => h.ToString()));
             response.Dispose();
             _tokens.Remove(registry, scope);
-            authorization = await AuthorizeAsync(image, scope, challenges, baseUri, what, cancellationToken).ConfigureAwait(false);
-            response = await SendOnceAsync(method, uri, accept, authorization, what, registry, cancellationToken).ConfigureAwait(false);
+            var credential = await GetCredentialAsync(image, cancellationToken).ConfigureAwait(false);
+            authorization = await AuthorizeAsync(image, scope, challenges, baseUri, what, credential, cancellationToken).ConfigureAwait(false);
+            response = await _http.SendAsync(spec with { Authorization = authorization }, cancellationToken).ConfigureAwait(false);
         }
 
         if (!response.IsSuccessStatusCode)
@@ -201,37 +299,15 @@ public sealed class RegistryClient : IDisposable
         return response;
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, Uri uri, string[]? accept, string? authorization, string what, string registry, CancellationToken cancellationToken)
+    private async Task<RegistryCredential?> GetCredentialAsync(ImageReference image, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, uri);
-        if (accept is not null)
+        var credential = await _credentials.GetAsync(image.Registry, image.Repository, cancellationToken).ConfigureAwait(false);
+        if (credential is not null)
         {
-            foreach (var type in accept)
-            {
-                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
-            }
+            Log.UsingCredentials(_logger, image.Registry, credential.ToString());
         }
 
-        if (authorization is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        }
-
-        Log.Request(_logger, method.Method, RegistryErrors.Redact(uri));
-        try
-        {
-            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            Log.Response(_logger, (int)response.StatusCode, method.Method, RegistryErrors.Redact(uri));
-            return response;
-        }
-        catch (HttpRequestException ex)
-        {
-            throw new RegistryException($"{what}: cannot reach registry {registry}: {ex.Message}", null, ex);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new RegistryException($"{what}: request to registry {registry} timed out", null, ex);
-        }
+        return credential;
     }
 
     private async Task<string?> PreAuthorizeAsync(ImageReference image, string scope, Uri baseUri, CancellationToken cancellationToken)
@@ -242,152 +318,233 @@ public sealed class RegistryClient : IDisposable
             return null;
         }
 
-        return await AuthorizeAsync(image, scope, [challenge], baseUri, image.ToString(), cancellationToken).ConfigureAwait(false);
+        var credential = await GetCredentialAsync(image, cancellationToken).ConfigureAwait(false);
+        return await AuthorizeAsync(image, scope, [challenge], baseUri, image.ToString(), credential, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<string?> AuthorizeAsync(ImageReference image, string scope, IReadOnlyList<AuthChallenge> challenges, Uri baseUri, string what, CancellationToken cancellationToken)
+    private async Task<string?> AuthorizeAsync(ImageReference image, string? scope, IReadOnlyList<AuthChallenge> challenges, Uri baseUri, string what, RegistryCredential? credential, CancellationToken cancellationToken)
     {
-        var credential = await _credentials.GetAsync(image.Registry, cancellationToken).ConfigureAwait(false);
         var bearer = challenges.FirstOrDefault(c => c.Scheme == "bearer" && c["realm"] is not null);
         if (bearer is not null)
         {
             _challenges[image.Registry] = bearer;
             var (token, lifetime) = await FetchTokenAsync(image, bearer, scope, credential, baseUri, what, cancellationToken).ConfigureAwait(false);
             var header = "Bearer " + token;
-            _tokens.Set(image.Registry, scope, header, lifetime);
+            if (scope is not null)
+            {
+                _tokens.Set(image.Registry, scope, header, lifetime);
+            }
+
             return header;
         }
 
         if (challenges.Any(c => c.Scheme == "basic"))
         {
+            _challenges[image.Registry] = challenges.First(c => c.Scheme == "basic");
             if (credential is null)
             {
-                throw new AuthenticationFailedException($"{what}: {image.Registry} requires a user name and password, and none are configured (docker login / ~/.docker/config.json)");
+                throw new AuthenticationFailedException($"{what}: {image.Registry} requires a user name and password, and none are configured (ferry login / docker login)");
+            }
+
+            if (credential.IdentityToken is not null && credential.Password.Length == 0)
+            {
+                throw new AuthenticationFailedException($"{what}: {image.Registry} asks for a password, but only an identity token is stored ({credential.Source})");
+            }
+
+            if (baseUri.Scheme == Uri.UriSchemeHttp && !HostRules.IsLoopback(image.RegistryHost) && !_options.PlainHttp && !_options.Insecure)
+            {
+                throw new AuthenticationFailedException($"{what}: refusing to send a password over plain HTTP to {image.Registry}");
             }
 
             var header = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}"));
-            _tokens.Set(image.Registry, scope, header, TimeSpan.FromHours(12));
+            if (scope is not null)
+            {
+                _tokens.Set(image.Registry, scope, header, TimeSpan.FromHours(12));
+            }
+
             return header;
         }
 
-        throw new AuthenticationFailedException($"{what}: {image.Registry} requires authentication with an unsupported scheme ({string.Join(", ", challenges.Select(c => c.Scheme))})");
+        throw new AuthenticationFailedException(challenges.Count == 0
+            ? $"{what}: {image.Registry} answered 401 without an authentication challenge"
+            : $"{what}: {image.Registry} requires authentication with an unsupported scheme ({string.Join(", ", challenges.Select(c => c.Scheme))})");
     }
 
-    private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(ImageReference image, AuthChallenge challenge, string scope, RegistryCredential? credential, Uri baseUri, string what, CancellationToken cancellationToken)
+    private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(ImageReference image, AuthChallenge challenge, string? scope, RegistryCredential? credential, Uri baseUri, string what, CancellationToken cancellationToken)
     {
         var realm = ValidateRealm(challenge["realm"]!, baseUri, image.Registry);
-        var query = new StringBuilder();
-        if (challenge["service"] is { } service)
+        var service = challenge["service"];
+        var spec = new HttpRequestSpec(HttpMethod.Get, realm, what, image.Registry)
         {
-            query.Append("service=").Append(Uri.EscapeDataString(service)).Append('&');
+            AllowLocalRedirects = HostRules.IsLocal(image.RegistryHost),
+            ValidateRedirect = next =>
+            {
+                try
+                {
+                    ValidateRealm(next.ToString(), baseUri, image.Registry);
+                    return null;
+                }
+                catch (AuthenticationFailedException ex)
+                {
+                    return "a token service redirect: " + ex.Message;
+                }
+            },
+        };
+
+        if (credential?.IdentityToken is { } identityToken)
+        {
+            // OAuth2 refresh-token grant (distribution's token spec, "oauth.md"): POST a form to the realm.
+            var form = new List<KeyValuePair<string, string>>
+            {
+                new("grant_type", "refresh_token"),
+                new("refresh_token", identityToken),
+                new("client_id", "ferry"),
+            };
+            if (service is not null)
+            {
+                form.Add(new("service", service));
+            }
+
+            if (scope is not null)
+            {
+                form.Add(new("scope", scope));
+            }
+
+            spec = spec with { Method = HttpMethod.Post, Content = () => new FormUrlEncodedContent(form) };
+        }
+        else
+        {
+            var query = new StringBuilder();
+            if (service is not null)
+            {
+                query.Append("service=").Append(Uri.EscapeDataString(service));
+            }
+
+            if (scope is not null)
+            {
+                query.Append(query.Length > 0 ? "&" : string.Empty).Append("scope=").Append(Uri.EscapeDataString(scope));
+            }
+
+            var builder = new UriBuilder(realm) { Query = string.Join('&', new[] { realm.Query.TrimStart('?'), query.ToString() }.Where(q => q.Length > 0)) };
+            spec = spec with { Uri = builder.Uri };
+            if (credential is not null)
+            {
+                spec = spec with { Authorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")) };
+            }
         }
 
-        query.Append("scope=").Append(Uri.EscapeDataString(scope));
-        var builder = new UriBuilder(realm) { Query = (string.IsNullOrEmpty(realm.Query) ? string.Empty : realm.Query.TrimStart('?') + "&") + query };
-        using var request = new HttpRequestMessage(HttpMethod.Get, builder.Uri);
-        if (credential is not null && credential.IdentityToken is null)
+        using var response = await _http.SendAsync(spec, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest && credential is not null)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));
+            var kind = credential!.IdentityToken is not null && credential.Password.Length == 0 ? "identity token" : $"credentials for user \"{credential.Username}\"";
+            throw new AuthenticationFailedException($"{what}: {image.Registry} refused the {kind} (from {credential.Source})");
         }
 
-        Log.Request(_logger, "GET", RegistryErrors.Redact(realm));
-        HttpResponseMessage response;
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            throw new AuthenticationFailedException($"{what}: {image.Registry} refused anonymous access; log in first (ferry login {image.Registry})");
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new RegistryException($"{what}: token service of {image.Registry} returned {(int)response.StatusCode}", (int)response.StatusCode);
+        }
+
+        // Token bodies are never logged: they are secrets.
+        var body = await ReadLimitedAsync(response, 1024 * 1024, what, cancellationToken).ConfigureAwait(false);
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            string? Field(string name) => root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var token = Field("token") is { Length: > 0 } t ? t : Field("access_token") is { Length: > 0 } a ? a : throw new RegistryException($"{what}: token service of {image.Registry} returned no token");
+            var seconds = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var s) && s > 0 ? s : 60;
+            Log.TokenIssued(_logger, image.Registry, scope ?? "(none)", seconds);
+            return (token, TimeSpan.FromSeconds(seconds));
         }
-        catch (HttpRequestException ex)
+        catch (JsonException)
         {
-            throw new RegistryException($"{what}: cannot reach the token service of {image.Registry}: {ex.Message}", null, ex);
-        }
-
-        using (response)
-        {
-            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            {
-                throw new AuthenticationFailedException($"{what}: {image.Registry} refused the credentials{(credential is null ? " (none configured)" : $" for user \"{credential.Username}\"")}");
-            }
-
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new RegistryException($"{what}: token service of {image.Registry} returned {(int)response.StatusCode}", (int)response.StatusCode);
-            }
-
-            var body = await ReadLimitedAsync(response, 1024 * 1024, what, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                using var document = JsonDocument.Parse(body);
-                var root = document.RootElement;
-                string? Field(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-                var token = Field("token") ?? Field("access_token") ?? throw new RegistryException($"{what}: token service of {image.Registry} returned no token");
-                var seconds = root.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var s) && s > 0 ? s : 60;
-                return (token, TimeSpan.FromSeconds(seconds));
-            }
-            catch (JsonException)
-            {
-                throw new RegistryException($"{what}: token service of {image.Registry} returned malformed JSON");
-            }
+            throw new RegistryException($"{what}: token service of {image.Registry} returned malformed JSON");
         }
     }
 
-    private static Uri ValidateRealm(string realm, Uri registryBase, string registry)
+    /// <summary>
+    /// A token realm is where credentials are sent, so it must be https (http only when the registry itself is
+    /// reached over http), carry no user info, and not point at link-local, unspecified or (unless it is the
+    /// registry's own host, or the registry is itself local) loopback and private addresses.
+    /// </summary>
+    private Uri ValidateRealm(string realm, Uri registryBase, string registry)
     {
-        if (!Uri.TryCreate(realm, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        if (!Uri.TryCreate(realm, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
         {
             throw new AuthenticationFailedException($"{registry} sent an invalid token realm");
         }
 
-        if (uri.Scheme == Uri.UriSchemeHttp && registryBase.Scheme != Uri.UriSchemeHttp && !uri.IsLoopback)
+        if (uri.Scheme == Uri.UriSchemeHttp && registryBase.Scheme != Uri.UriSchemeHttp && !_options.Insecure)
         {
             throw new AuthenticationFailedException($"{registry} asked for credentials to be sent over plain HTTP to {uri.Host}; refused");
+        }
+
+        var sameHost = string.Equals(uri.IdnHost, registryBase.IdnHost, StringComparison.OrdinalIgnoreCase);
+        if (!sameHost && HostRules.IsForbiddenTarget(uri.Host, allowLocal: HostRules.IsLocal(registryBase.Authority)))
+        {
+            throw new AuthenticationFailedException($"{registry} named the internal address {uri.Host} as its token service; refused");
         }
 
         return uri;
     }
 
-    private Task<Uri> GetEndpointAsync(ImageReference image, CancellationToken cancellationToken) =>
-        _endpoints.GetOrAdd(image.Registry, _ => ResolveEndpointAsync(image.RegistryHost, cancellationToken));
-
-    private async Task<Uri> ResolveEndpointAsync(string host, CancellationToken cancellationToken)
+    private Task<Uri> GetEndpointAsync(ImageReference image, CancellationToken cancellationToken)
     {
+        var lazy = _endpoints.GetOrAdd(image.Registry, _ => new Lazy<Task<Uri>>(() => ResolveEndpointAsync(image, cancellationToken)));
+        if (lazy.Value.IsFaulted || lazy.Value.IsCanceled)
+        {
+            _endpoints.TryRemove(new KeyValuePair<string, Lazy<Task<Uri>>>(image.Registry, lazy));
+        }
+
+        return lazy.Value;
+    }
+
+    /// <summary>
+    /// HTTPS unless <c>--plain-http</c>. Loopback registries and <c>--insecure</c> ones are pinged over HTTPS first and
+    /// fall back to HTTP when the port does not speak TLS — never when it does but its certificate is refused.
+    /// The ping's challenge is remembered, so the first real request can carry a token.
+    /// </summary>
+    private async Task<Uri> ResolveEndpointAsync(ImageReference image, CancellationToken cancellationToken)
+    {
+        var host = image.RegistryHost;
         if (_options.PlainHttp)
         {
             return new Uri("http://" + host);
         }
 
         var https = new Uri("https://" + host);
-        if (!IsLoopback(host))
+        if (!HostRules.IsLoopback(host) && !_options.Insecure)
         {
             return https;
         }
 
-        // Like docker, loopback registries are insecure by default: try HTTPS, fall back to HTTP.
+        var ping = new Uri(https, "/v2/");
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(https, "/v2/"));
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await _http.SendAsync(new HttpRequestSpec(HttpMethod.Get, ping, $"{image.Registry}: ping", image.Registry) { Retry = false }, cancellationToken).ConfigureAwait(false);
+            RememberChallenge(image.Registry, response);
             return https;
         }
-        catch (HttpRequestException)
+        catch (RegistryException ex) when (ex.InnerException is HttpRequestException && _http.CertificateFailure(ping) is null)
         {
             Log.FallingBackToHttp(_logger, host);
             return new Uri("http://" + host);
         }
     }
 
-    private static bool IsLoopback(string host)
+    private void RememberChallenge(string registry, HttpResponseMessage response)
     {
-        var name = host;
-        if (name.StartsWith('['))
+        if (response.StatusCode == HttpStatusCode.Unauthorized &&
+            AuthChallenge.Parse(response.Headers.WwwAuthenticate.Select(h => h.ToString())).FirstOrDefault(c => c.Scheme == "bearer" && c["realm"] is not null) is { } bearer)
         {
-            name = name[1..name.IndexOf(']', StringComparison.Ordinal)];
+            _challenges.TryAdd(registry, bearer);
         }
-        else if (name.LastIndexOf(':') is var colon and > 0)
-        {
-            name = name[..colon];
-        }
-
-        return name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(name, out var address) && IPAddress.IsLoopback(address));
     }
 
     private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, string what, CancellationToken cancellationToken)

@@ -1,10 +1,42 @@
+using System.Net;
+
 namespace Ferry.Registry;
 
-/// <summary>Settings of a <see cref="RegistryClient"/>.</summary>
+/// <summary>Settings of a <see cref="RegistryClient"/>: transport security, retries and limits.</summary>
 public sealed record RegistryClientOptions
 {
-    /// <summary>Talk plain HTTP to every registry (<c>--plain-http</c>). Loopback registries fall back to HTTP anyway.</summary>
+    /// <summary>Talk plain HTTP to every registry (<c>--plain-http</c>). Loopback registries fall back to HTTP by themselves.</summary>
     public bool PlainHttp { get; init; }
+
+    /// <summary>Treat every registry as insecure (<c>--insecure</c>): certificates are not verified and HTTP is tried when HTTPS fails.</summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>Verify TLS certificates (default). <see langword="false"/> is <c>--tls-verify=false</c>: HTTPS without verification.</summary>
+    public bool TlsVerify { get; init; } = true;
+
+    /// <summary>certs.d-style roots searched for <c>&lt;host[:port]&gt;/</c> directories (<c>*.crt</c> CAs, <c>*.cert</c>+<c>*.key</c> client pairs).</summary>
+    public IReadOnlyList<string> CertificateRoots { get; init; } = DefaultCertificateRoots();
+
+    /// <summary>A <c>--cert-dir</c>: its files apply to every registry, its <c>&lt;host[:port]&gt;</c> subdirectories to that registry.</summary>
+    public string? CertDirectory { get; init; }
+
+    /// <summary>Attempts per request, the first included (default 5). Connection errors, 408, 429 and 5xx are retried.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>The first retry delay; it doubles per attempt, with jitter (default 1 s).</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest <c>Retry-After</c> honoured (default 60 s); a registry asking for more fails the request at once, saying when to retry.</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Times a cut blob download is resumed without 1 MiB of progress in between (default 5).</summary>
+    public int MaxResumeAttempts { get; init; } = 5;
+
+    /// <summary>The proxy; <see langword="null"/> reads <c>HTTPS_PROXY</c>/<c>HTTP_PROXY</c>/<c>NO_PROXY</c> (see <see cref="Transport.EnvironmentProxy"/>).</summary>
+    public IWebProxy? Proxy { get; init; }
+
+    /// <summary>Connections per host (default 32).</summary>
+    public int MaxConnectionsPerServer { get; init; } = 32;
 
     /// <summary>The largest manifest or index accepted, in bytes (default 4 MiB).</summary>
     public int MaxManifestBytes { get; init; } = 4 * 1024 * 1024;
@@ -14,4 +46,18 @@ public sealed record RegistryClientOptions
 
     /// <summary>The User-Agent sent with every request.</summary>
     public string UserAgent { get; init; } = "ferry/" + (typeof(RegistryClientOptions).Assembly.GetName().Version?.ToString(3) ?? "0");
+
+    /// <summary>Docker's and the containers tools' certificate directories: <c>/etc/docker/certs.d</c>, <c>/etc/containers/certs.d</c>, <c>~/.config/containers/certs.d</c>.</summary>
+    /// <returns>The roots.</returns>
+    public static IReadOnlyList<string> DefaultCertificateRoots()
+    {
+        var roots = new List<string> { "/etc/docker/certs.d", "/etc/containers/certs.d" };
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (home.Length > 0)
+        {
+            roots.Add(Path.Combine(home, ".config", "containers", "certs.d"));
+        }
+
+        return roots;
+    }
 }

@@ -24,14 +24,24 @@ internal static class RegistryErrors
             HttpStatusCode.NotFound => new ImageNotFoundException($"{what}: not found in {registry} ({detail})"),
             HttpStatusCode.Unauthorized => new AuthenticationFailedException($"{what}: authentication required by {registry} ({detail}); check your credentials (docker login / ~/.docker/config.json)"),
             HttpStatusCode.Forbidden => new AuthenticationFailedException($"{what}: access denied by {registry} ({detail})"),
-            HttpStatusCode.TooManyRequests => new RegistryException($"{what}: rate limited by {registry} ({detail})", status),
+            HttpStatusCode.TooManyRequests => new RegistryException($"{what}: rate limited by {registry}{RetryAfterText(response)} ({detail})", status),
             _ => new RegistryException($"{what}: {method} {uri} returned {status}: {detail}", status),
         };
     }
 
     /// <summary>A URI safe to print: no query string (signed URLs carry secrets there), no user info.</summary>
-    public static string Redact(Uri? uri) =>
-        uri is null ? "?" : uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+    public static string Redact(Uri? uri) => Transport.Redaction.Uri(uri);
+
+    private static string RetryAfterText(HttpResponseMessage response)
+    {
+        if (Transport.RegistryHttp.RetryAfter(response) is not { } wait)
+        {
+            return string.Empty;
+        }
+
+        var at = DateTimeOffset.UtcNow + wait;
+        return wait < TimeSpan.FromMinutes(2) ? $", retry after {Math.Ceiling(wait.TotalSeconds):0} s" : $", retry after {at:yyyy-MM-dd HH:mm:ss} UTC";
+    }
 
     private static async Task<(string? Code, string? Message)> ReadEnvelopeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

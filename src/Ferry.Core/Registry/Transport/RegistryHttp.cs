@@ -1,0 +1,204 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Ferry.Diagnostics;
+using Ferry.Errors;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace Ferry.Registry.Transport;
+
+/// <summary>
+/// Sends registry requests: retries with exponential backoff and jitter on connection errors, 408, 429 and 5xx
+/// (honouring <c>Retry-After</c> up to a cap; 401/403/404 are never retried here), follows up to 10 redirects by
+/// hand (no Authorization to another origin, no https→http downgrade, no hop to link-local or, unless the
+/// registry is local itself, private addresses), and logs every hop without query strings or secrets.
+/// </summary>
+internal sealed class RegistryHttp : IDisposable
+{
+    private const int MaxRedirects = 10;
+    private readonly RegistryClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly HostHandlers _handlers;
+    private readonly ResiliencePipeline<HttpResponseMessage> _retry;
+
+    public RegistryHttp(RegistryClientOptions options, ILogger logger, HttpMessageHandler? sharedHandler)
+    {
+        _options = options;
+        _logger = logger;
+        _handlers = new HostHandlers(options, logger, sharedHandler);
+        _retry = options.MaxAttempts <= 1
+            ? ResiliencePipeline<HttpResponseMessage>.Empty
+            : new ResiliencePipelineBuilder<HttpResponseMessage>()
+                .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+                {
+                    MaxRetryAttempts = options.MaxAttempts - 1,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = options.RetryDelay,
+                    MaxDelay = TimeSpan.FromSeconds(30),
+                    ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+                    DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is { } response ? RetryAfter(response) : null),
+                    OnRetry = args =>
+                    {
+                        var what = args.Context.Properties.GetValue(WhatKey, "request");
+                        var cause = args.Outcome.Result is { } r ? $"{(int)r.StatusCode} {r.ReasonPhrase}" : args.Outcome.Exception?.Message ?? "error";
+                        Log.Retrying(_logger, what, cause, args.RetryDelay.TotalSeconds, args.AttemptNumber + 2, options.MaxAttempts);
+                        return default;
+                    },
+                })
+                .Build();
+    }
+
+    private static ResiliencePropertyKey<string> WhatKey { get; } = new("ferry.what");
+
+    /// <summary>Why a host's certificate was refused, if it was.</summary>
+    public string? CertificateFailure(Uri uri) => _handlers.CertificateFailure(uri);
+
+    /// <summary>Sends the request (with retries and redirects) and returns the final response, whatever its status.</summary>
+    /// <exception cref="RegistryException">The host could not be reached (after retries), or a redirect was refused.</exception>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestSpec spec, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(WhatKey, spec.What);
+        try
+        {
+            var pipeline = spec.Retry ? _retry : ResiliencePipeline<HttpResponseMessage>.Empty;
+            return await pipeline.ExecuteAsync(static (ctx, state) => new ValueTask<HttpResponseMessage>(state.Self.SendFollowingRedirectsAsync(state.Spec, ctx.CancellationToken)), context, (Self: this, Spec: spec)).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new RegistryException($"{spec.What}: cannot reach {spec.Uri.Authority}{(spec.Retry && _options.MaxAttempts > 1 ? $" (after {_options.MaxAttempts} attempts)" : string.Empty)}: {Describe(ex, spec.Uri)}", null, ex);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>A one-line description of a transport failure, naming a refused certificate when that was the cause.</summary>
+    public string Describe(HttpRequestException exception, Uri uri)
+    {
+        if (CertificateFailure(uri) is { } reason)
+        {
+            return $"TLS: {uri.Authority} is not trusted: {reason}; add its CA as /etc/docker/certs.d/{uri.Authority}/ca.crt or with --cert-dir, or skip verification with --tls-verify=false";
+        }
+
+        var inner = exception.InnerException is { } cause && cause.Message != exception.Message ? $" ({cause.Message})" : string.Empty;
+        return exception.Message + inner;
+    }
+
+    public void Dispose() => _handlers.Dispose();
+
+    private bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        if (outcome.Exception is HttpRequestException http)
+        {
+            // A refused certificate or a TLS configuration error does not heal by waiting.
+            return http.HttpRequestError != HttpRequestError.SecureConnectionError;
+        }
+
+        if (outcome.Exception is not null)
+        {
+            return outcome.Exception is IOException or TimeoutException;
+        }
+
+        var response = outcome.Result!;
+        var status = (int)response.StatusCode;
+        if (status is not (408 or 429 or 500 or 502 or 503 or 504))
+        {
+            return false;
+        }
+
+        // A registry that asks for a longer pause than the cap fails now, saying when to come back.
+        return RetryAfter(response) is not { } wait || wait <= _options.MaxRetryAfter;
+    }
+
+    /// <summary>The <c>Retry-After</c> delay of a response (seconds or an HTTP date), if any.</summary>
+    public static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - DateTimeOffset.UtcNow;
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+
+    private async Task<HttpResponseMessage> SendFollowingRedirectsAsync(HttpRequestSpec spec, CancellationToken cancellationToken)
+    {
+        var uri = spec.Uri;
+        for (var hop = 0; ; hop++)
+        {
+            using var request = new HttpRequestMessage(spec.Method, uri);
+            request.Headers.UserAgent.TryParseAdd(_options.UserAgent);
+            foreach (var type in spec.Accept ?? [])
+            {
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+            }
+
+            if (spec.Authorization is not null && HostRules.SameOrigin(uri, spec.Uri))
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", spec.Authorization);
+            }
+
+            if (spec.RangeFrom is { } from)
+            {
+                request.Headers.Range = new RangeHeaderValue(from, null);
+            }
+
+            request.Content = spec.Content?.Invoke();
+            Log.Request(_logger, spec.Method.Method, Redaction.Uri(uri));
+            var response = await _handlers.For(uri).SendAsync(request, cancellationToken).ConfigureAwait(false);
+            Log.Response(_logger, (int)response.StatusCode, spec.Method.Method, Redaction.Uri(uri));
+            if (!IsRedirect(response.StatusCode))
+            {
+                return response;
+            }
+
+            var location = response.Headers.Location;
+            response.Dispose();
+            if (location is null)
+            {
+                throw new RegistryException($"{spec.What}: {uri.Authority} answered a redirect without a Location", (int)response.StatusCode);
+            }
+
+            var next = location.IsAbsoluteUri ? location : new Uri(uri, location);
+            if (hop + 1 >= MaxRedirects)
+            {
+                throw new RegistryException($"{spec.What}: more than {MaxRedirects} redirects");
+            }
+
+            if (spec.Content is not null && response.StatusCode is not (HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect))
+            {
+                throw new RegistryException($"{spec.What}: {uri.Authority} redirected a {spec.Method} request to {Redaction.Uri(next)}; refused");
+            }
+
+            var refusal = next.Scheme is not ("http" or "https") ? $"a redirect to a {next.Scheme}: URL"
+                : uri.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp ? $"a redirect from https to plain http ({Redaction.Uri(next)})"
+                : HostRules.IsForbiddenTarget(next.Host, spec.AllowLocalRedirects) ? $"a redirect to the internal address {next.Host}"
+                : spec.ValidateRedirect?.Invoke(next);
+            if (refusal is not null)
+            {
+                throw new RegistryException($"{spec.What}: refused {refusal}");
+            }
+
+            Log.Redirected(_logger, Redaction.Uri(uri), Redaction.Uri(next));
+            uri = next;
+        }
+    }
+
+    private static bool IsRedirect(HttpStatusCode status) => status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
+}
