@@ -14,7 +14,7 @@ public sealed class SaveErrorTests(RealComponentsFixture env)
         { "unknown repository", ["save", "-o", "{dir}/x.tar", "{host}/test/missing:1"], "not found" },
         { "unknown flag", ["save", "--frobnicate", "-o", "{dir}/x.tar", "{host}/test/base:1"], "--frobnicate" },
         { "missing output directory", ["save", "-o", "{dir}/no/such/dir/x.tar", "{host}/test/base:1"], "does not exist" },
-        { "unreachable registry", ["save", "-o", "{dir}/x.tar", "127.0.0.1:1/test/base:1"], "cannot reach registry 127.0.0.1:1" },
+        { "unreachable registry", ["save", "--retries", "0", "-o", "{dir}/x.tar", "127.0.0.1:1/test/base:1"], "cannot reach registry 127.0.0.1:1" },
         { "bad platform", ["save", "--platform", "linux//", "-o", "{dir}/x.tar", "{host}/test/base:1"], "invalid platform" },
     };
 

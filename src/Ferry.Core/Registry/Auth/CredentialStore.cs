@@ -143,7 +143,7 @@ public sealed class CredentialStore
     {
         // Write through a symlinked config (as docker does), next to its real target.
         var target = System.IO.Path.GetFullPath(_path);
-        if (new FileInfo(target).ResolveLinkTarget(returnFinalTarget: true) is { } resolved)
+        if (File.Exists(target) && new FileInfo(target).ResolveLinkTarget(returnFinalTarget: true) is { } resolved)
         {
             target = resolved.FullName;
         }

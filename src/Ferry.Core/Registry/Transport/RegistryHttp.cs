@@ -68,7 +68,8 @@ internal sealed class RegistryHttp : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new RegistryException($"{spec.What}: cannot reach {spec.Uri.Authority}{(spec.Retry && _options.MaxAttempts > 1 ? $" (after {_options.MaxAttempts} attempts)" : string.Empty)}: {Describe(ex, spec.Uri)}", null, ex);
+            var target = string.Equals(spec.Uri.Authority, spec.Registry, StringComparison.OrdinalIgnoreCase) ? "registry " + spec.Registry : spec.Uri.Authority;
+            throw new RegistryException($"{spec.What}: cannot reach {target}{(spec.Retry && _options.MaxAttempts > 1 ? $" (after {_options.MaxAttempts} attempts)" : string.Empty)}: {Describe(ex, spec.Uri)}", null, ex);
         }
         finally
         {
@@ -84,7 +85,7 @@ internal sealed class RegistryHttp : IDisposable
             return $"TLS: {uri.Authority} is not trusted: {reason}; add its CA as /etc/docker/certs.d/{uri.Authority}/ca.crt or with --cert-dir, or skip verification with --tls-verify=false";
         }
 
-        var inner = exception.InnerException is { } cause && cause.Message != exception.Message ? $" ({cause.Message})" : string.Empty;
+        var inner = exception.InnerException is { } cause && !exception.Message.Contains(cause.Message, StringComparison.Ordinal) ? $" ({cause.Message})" : string.Empty;
         return exception.Message + inner;
     }
 
