@@ -507,7 +507,8 @@ public sealed class RegistryClient : IDisposable
 
     /// <summary>
     /// HTTPS unless <c>--plain-http</c>. Loopback registries and <c>--insecure</c> ones are pinged over HTTPS first and
-    /// fall back to HTTP when the port does not speak TLS — never when it does but its certificate is refused.
+    /// fall back to HTTP when the port does not speak TLS — never when it presented a certificate (refused, or
+    /// the handshake failed later, e.g. for want of a client certificate).
     /// The ping's challenge is remembered, so the first real request can carry a token.
     /// </summary>
     private async Task<Uri> ResolveEndpointAsync(ImageReference image, CancellationToken cancellationToken)
@@ -531,7 +532,7 @@ public sealed class RegistryClient : IDisposable
             RememberChallenge(image.Registry, response);
             return https;
         }
-        catch (RegistryException ex) when (ex.InnerException is HttpRequestException && _http.CertificateFailure(ping) is null)
+        catch (RegistryException ex) when (ex.InnerException is HttpRequestException && !_http.SpeaksTls(ping))
         {
             Log.FallingBackToHttp(_logger, host);
             return new Uri("http://" + host);

@@ -3,7 +3,26 @@ namespace Ferry.IntegrationTests.Infrastructure;
 /// <summary>Runs the real ferry CLI (the built ferry.dll) as a separate process.</summary>
 internal static class FerryCli
 {
-    public static string AssemblyPath { get; } = Path.Combine(AppContext.BaseDirectory, "ferry.dll");
+    /// <summary>
+    /// The CLI from its own build output (src/Ferry.Cli/bin/CONFIG/TFM), not the copy in the test directory: this
+    /// project also references ASP.NET Core (for the fault servers), which drops packages the CLI needs from the copy.
+    /// </summary>
+    public static string AssemblyPath { get; } = LocateCli();
+
+    private static string LocateCli()
+    {
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        var framework = testBin.Name;
+        var configuration = testBin.Parent!.Name;
+        var root = testBin;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Ferry.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        var path = root is null ? null : Path.Combine(root.FullName, "src", "Ferry.Cli", "bin", configuration, framework, "ferry.dll");
+        return path is not null && File.Exists(path) ? path : throw new InvalidOperationException($"the ferry CLI build ({path}) is missing; build Ferry.slnx first");
+    }
 
     public static Task<ProcessResult> RunAsync(params string[] arguments) => RunWithStdoutAsync(null, arguments);
 
@@ -12,6 +31,9 @@ internal static class FerryCli
 
     public static Task<ProcessResult> RunWithStdinAsync(string stdin, params string[] arguments) =>
         ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), stdin: stdin);
+
+    public static Task<ProcessResult> RunAsync(IDictionary<string, string> environment, string? stdin, params string[] arguments) =>
+        ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), environment, stdin: stdin);
 
     public static Task<ProcessResult> RunWithStdoutAsync(string? stdoutFile, params string[] arguments) =>
         ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), stdoutFile: stdoutFile);

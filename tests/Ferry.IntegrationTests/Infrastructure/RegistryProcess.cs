@@ -1,6 +1,29 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text;
 
 namespace Ferry.IntegrationTests.Infrastructure;
+
+/// <summary>How a test registry is configured: plain, htpasswd, TLS (optionally mutual), or token auth.</summary>
+internal sealed record RegistryConfig
+{
+    public string? Htpasswd { get; init; }
+
+    public string? TlsCertificate { get; init; }
+
+    public string? TlsKey { get; init; }
+
+    /// <summary>CA bundle for client certificates: when set, the registry requires mutual TLS.</summary>
+    public string? ClientCas { get; init; }
+
+    public TokenAuthConfig? Token { get; init; }
+
+    /// <summary>Share another registry's storage (seed through a plain registry, test through this one).</summary>
+    public string? DataDirectory { get; init; }
+}
+
+/// <summary>Distribution's <c>auth.token</c> section.</summary>
+internal sealed record TokenAuthConfig(string Realm, string Service, string Issuer, string RootCertBundle);
 
 /// <summary>A real Distribution registry (Debian's docker-registry) on 127.0.0.1, storage in a temp directory.</summary>
 internal sealed class RegistryProcess : IAsyncDisposable
@@ -8,27 +31,33 @@ internal sealed class RegistryProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly TempDirectory _directory;
 
-    private RegistryProcess(Process process, TempDirectory directory, int port)
+    private RegistryProcess(Process process, TempDirectory directory, int port, string dataDirectory, bool tls)
     {
         _process = process;
         _directory = directory;
         Port = port;
+        DataDirectory = dataDirectory;
+        IsTls = tls;
     }
 
     public int Port { get; }
 
     public string Host => $"127.0.0.1:{Port}";
 
-    /// <summary>Where the registry stores its blobs (tests may corrupt them on purpose).</summary>
-    public string DataDirectory => _directory.File("data");
+    public bool IsTls { get; }
 
-    public static async Task<RegistryProcess> StartAsync(string? htpasswdFile = null)
+    /// <summary>Where the registry stores its blobs (tests may corrupt them on purpose).</summary>
+    public string DataDirectory { get; }
+
+    public static Task<RegistryProcess> StartAsync(string? htpasswdFile = null) => StartAsync(new RegistryConfig { Htpasswd = htpasswdFile });
+
+    public static async Task<RegistryProcess> StartAsync(RegistryConfig settings)
     {
         var binary = Components.Require("docker-registry", "docker-registry");
         var directory = new TempDirectory("ferry-registry");
         var port = FreePort.Next();
-        var config = directory.File("config.yml");
-        await File.WriteAllTextAsync(config, $"""
+        var data = settings.DataDirectory ?? directory.File("data");
+        var config = new StringBuilder($"""
             version: 0.1
             log:
               level: error
@@ -36,37 +65,54 @@ internal sealed class RegistryProcess : IAsyncDisposable
                 disabled: true
             storage:
               filesystem:
-                rootdirectory: {directory.File("data")}
+                rootdirectory: {data}
               delete:
                 enabled: true
             http:
               addr: 127.0.0.1:{port}
+
             """);
-        if (htpasswdFile is not null)
+        if (settings.TlsCertificate is not null)
         {
-            await File.AppendAllTextAsync(config, $"\nauth:\n  htpasswd:\n    realm: ferry-test\n    path: {htpasswdFile}\n");
+            config.Append($"  tls:\n    certificate: {settings.TlsCertificate}\n    key: {settings.TlsKey}\n");
+            if (settings.ClientCas is not null)
+            {
+                config.Append($"    clientcas:\n      - {settings.ClientCas}\n");
+            }
         }
+
+        if (settings.Htpasswd is not null)
+        {
+            config.Append($"auth:\n  htpasswd:\n    realm: ferry-test\n    path: {settings.Htpasswd}\n");
+        }
+        else if (settings.Token is { } token)
+        {
+            config.Append($"auth:\n  token:\n    realm: {token.Realm}\n    service: {token.Service}\n    issuer: {token.Issuer}\n    rootcertbundle: {token.RootCertBundle}\n");
+        }
+
+        await File.WriteAllTextAsync(directory.File("config.yml"), config.ToString());
         var info = new ProcessStartInfo(binary) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         info.ArgumentList.Add("serve");
-        info.ArgumentList.Add(config);
+        info.ArgumentList.Add(directory.File("config.yml"));
         var process = Process.Start(info)!;
-        process.ErrorDataReceived += (_, _) => { };
+        var errors = new StringBuilder();
+        process.ErrorDataReceived += (_, e) => { lock (errors) { errors.AppendLine(e.Data); } };
         process.OutputDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var registry = new RegistryProcess(process, directory, port);
-        using var http = new HttpClient();
+        var tls = settings.TlsCertificate is not null;
+        var registry = new RegistryProcess(process, directory, port, data, tls);
+
+        // Ready when its port accepts connections (the protocol is the tests' business).
         for (var i = 0; i < 100; i++)
         {
             try
             {
-                using var response = await http.GetAsync($"http://127.0.0.1:{port}/v2/");
-                if (response.IsSuccessStatusCode || (htpasswdFile is not null && response.StatusCode == System.Net.HttpStatusCode.Unauthorized))
-                {
-                    return registry;
-                }
+                using var probe = new System.Net.Sockets.TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, port);
+                return registry;
             }
-            catch (HttpRequestException)
+            catch (System.Net.Sockets.SocketException)
             {
             }
 
@@ -75,11 +121,11 @@ internal sealed class RegistryProcess : IAsyncDisposable
                 break;
             }
 
-            await Task.Delay(100);
+            await Task.Delay(50);
         }
 
         await registry.DisposeAsync();
-        throw new InvalidOperationException("docker-registry did not start");
+        throw new InvalidOperationException($"docker-registry did not start: {errors}");
     }
 
     public async ValueTask DisposeAsync()

@@ -21,6 +21,8 @@ internal sealed class HostHandlers : IDisposable
     private readonly ConcurrentDictionary<string, Lazy<HttpMessageInvoker>> _invokers = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, string> _certificateFailures = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, bool> _warnedUnverified = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, bool> _presentedCertificate = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, bool> _hasClientCertificate = new(StringComparer.OrdinalIgnoreCase);
 
     public HostHandlers(RegistryClientOptions options, ILogger logger, HttpMessageHandler? shared)
     {
@@ -38,6 +40,12 @@ internal sealed class HostHandlers : IDisposable
 
     /// <summary>Why the certificate of <paramref name="uri"/>'s host was refused, if it was.</summary>
     public string? CertificateFailure(Uri uri) => _certificateFailures.TryGetValue(uri.Authority, out var reason) ? reason : null;
+
+    /// <summary>Whether the host presented a certificate in a TLS handshake (so it speaks TLS, whatever failed afterwards).</summary>
+    public bool PresentedCertificate(Uri uri) => _presentedCertificate.ContainsKey(uri.Authority);
+
+    /// <summary>Whether a client certificate is configured for the host.</summary>
+    public bool HasClientCertificate(Uri uri) => _hasClientCertificate.ContainsKey(uri.Authority);
 
     public void Dispose()
     {
@@ -67,6 +75,11 @@ internal sealed class HostHandlers : IDisposable
                 ClientCertificates = material.ClientCertificates.Count > 0 ? material.ClientCertificates : null,
             },
         };
+        if (material.ClientCertificates.Count > 0)
+        {
+            _hasClientCertificate[uri.Authority] = true;
+        }
+
         if (material.Directories.Count > 0)
         {
             Log.TlsMaterial(_logger, uri.Authority, material.Authorities.Count, material.ClientCertificates.Count, string.Join(", ", material.Directories));
@@ -89,6 +102,11 @@ internal sealed class HostHandlers : IDisposable
 
     private bool Validate(Uri uri, TlsMaterial material, bool verify, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
+        if (certificate is not null)
+        {
+            _presentedCertificate[uri.Authority] = true;
+        }
+
         if (!verify)
         {
             if (_warnedUnverified.TryAdd(uri.Authority, true))

@@ -55,6 +55,9 @@ internal sealed class RegistryHttp : IDisposable
     /// <summary>Why a host's certificate was refused, if it was.</summary>
     public string? CertificateFailure(Uri uri) => _handlers.CertificateFailure(uri);
 
+    /// <summary>Whether the host presented a TLS certificate (it speaks TLS, even if the connection failed later).</summary>
+    public bool SpeaksTls(Uri uri) => _handlers.PresentedCertificate(uri);
+
     /// <summary>Sends the request (with retries and redirects) and returns the final response, whatever its status.</summary>
     /// <exception cref="RegistryException">The host could not be reached (after retries), or a redirect was refused.</exception>
     public async Task<HttpResponseMessage> SendAsync(HttpRequestSpec spec, CancellationToken cancellationToken)
@@ -83,6 +86,11 @@ internal sealed class RegistryHttp : IDisposable
         if (CertificateFailure(uri) is { } reason)
         {
             return $"TLS: {uri.Authority} is not trusted: {reason}; add its CA as /etc/docker/certs.d/{uri.Authority}/ca.crt or with --cert-dir, or skip verification with --tls-verify=false";
+        }
+
+        if (uri.Scheme == Uri.UriSchemeHttps && _handlers.PresentedCertificate(uri) && !_handlers.HasClientCertificate(uri))
+        {
+            return $"TLS: {uri.Authority} closed the connection after its certificate was accepted; it may require a client certificate (client.cert + client.key in /etc/docker/certs.d/{uri.Authority}/ or --cert-dir)";
         }
 
         var inner = exception.InnerException is { } cause && !exception.Message.Contains(cause.Message, StringComparison.Ordinal) ? $" ({cause.Message})" : string.Empty;
