@@ -535,8 +535,20 @@ public sealed class RegistryClient : IDisposable
         catch (RegistryException ex) when (ex.InnerException is HttpRequestException && !_http.SpeaksTls(ping))
         {
             Log.FallingBackToHttp(_logger, host);
-            return new Uri("http://" + host);
         }
+
+        var http = new Uri("http://" + host);
+        try
+        {
+            using var response = await _http.SendAsync(new HttpRequestSpec(HttpMethod.Get, new Uri(http, "/v2/"), $"{image.Registry}: ping", image.Registry) { Retry = false }, cancellationToken).ConfigureAwait(false);
+            RememberChallenge(image.Registry, response);
+        }
+        catch (RegistryException)
+        {
+            // The real requests report an unreachable registry, with retries.
+        }
+
+        return http;
     }
 
     private void RememberChallenge(string registry, HttpResponseMessage response)

@@ -28,6 +28,9 @@ internal sealed class FaultPlan
     /// <summary>Redirect blob GETs to the proxy's second ("storage") port, with a signed-URL-like query.</summary>
     public bool RedirectBlobs { get; set; }
 
+    /// <summary>The Authorization the storage port uses upstream (it stands in for pre-signed blob storage).</summary>
+    public string? StorageAuthorization { get; set; }
+
     /// <summary>Ignore Range headers (answer 200 with the whole blob).</summary>
     public bool IgnoreRange { get; set; }
 }
@@ -132,6 +135,11 @@ internal sealed class FaultProxy : IAsyncDisposable
             {
                 forward.Headers.TryAddWithoutValidation(name, values.ToArray());
             }
+        }
+
+        if (listener == "storage" && Plan.StorageAuthorization is { } storageAuthorization)
+        {
+            forward.Headers.TryAddWithoutValidation("Authorization", storageAuthorization);
         }
 
         if (range is not null && !Plan.IgnoreRange)

@@ -13,6 +13,7 @@ public sealed class SecureRegistries : IAsyncLifetime
     public const string User = "ferry";
     public const string Password = "tls-Pa55-word";
     public const string Repository = "private/app";
+    public const string PublicRepository = "public/app";
     private readonly TempDirectory _dir = new("ferry-secure");
     private readonly List<IAsyncDisposable> _owned = [];
 
@@ -79,6 +80,7 @@ public sealed class SecureRegistries : IAsyncLifetime
         {
             var image = TestImages.Image([TestImages.RandomLayer("secure", (int)LayerSize, docker: true)], docker: true, label: "secure");
             await TestImages.PushImageAsync(http, Seed.Host, Repository, image, "1");
+            await TestImages.PushImageAsync(http, Seed.Host, PublicRepository, image, "1");
             Digest = image.Manifest.Digest;
         }
 

@@ -46,6 +46,9 @@ internal sealed class TokenServer : IAsyncDisposable
     /// <summary>How long the JWT really lives (its <c>exp</c>); shorter than announced simulates expiry mid-pull.</summary>
     public TimeSpan ActualLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How many of the next tokens are issued already expired (the registry will refuse them).</summary>
+    public int ExpiredTokensToIssue { get; set; }
+
     public string RootCertBundle { get; }
 
     public int Port { get; private set; }
@@ -127,7 +130,8 @@ internal sealed class TokenServer : IAsyncDisposable
         }
 
         Requests.Enqueue(new TokenRequest(context.Request.Method, grant, subject is not null, scopes));
-        var token = Issue(subject, subject is null ? [] : scopes);
+        // Anonymous users may pull public/* repositories, as on Docker Hub.
+        var token = Issue(subject, subject is null ? scopes.Where(s => s.StartsWith("repository:public/", StringComparison.Ordinal) && s.EndsWith(":pull", StringComparison.Ordinal)) : scopes);
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(new JsonObject
         {
@@ -157,8 +161,8 @@ internal sealed class TokenServer : IAsyncDisposable
             ["iss"] = Issuer,
             ["sub"] = subject ?? string.Empty,
             ["aud"] = Service,
-            ["exp"] = now + (long)ActualLifetime.TotalSeconds,
-            ["nbf"] = now - 10,
+            ["exp"] = ExpiredTokensToIssue-- > 0 ? now - 300 : now + (long)ActualLifetime.TotalSeconds,
+            ["nbf"] = now - 600,
             ["iat"] = now,
             ["jti"] = Guid.NewGuid().ToString("N"),
             ["access"] = access,
