@@ -159,7 +159,8 @@ internal sealed class FaultProxy : IAsyncDisposable
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
-        var cut = isBlob && range is null && Plan.CutBlobAfter is { } after && Interlocked.Increment(ref _cuts) <= Plan.CutTimes ? after : (long?)null;
+        var cut = isBlob && range is null && Plan.CutBlobAfter is { } after && response.Content.Headers.ContentLength > after &&
+                  Interlocked.Increment(ref _cuts) <= Plan.CutTimes ? after : (long?)null;
         var buffer = new byte[16 * 1024];
         long sent = 0;
         int n;
