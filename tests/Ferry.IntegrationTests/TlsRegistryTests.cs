@@ -103,6 +103,16 @@ public sealed class TlsRegistryTests(SecureRegistries env) : IClassFixture<Secur
     }
 
     [Fact]
+    public async Task Insecure_AcceptsTheUntrustedCertificateWithAWarning()
+    {
+        var output = Path.Combine(env.Scratch("insecure"), "app.tar");
+        var config = SecureRegistries.BasicConfigJson(env.Tls.Host, SecureRegistries.User, SecureRegistries.Password);
+        var result = await FerryCli.RunAsync(env.CleanEnvironment(config), null, "save", "--insecure", "-o", output, Image);
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Contains("will not be verified", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Case38_PlainHttpRegistryBehindANonLoopbackName_IsNotSilentlyDowngraded()
     {
         // registry.ferry.test is only known to the proxy; it points at a plain-HTTP registry. Without

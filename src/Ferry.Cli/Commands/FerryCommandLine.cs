@@ -29,15 +29,20 @@ internal static class FerryCommandLine
         // Ctrl-C / SIGTERM cancel the running command, which then removes its temporary output and exits
         // with 130. System.CommandLine's own handler is off: it exits the process before cleanup runs.
         using var cancellation = new CancellationTokenSource();
+        PosixSignal? received = null;
         void Cancel(PosixSignalContext context)
         {
             context.Cancel = true;
+            received ??= context.Signal;
             cancellation.Cancel();
         }
 
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
         var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
-        return await parseResult.InvokeAsync(configuration, cancellation.Token).ConfigureAwait(false);
+        var exitCode = await parseResult.InvokeAsync(configuration, cancellation.Token).ConfigureAwait(false);
+
+        // A graceful stop reports the signal as shells do: 128 + its number (130 for SIGINT, 143 for SIGTERM).
+        return exitCode == ExitCodes.Cancelled && received == PosixSignal.SIGTERM ? ExitCodes.Terminated : exitCode;
     }
 }

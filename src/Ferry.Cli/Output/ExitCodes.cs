@@ -12,6 +12,9 @@ internal static class ExitCodes
     /// <summary>Bulk run: an archive of what succeeded was written, some images failed.</summary>
     public const int PartialFailure = 2;
 
-    /// <summary>Interrupted (Ctrl-C / SIGTERM).</summary>
+    /// <summary>Interrupted by Ctrl-C (SIGINT).</summary>
     public const int Cancelled = 130;
+
+    /// <summary>Stopped by SIGTERM.</summary>
+    public const int Terminated = 143;
 }
