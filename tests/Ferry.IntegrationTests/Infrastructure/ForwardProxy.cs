@@ -10,97 +10,49 @@ namespace Ferry.IntegrationTests.Infrastructure;
 /// test host names to 127.0.0.1 ports — so HTTPS_PROXY/HTTP_PROXY/NO_PROXY routing can be tested with names
 /// only the proxy knows. Records every host it was asked for.
 /// </summary>
-internal sealed class ForwardProxy : IAsyncDisposable
+internal sealed class ForwardProxy(IReadOnlyDictionary<string, int> hosts) : LoopbackTcpServer
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
-    private readonly IReadOnlyDictionary<string, int> _hosts;
-
-    public ForwardProxy(IReadOnlyDictionary<string, int> hosts)
-    {
-        _hosts = hosts;
-        _listener.Start();
-        _accepting = Task.Run(AcceptAsync);
-    }
-
-    public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+    public string Url => $"http://127.0.0.1:{Port}";
 
     public ConcurrentQueue<string> Targets { get; } = new();
 
-    public async ValueTask DisposeAsync()
+    protected override async Task ServeAsync(TcpClient client)
     {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        try
+        var stream = client.GetStream();
+        var head = await ReadHeadAsync(stream);
+        if (head is null)
         {
-            await _accepting;
-        }
-        catch (OperationCanceledException)
-        {
+            return;
         }
 
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
+        var requestLine = head[..head.IndexOf("\r\n", StringComparison.Ordinal)].Split(' ');
+        var isConnect = requestLine[0] == "CONNECT";
+        var authority = isConnect ? requestLine[1] : new Uri(requestLine[1]).Authority;
+        Targets.Enqueue(authority);
+        var host = authority.Split(':')[0];
+        if (!hosts.TryGetValue(authority, out var port) && !hosts.TryGetValue(host, out port))
         {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ServeAsync(client));
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+            return;
         }
-    }
 
-    private async Task ServeAsync(TcpClient client)
-    {
-        using (client)
+        using var upstream = new TcpClient();
+        await upstream.ConnectAsync(IPAddress.Loopback, port);
+        var upstreamStream = upstream.GetStream();
+        if (isConnect)
         {
-            var stream = client.GetStream();
-            var head = await ReadHeadAsync(stream);
-            if (head is null)
-            {
-                return;
-            }
-
-            var requestLine = head[..head.IndexOf("\r\n", StringComparison.Ordinal)].Split(' ');
-            var isConnect = requestLine[0] == "CONNECT";
-            var authority = isConnect ? requestLine[1] : new Uri(requestLine[1]).Authority;
-            Targets.Enqueue(authority);
-            var host = authority.Split(':')[0];
-            if (!_hosts.TryGetValue(authority, out var port) && !_hosts.TryGetValue(host, out port))
-            {
-                await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
-                return;
-            }
-
-            using var upstream = new TcpClient();
-            await upstream.ConnectAsync(IPAddress.Loopback, port);
-            var upstreamStream = upstream.GetStream();
-            if (isConnect)
-            {
-                await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 Connection established\r\n\r\n"));
-            }
-            else
-            {
-                await upstreamStream.WriteAsync(Encoding.ASCII.GetBytes(head)); // absolute-form is valid for origin servers too
-            }
-
-            using var done = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            var up = stream.CopyToAsync(upstreamStream, done.Token);
-            var down = upstreamStream.CopyToAsync(stream, done.Token);
-            await Task.WhenAny(up, down);
-            await done.CancelAsync();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 Connection established\r\n\r\n"));
         }
+        else
+        {
+            await upstreamStream.WriteAsync(Encoding.ASCII.GetBytes(head)); // absolute-form is valid for origin servers too
+        }
+
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(Stopping.Token);
+        var up = stream.CopyToAsync(upstreamStream, done.Token);
+        var down = upstreamStream.CopyToAsync(stream, done.Token);
+        await Task.WhenAny(up, down);
+        await done.CancelAsync();
     }
 
     private static async Task<string?> ReadHeadAsync(NetworkStream stream)
