@@ -13,6 +13,8 @@ internal static class FerryCommandLine
         {
             SaveCommand.Create(),
             VerifyCommand.Create(),
+            LoadCommand.Create(),
+            InspectCommand.Create(),
             LoginCommands.CreateLogin(),
             LoginCommands.CreateLogout(),
         };

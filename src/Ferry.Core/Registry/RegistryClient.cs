@@ -20,7 +20,7 @@ namespace Ferry.Registry;
 /// retries, resumable blob downloads and safe redirects. Everything it returns is verified against its digest
 /// and size. Thread-safe; one instance serves any number of registries.
 /// </summary>
-public sealed class RegistryClient : IDisposable
+public sealed partial class RegistryClient : IDisposable
 {
     private readonly RegistryHttp _http;
     private readonly ICredentialProvider _credentials;
@@ -262,37 +262,49 @@ public sealed class RegistryClient : IDisposable
         }
     }
 
-    private async Task<HttpResponseMessage> SendAsync(ImageReference image, string path, string what, IReadOnlyList<string>? accept, long? rangeFrom, CancellationToken cancellationToken)
+    private Task<HttpResponseMessage> SendAsync(ImageReference image, string path, string what, IReadOnlyList<string>? accept, long? rangeFrom, CancellationToken cancellationToken) =>
+        SendAsync(image, new RegistryCall(HttpMethod.Get, path, what) { Accept = accept, RangeFrom = rangeFrom }, cancellationToken);
+
+    /// <summary>
+    /// Sends one registry call with authentication: a cached or pre-fetched token for the call's scope, one
+    /// refresh on 401, then failure. Statuses the call accepts are returned; other failures throw.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(ImageReference image, RegistryCall call, CancellationToken cancellationToken)
     {
         var baseUri = await GetEndpointAsync(image, cancellationToken).ConfigureAwait(false);
-        var uri = new Uri(baseUri, $"/v2/{image.Repository}/{path}");
-        var scope = $"repository:{image.Repository}:pull";
+        var uri = call.AbsoluteUri ?? new Uri(baseUri, $"/v2/{image.Repository}/{call.Path}");
+        var scope = call.Push
+            ? $"repository:{image.Repository}:pull,push" + (call.MountFrom is { } from ? $" repository:{from}:pull" : string.Empty)
+            : $"repository:{image.Repository}:pull";
         var registry = image.Registry;
-        var spec = new HttpRequestSpec(HttpMethod.Get, uri, what, registry)
+        var spec = new HttpRequestSpec(call.Method, uri, call.What, registry)
         {
-            Accept = accept,
-            RangeFrom = rangeFrom,
+            Accept = call.Accept,
+            RangeFrom = call.RangeFrom,
+            Content = call.Content,
             AllowLocalRedirects = HostRules.IsLocal(image.RegistryHost),
         };
 
-        var authorization = _tokens.Get(registry, scope) ?? await PreAuthorizeAsync(image, scope, baseUri, cancellationToken).ConfigureAwait(false);
+        // Credentials only go to the registry's own origin (an upload Location on another host gets none).
+        var sendsCredentials = HostRules.SameOrigin(uri, baseUri);
+        var authorization = !sendsCredentials ? null : _tokens.Get(registry, scope) ?? await PreAuthorizeAsync(image, scope, baseUri, cancellationToken).ConfigureAwait(false);
         var response = await _http.SendAsync(spec with { Authorization = authorization }, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        if (response.StatusCode == HttpStatusCode.Unauthorized && sendsCredentials)
         {
             // Refresh once (expired or insufficient token), then give up: no 401 loop.
             var challenges = AuthChallenge.Parse(response.Headers.WwwAuthenticate.Select(h => h.ToString()));
             response.Dispose();
             _tokens.Remove(registry, scope);
             var credential = await GetCredentialAsync(image, cancellationToken).ConfigureAwait(false);
-            authorization = await AuthorizeAsync(image, scope, challenges, baseUri, what, credential, cancellationToken).ConfigureAwait(false);
+            authorization = await AuthorizeAsync(image, scope, challenges, baseUri, call.What, credential, cancellationToken).ConfigureAwait(false);
             response = await _http.SendAsync(spec with { Authorization = authorization }, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!response.IsSuccessStatusCode)
+        if (!response.IsSuccessStatusCode && !(call.AcceptStatus?.Invoke(response.StatusCode) ?? false))
         {
             using (response)
             {
-                throw await RegistryErrors.FromResponseAsync(response, what, registry, cancellationToken).ConfigureAwait(false);
+                throw await RegistryErrors.FromResponseAsync(response, call.What, registry, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -420,9 +432,9 @@ public sealed class RegistryClient : IDisposable
                 query.Append("service=").Append(Uri.EscapeDataString(service));
             }
 
-            if (scope is not null)
+            foreach (var part in scope?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [])
             {
-                query.Append(query.Length > 0 ? "&" : string.Empty).Append("scope=").Append(Uri.EscapeDataString(scope));
+                query.Append(query.Length > 0 ? "&" : string.Empty).Append("scope=").Append(Uri.EscapeDataString(part));
             }
 
             var builder = new UriBuilder(realm) { Query = string.Join('&', new[] { realm.Query.TrimStart('?'), query.ToString() }.Where(q => q.Length > 0)) };

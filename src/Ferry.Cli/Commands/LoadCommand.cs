@@ -1,0 +1,123 @@
+using System.CommandLine;
+using Ferry.Cli.Output;
+using Ferry.Errors;
+using Ferry.Loading;
+using Ferry.Registry;
+using Ferry.Registry.Auth;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary><c>ferry load</c>: pushes archives into a registry with digests unchanged.</summary>
+internal static class LoadCommand
+{
+    public static Command Create()
+    {
+        var archives = new Argument<string[]>("archives") { Arity = ArgumentArity.OneOrMore, Description = "Archives: Ferry's, docker save, podman save, skopeo docker-archive/oci-archive/oci, crane (tar, tar.gz, tar.zst or directory; detected by content)" };
+        var to = new Option<string>("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror)", Required = true };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Images pushed concurrently (1-20)", DefaultValueFactory = _ => 4 };
+        var failed = new Option<string>("--failed") { Description = "Where the names of images that failed are written (only when something failed)", DefaultValueFactory = _ => "load-failed.txt" };
+        var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
+        var access = new RegistryAccessOptions();
+        var command = new Command("load", """
+            Push the images of archives into a registry, keeping every manifest's bytes and digest. Blobs the target
+            has are skipped, blobs pushed to another repository of it in this run are cross-mounted, the rest stream
+            from the archive. Archives without registry manifests (docker save, skopeo/podman docker-archive) get
+            manifests built from their layers (layers kept as they are in the archive).
+
+            Examples:
+              ferry load bundle.tar --to registry.internal:5000
+              ferry load bundle.tar.gz part2.tar --to registry.internal:5000/mirror -j 8 --failed load-failed.txt
+            """)
+        {
+            archives, to, jobs, failed, debug, quiet,
+        };
+        access.AddTo(command);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var isDebug = parseResult.GetValue(debug);
+            var isQuiet = parseResult.GetValue(quiet);
+            try
+            {
+                var target = parseResult.GetValue(to)!;
+                var jobCount = parseResult.GetValue(jobs);
+                if (jobCount is < 1 or > 20)
+                {
+                    throw new InvalidInputException($"--jobs must be between 1 and 20, not {jobCount}");
+                }
+
+                var targetRegistry = target.Split('/')[0];
+                var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
+                var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
+                using var registry = new RegistryClient(credentials, access.ClientOptions(parseResult), logger);
+                var loader = new ImageLoader(registry);
+                var request = new LoadRequest { Archives = parseResult.GetValue(archives)!, Target = target, Jobs = jobCount };
+                var result = await loader.LoadAsync(request, new SynchronousProgress(e => Report(e, isQuiet)), cancellationToken).ConfigureAwait(false);
+                var failedFile = parseResult.GetValue(failed)!;
+                if (result.Failed.Count > 0)
+                {
+                    await File.WriteAllLinesAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false);
+                }
+
+                var bytes = result.Images.Sum(i => i.UploadedBytes);
+                if (result.Images.Count == 0)
+                {
+                    ErrorPresenter.WriteError($"nothing loaded: all {result.Failed.Count} image(s) failed{(result.Failed.Count > 0 ? $" (listed in {failedFile})" : string.Empty)}");
+                    return ExitCodes.Failure;
+                }
+
+                if (result.Failed.Count > 0)
+                {
+                    Console.Error.WriteLine($"ferry: loaded {result.Images.Count} image(s) ({Units.Bytes(bytes)} uploaded); {result.Failed.Count} failed, listed in {failedFile}");
+                    return ExitCodes.PartialFailure;
+                }
+
+                if (!isQuiet)
+                {
+                    Console.Error.WriteLine($"ferry: loaded {result.Images.Count} image(s) into {target}, {Units.Bytes(bytes)} uploaded");
+                }
+
+                return ExitCodes.Success;
+            }
+            catch (Exception ex)
+            {
+                return ErrorPresenter.Present(ex, isDebug);
+            }
+        });
+        return command;
+    }
+
+    private static void Report(LoadEvent loadEvent, bool quiet)
+    {
+        switch (loadEvent)
+        {
+            case ImageLoadedEvent { Image: var image }:
+                // stdout: one line per image, for scripts: target reference and digest.
+                Console.Out.WriteLine($"{image.Target}\t{image.Digest}");
+                if (!quiet)
+                {
+                    Console.Error.WriteLine($"ferry: {image.Source} -> {image.Target}@{image.Digest.Short}{(image.BuiltFromLayers ? " (manifest built from the archive's layers)" : string.Empty)}: {image.Uploaded} uploaded ({Units.Bytes(image.UploadedBytes)}), {image.Mounted} mounted, {image.Existing} already there");
+                }
+
+                break;
+            case ImageLoadFailedEvent { Failure: var failure }:
+                ErrorPresenter.WriteError($"{failure.Source}: {failure.Message}");
+                break;
+        }
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    private sealed class SynchronousProgress(Action<LoadEvent> report) : IProgress<LoadEvent>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(LoadEvent value)
+        {
+            lock (_gate)
+            {
+                report(value);
+            }
+        }
+    }
+}

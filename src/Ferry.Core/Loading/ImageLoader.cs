@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using Ferry.Errors;
+using Ferry.Oci;
+using Ferry.Reading;
+using Ferry.References;
+using Ferry.Registry;
+
+namespace Ferry.Loading;
+
+/// <summary>
+/// Pushes the images of archives into a registry with their bytes unchanged, so every manifest digest equals
+/// the source's: each image's blobs are verified first, then blobs the target lacks are mounted from another
+/// repository of the same registry (when this run already pushed them there) or uploaded, streaming from the
+/// archive; child manifests go before their index, and the tag last. One failing image does not stop the others.
+/// </summary>
+public sealed class ImageLoader(RegistryClient registry)
+{
+    private readonly ConcurrentDictionary<(string Repository, Digest Digest), Lazy<Task<BlobOutcome>>> _blobs = new();
+    private readonly ConcurrentDictionary<Digest, string> _pushedIn = new();
+
+    private enum BlobOutcome
+    {
+        Existing,
+        Mounted,
+        Uploaded,
+    }
+
+    /// <summary>Loads every image of every archive.</summary>
+    /// <param name="request">What to load where.</param>
+    /// <param name="progress">Receives an event per image.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>What was pushed and what failed.</returns>
+    /// <exception cref="InvalidInputException">The target is malformed or an archive cannot be read at all.</exception>
+    public async Task<LoadResult> LoadAsync(LoadRequest request, IProgress<LoadEvent>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (targetRegistry, prefix) = ParseTarget(request.Target);
+        var loaded = new ConcurrentBag<(int Order, LoadedImage Image)>();
+        var failed = new ConcurrentBag<(int Order, LoadFailure Failure)>();
+        using var uploads = new SemaphoreSlim(Math.Clamp(request.MaxConcurrentUploads, 1, 32));
+        var archives = new List<ImageArchive>();
+        try
+        {
+            foreach (var path in request.Archives)
+            {
+                archives.Add(await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false));
+            }
+
+            var work = archives.SelectMany(a => a.Images.Select(i => (Archive: a, Image: i))).Select((w, order) => (w.Archive, w.Image, Order: order)).ToList();
+            await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(request.Jobs, 1, 20), CancellationToken = cancellationToken }, async (item, token) =>
+            {
+                var source = item.Image.Name ?? $"(unnamed image {item.Image.Top.Digest.Short})";
+                try
+                {
+                    var image = await LoadImageAsync(item.Archive, item.Image, targetRegistry, prefix, uploads, token).ConfigureAwait(false);
+                    loaded.Add((item.Order, image));
+                    progress?.Report(new ImageLoadedEvent(image));
+                }
+                catch (FerryException ex)
+                {
+                    var failure = new LoadFailure(source, item.Archive.File.Path, ex.Message);
+                    failed.Add((item.Order, failure));
+                    progress?.Report(new ImageLoadFailedEvent(failure));
+                }
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var archive in archives)
+            {
+                archive.Dispose();
+            }
+        }
+
+        return new LoadResult(loaded.OrderBy(l => l.Order).Select(l => l.Image).ToList(), failed.OrderBy(f => f.Order).Select(f => f.Failure).ToList());
+    }
+
+    /// <summary>Where an archived name goes: the target registry, the prefix, then the source's repository path and tag.</summary>
+    /// <param name="sourceName">The name in the archive.</param>
+    /// <param name="targetRegistry">The registry host.</param>
+    /// <param name="prefix">The path prefix, or empty.</param>
+    /// <returns>The target reference.</returns>
+    public static ImageReference TargetFor(string sourceName, string targetRegistry, string prefix)
+    {
+        var source = ImageReference.Parse(sourceName);
+        var repository = prefix.Length == 0 ? source.Repository : $"{prefix}/{source.Repository}";
+        var text = $"{targetRegistry}/{repository}" + (source.Tag is { } tag ? ":" + tag : string.Empty) + (source.Tag is null && source.Digest is { } digest ? "@" + digest : string.Empty);
+        return ImageReference.Parse(text);
+    }
+
+    private static (string Registry, string Prefix) ParseTarget(string target)
+    {
+        var trimmed = target.Trim().TrimEnd('/');
+        var scheme = trimmed.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0)
+        {
+            trimmed = trimmed[(scheme + 3)..];
+        }
+
+        var slash = trimmed.IndexOf('/', StringComparison.Ordinal);
+        var host = slash < 0 ? trimmed : trimmed[..slash];
+        var prefix = slash < 0 ? string.Empty : trimmed[(slash + 1)..];
+        var valid = ImageReference.TryParse($"{host}/{(prefix.Length == 0 ? "x" : prefix + "/x")}:t", out var check, out var error);
+        if (host.Length == 0 || !valid || check!.Registry != host)
+        {
+            throw new InvalidInputException($"--to {target} is not a registry host[:port][/prefix]{(error is null ? string.Empty : ": " + error)}");
+        }
+
+        return (host, prefix);
+    }
+
+    private async Task<LoadedImage> LoadImageAsync(ImageArchive archive, ArchivedImage image, string targetRegistry, string prefix, SemaphoreSlim uploads, CancellationToken cancellationToken)
+    {
+        if (image.Name is null)
+        {
+            throw new InvalidInputException($"{archive.File.Path}: image {image.Top.Digest.Short} has no name in the archive; nothing to push it as");
+        }
+
+        var target = TargetFor(image.Name, targetRegistry, prefix);
+        var descriptors = await archive.WalkAsync(image.Top, cancellationToken).ConfigureAwait(false);
+        await archive.VerifyBlobsAsync(descriptors, cancellationToken).ConfigureAwait(false);
+
+        var blobs = descriptors.Where(d => !IsManifest(d)).ToList();
+        var outcomes = await Task.WhenAll(blobs.Select(blob => EnsureBlobAsync(archive, target, blob, uploads, cancellationToken))).ConfigureAwait(false);
+
+        foreach (var manifest in descriptors.Where(IsManifest).Where(d => d.Digest != image.Top.Digest))
+        {
+            var bytes = await archive.ReadSmallBlobAsync(manifest, ImageArchiveReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
+            await registry.PutManifestAsync(target, manifest.Digest.ToString(), bytes, manifest.MediaType, cancellationToken).ConfigureAwait(false);
+        }
+
+        var topBytes = await archive.ReadSmallBlobAsync(image.Top, ImageArchiveReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
+        var digest = await registry.PutManifestAsync(target, target.Tag ?? image.Top.Digest.ToString(), topBytes, image.Top.MediaType, cancellationToken).ConfigureAwait(false);
+        var uploadedBytes = blobs.Zip(outcomes).Where(p => p.Second == BlobOutcome.Uploaded).Sum(p => p.First.Size);
+        return new LoadedImage(image.Name, target, digest, image.BuiltFromLayers,
+            outcomes.Count(o => o == BlobOutcome.Uploaded), outcomes.Count(o => o == BlobOutcome.Mounted), outcomes.Count(o => o == BlobOutcome.Existing), uploadedBytes);
+    }
+
+    private Task<BlobOutcome> EnsureBlobAsync(ImageArchive archive, ImageReference target, Descriptor blob, SemaphoreSlim uploads, CancellationToken cancellationToken) =>
+        _blobs.GetOrAdd((target.Name, blob.Digest), _ => new Lazy<Task<BlobOutcome>>(() => PushBlobAsync(archive, target, blob, uploads, cancellationToken))).Value;
+
+    private async Task<BlobOutcome> PushBlobAsync(ImageArchive archive, ImageReference target, Descriptor blob, SemaphoreSlim uploads, CancellationToken cancellationToken)
+    {
+        await uploads.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (await registry.BlobExistsAsync(target, blob, cancellationToken).ConfigureAwait(false))
+            {
+                _pushedIn.TryAdd(blob.Digest, target.Repository);
+                return BlobOutcome.Existing;
+            }
+
+            if (_pushedIn.TryGetValue(blob.Digest, out var from) && from != target.Repository &&
+                await registry.MountBlobAsync(target, blob, from, cancellationToken).ConfigureAwait(false))
+            {
+                return BlobOutcome.Mounted;
+            }
+
+            await registry.UploadBlobAsync(target, blob, () => archive.OpenBlob(blob), cancellationToken).ConfigureAwait(false);
+            _pushedIn.TryAdd(blob.Digest, target.Repository);
+            return BlobOutcome.Uploaded;
+        }
+        finally
+        {
+            uploads.Release();
+        }
+    }
+
+    private static bool IsManifest(Descriptor descriptor) => MediaTypes.IsIndex(descriptor.MediaType) || MediaTypes.IsImageManifest(descriptor.MediaType);
+}

@@ -1,0 +1,311 @@
+using System.IO.Compression;
+using Ferry.Errors;
+
+namespace Ferry.Reading;
+
+/// <summary>
+/// Random access to the files of an archive without extracting it: a tar (plain, or gzip/zstd detected by
+/// content and decompressed once into a temporary file Ferry owns and deletes), or a directory. Every name is
+/// checked (no absolute paths, no <c>..</c>); symbolic and hard links resolve only to files inside the
+/// archive, with cycles refused; only regular files are served.
+/// </summary>
+public sealed class ArchiveFile : IDisposable
+{
+    private const int MaxLinkHops = 40;
+    private const int MaxEntries = 1_000_000;
+    private readonly Dictionary<string, Entry> _entries;
+    private readonly string? _tarPath;
+    private readonly string? _root;
+    private readonly string? _temporaryDirectory;
+
+    private ArchiveFile(string path, string compression, Dictionary<string, Entry> entries, string? tarPath, string? root, string? temporaryDirectory)
+    {
+        Path = path;
+        Compression = compression;
+        _entries = entries;
+        _tarPath = tarPath;
+        _root = root;
+        _temporaryDirectory = temporaryDirectory;
+    }
+
+    /// <summary>The path the archive was opened from.</summary>
+    public string Path { get; }
+
+    /// <summary><c>none</c>, <c>gzip</c>, <c>zstd</c> or <c>directory</c>.</summary>
+    public string Compression { get; }
+
+    /// <summary>The regular files (after link resolution), by normalised name.</summary>
+    public IEnumerable<string> Names => _entries.Keys;
+
+    /// <summary>Opens an archive file or layout directory.</summary>
+    /// <param name="path">The path.</param>
+    /// <param name="cancellationToken">Cancels decompression and indexing.</param>
+    /// <returns>The opened archive; dispose it to remove any temporary file.</returns>
+    /// <exception cref="InvalidInputException">Missing, not an archive, or hostile (names escaping it, link cycles, special files).</exception>
+    public static async Task<ArchiveFile> OpenAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            return new ArchiveFile(path, "directory", IndexDirectory(path), null, System.IO.Path.GetFullPath(path), null);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new InvalidInputException($"{path} does not exist");
+        }
+
+        var compression = DetectCompression(path);
+        string? temporary = null;
+        var tarPath = path;
+        try
+        {
+            if (compression != "none")
+            {
+                temporary = Directory.CreateTempSubdirectory("ferry-read-").FullName;
+                tarPath = System.IO.Path.Combine(temporary, "archive.tar");
+                await DecompressAsync(path, compression, tarPath, cancellationToken).ConfigureAwait(false);
+            }
+
+            var entries = await IndexTarAsync(tarPath, path, cancellationToken).ConfigureAwait(false);
+            return new ArchiveFile(path, compression, entries, tarPath, null, temporary);
+        }
+        catch
+        {
+            if (temporary is not null)
+            {
+                Directory.Delete(temporary, recursive: true);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Whether the archive holds a regular file of that name.</summary>
+    /// <param name="name">A name, relative to the archive root.</param>
+    /// <returns><see langword="true"/> when present.</returns>
+    public bool Contains(string name) => Normalize(name) is { } normalized && _entries.ContainsKey(normalized);
+
+    /// <summary>The size of a file.</summary>
+    /// <param name="name">The name.</param>
+    /// <returns>The size in bytes.</returns>
+    /// <exception cref="InvalidInputException">The file is not in the archive.</exception>
+    public long SizeOf(string name) => Find(name).Size;
+
+    /// <summary>Opens a file for reading (a bounded view; many may be open at once).</summary>
+    /// <param name="name">The name.</param>
+    /// <returns>A read-only stream of exactly the file's bytes.</returns>
+    /// <exception cref="InvalidInputException">The file is not in the archive.</exception>
+    public Stream Open(string name)
+    {
+        var entry = Find(name);
+        if (_root is not null)
+        {
+            return new FileStream(System.IO.Path.Combine(_root, entry.Name), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        }
+
+        var file = new FileStream(_tarPath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        return new SliceStream(file, entry.Offset, entry.Size);
+    }
+
+    /// <summary>Reads a small file (JSON) whole, refusing anything above <paramref name="limit"/> bytes.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="limit">The cap.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The bytes.</returns>
+    /// <exception cref="InvalidInputException">Missing, or larger than the cap.</exception>
+    public async Task<byte[]> ReadSmallAsync(string name, int limit, CancellationToken cancellationToken = default)
+    {
+        var entry = Find(name);
+        if (entry.Size > limit)
+        {
+            throw new InvalidInputException($"{Path}: {name} is {entry.Size} bytes, more than the {limit}-byte limit for metadata");
+        }
+
+        var bytes = new byte[entry.Size];
+        await using var stream = Open(name);
+        await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+        return bytes;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_temporaryDirectory is not null && Directory.Exists(_temporaryDirectory))
+        {
+            Directory.Delete(_temporaryDirectory, recursive: true);
+        }
+    }
+
+    /// <summary>Normalises an entry or reference name; <see langword="null"/> when it is absolute or climbs out with <c>..</c>.</summary>
+    /// <param name="name">The raw name.</param>
+    /// <returns>The name without <c>./</c> prefixes and trailing slashes.</returns>
+    public static string? Normalize(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.StartsWith('/') || name.Contains('\0', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var parts = new List<string>();
+        foreach (var part in name.Split('/'))
+        {
+            if (part is "" or ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                return null;
+            }
+
+            parts.Add(part);
+        }
+
+        return parts.Count == 0 ? null : string.Join('/', parts);
+    }
+
+    /// <summary>Resolves <c>..</c> lexically; <see langword="null"/> when the path climbs above the archive root.</summary>
+    private static string? ResolveWithin(string path)
+    {
+        var parts = new List<string>();
+        foreach (var part in path.Split('/'))
+        {
+            if (part is "" or ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                if (parts.Count == 0)
+                {
+                    return null;
+                }
+
+                parts.RemoveAt(parts.Count - 1);
+                continue;
+            }
+
+            parts.Add(part);
+        }
+
+        return parts.Count == 0 ? null : string.Join('/', parts);
+    }
+
+    private Entry Find(string name) =>
+        Normalize(name) is { } normalized && _entries.TryGetValue(normalized, out var entry)
+            ? entry
+            : throw new InvalidInputException($"{Path}: \"{name}\" is not in the archive");
+
+    private static string DetectCompression(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using var file = File.OpenRead(path);
+        var n = file.Read(magic);
+        return n >= 3 && magic[0] == 0x1f && magic[1] == 0x8b ? "gzip"
+            : n == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd ? "zstd"
+            : "none";
+    }
+
+    private static async Task DecompressAsync(string path, string compression, string target, CancellationToken cancellationToken)
+    {
+        await using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        await using Stream decompressed = compression == "gzip" ? new GZipStream(input, CompressionMode.Decompress) : new ZstdSharp.DecompressionStream(input);
+        await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        try
+        {
+            await decompressed.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException && ex is not OperationCanceledException)
+        {
+            throw new InvalidInputException($"{path}: the {compression} stream is corrupt or truncated: {ex.Message}");
+        }
+    }
+
+    private static async Task<Dictionary<string, Entry>> IndexTarAsync(string tarPath, string displayPath, CancellationToken cancellationToken)
+    {
+        var raw = new Dictionary<string, RawEntry>(StringComparer.Ordinal);
+        await using var stream = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous);
+        foreach (var member in await TarIndexer.IndexAsync(stream, displayPath, MaxEntries, cancellationToken).ConfigureAwait(false))
+        {
+            if (member.Type is '5' or 'g')
+            {
+                continue;
+            }
+
+            var name = Normalize(member.Name) ?? throw new InvalidInputException($"{displayPath}: entry \"{member.Name}\" escapes the archive (absolute path or ..); refused");
+            if (member.Type is '0' or '7')
+            {
+                raw[name] = new RawEntry(name, member.Offset, member.Size, null, false);
+            }
+            else if (member.Type is '1' or '2')
+            {
+                raw[name] = new RawEntry(name, 0, 0, member.LinkName ?? string.Empty, member.Type == '1');
+            }
+
+            // Devices, FIFOs and the like are never served.
+        }
+
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        foreach (var item in raw.Values)
+        {
+            var target = item;
+            for (var hops = 0; target.LinkName is not null; hops++)
+            {
+                if (hops >= MaxLinkHops)
+                {
+                    throw new InvalidInputException($"{displayPath}: \"{item.Name}\" is part of a link cycle; refused");
+                }
+
+                var directory = target.Name.Contains('/', StringComparison.Ordinal) ? target.Name[..target.Name.LastIndexOf('/')] : string.Empty;
+                var joined = target.IsHardLink || target.LinkName.StartsWith('/') ? target.LinkName : directory.Length == 0 ? target.LinkName : directory + "/" + target.LinkName;
+                var resolved = target.LinkName.StartsWith('/') ? null : ResolveWithin(joined);
+                if (resolved is null || !raw.TryGetValue(resolved, out var next))
+                {
+                    throw new InvalidInputException($"{displayPath}: link \"{item.Name}\" -> \"{item.LinkName}\" points outside the archive or at nothing; refused");
+                }
+
+                target = next;
+            }
+
+            entries[item.Name] = new Entry(item.Name, target.Offset, target.Size);
+        }
+
+        return entries;
+    }
+
+    private static Dictionary<string, Entry> IndexDirectory(string root)
+    {
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, ReturnSpecialDirectories = false };
+        foreach (var info in new DirectoryInfo(root).EnumerateFileSystemInfos("*", options))
+        {
+            var name = System.IO.Path.GetRelativePath(root, info.FullName).Replace('\\', '/');
+            if (info.LinkTarget is not null)
+            {
+                throw new InvalidInputException($"{root}: {name} is a symbolic link; layout directories must hold regular files only");
+            }
+
+            if (info is DirectoryInfo)
+            {
+                continue;
+            }
+
+            if ((info.Attributes & FileAttributes.Device) != 0 || info is not FileInfo file)
+            {
+                throw new InvalidInputException($"{root}: {name} is not a regular file");
+            }
+
+            entries[name] = new Entry(name, 0, file.Length);
+        }
+
+        return entries;
+    }
+
+    private sealed record RawEntry(string Name, long Offset, long Size, string? LinkName, bool IsHardLink);
+
+    private sealed record Entry(string Name, long Offset, long Size);
+}

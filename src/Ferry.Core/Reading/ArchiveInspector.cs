@@ -1,0 +1,64 @@
+using Ferry.Oci;
+using Ferry.References;
+
+namespace Ferry.Reading;
+
+/// <summary>What <c>ferry inspect</c> shows of one image.</summary>
+/// <param name="Name">The name in the archive, or <see langword="null"/>.</param>
+/// <param name="Digest">The manifest or index digest.</param>
+/// <param name="MediaType">Its media type.</param>
+/// <param name="Platforms">The platforms it holds.</param>
+/// <param name="Layers">Its layer count (all platforms).</param>
+/// <param name="Size">The bytes of all its blobs, manifests included.</param>
+/// <param name="BuiltFromLayers">Whether the manifest was built by Ferry (no registry manifest in the archive).</param>
+public sealed record InspectedImage(string? Name, Digest Digest, string MediaType, IReadOnlyList<string> Platforms, int Layers, long Size, bool BuiltFromLayers);
+
+/// <summary>What <c>ferry inspect</c> shows of an archive.</summary>
+/// <param name="Path">The archive.</param>
+/// <param name="Format"><c>oci-layout</c> or <c>docker-archive</c>.</param>
+/// <param name="Compression">The outer compression.</param>
+/// <param name="Images">The images.</param>
+/// <param name="UniqueBlobs">Distinct blobs over all images (shared ones counted once).</param>
+/// <param name="UniqueBytes">Their total size.</param>
+public sealed record InspectResult(string Path, string Format, string Compression, IReadOnlyList<InspectedImage> Images, int UniqueBlobs, long UniqueBytes);
+
+/// <summary>Reads an archive's images, platforms, sizes and layers without pushing or extracting anything.</summary>
+public static class ArchiveInspector
+{
+    /// <summary>Inspects an archive.</summary>
+    /// <param name="path">Any archive Ferry reads.</param>
+    /// <param name="cancellationToken">Cancels the inspection.</param>
+    /// <returns>What it holds.</returns>
+    public static async Task<InspectResult> InspectAsync(string path, CancellationToken cancellationToken = default)
+    {
+        using var archive = await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+        var images = new List<InspectedImage>();
+        var unique = new Dictionary<Digest, long>();
+        foreach (var image in archive.Images)
+        {
+            var descriptors = await archive.WalkAsync(image.Top, cancellationToken).ConfigureAwait(false);
+            var platforms = new List<string>();
+            var layers = 0;
+            foreach (var descriptor in descriptors)
+            {
+                unique[descriptor.Digest] = descriptor.Size;
+                if (!MediaTypes.IsImageManifest(descriptor.MediaType))
+                {
+                    continue;
+                }
+
+                var manifest = await archive.ReadManifestAsync(descriptor, cancellationToken).ConfigureAwait(false);
+                layers += manifest.Layers.Count;
+                if (manifest.Config is { } config)
+                {
+                    var bytes = await archive.ReadSmallBlobAsync(config, 8 * 1024 * 1024, cancellationToken).ConfigureAwait(false);
+                    platforms.Add(ImageConfigInfo.Parse(bytes, descriptor.Digest.Short).Platform.ToString());
+                }
+            }
+
+            images.Add(new InspectedImage(image.Name, image.Top.Digest, image.Top.MediaType, platforms, layers, descriptors.Sum(d => d.Size), image.BuiltFromLayers));
+        }
+
+        return new InspectResult(path, archive.Format, archive.File.Compression, images, unique.Count, unique.Values.Sum());
+    }
+}

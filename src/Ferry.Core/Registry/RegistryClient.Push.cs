@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Ferry.Errors;
+using Ferry.Oci;
+using Ferry.References;
+using Ferry.Registry.Transport;
+
+namespace Ferry.Registry;
+
+/// <summary>The push half of the distribution API: blob existence, cross-repository mounts, uploads, manifests.</summary>
+public sealed partial class RegistryClient
+{
+    /// <summary>Whether the repository already holds the blob (<c>HEAD</c>; the size must match too).</summary>
+    /// <param name="repository">The target repository (its registry and path are used).</param>
+    /// <param name="descriptor">The blob.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns><see langword="true"/> when present with the same size.</returns>
+    /// <exception cref="RegistryException">The registry failed or refused.</exception>
+    public async Task<bool> BlobExistsAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ArgumentNullException.ThrowIfNull(descriptor);
+        var call = new RegistryCall(HttpMethod.Head, $"blobs/{descriptor.Digest}", $"{repository.Name}@{descriptor.Digest.Short}")
+        {
+            Push = true,
+            AcceptStatus = status => status == HttpStatusCode.NotFound,
+        };
+        using var response = await SendAsync(repository, call, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.OK && (response.Content.Headers.ContentLength is null || response.Content.Headers.ContentLength == descriptor.Size);
+    }
+
+    /// <summary>Asks the registry to mount a blob from another repository of the same registry (no bytes travel).</summary>
+    /// <param name="repository">The target repository.</param>
+    /// <param name="descriptor">The blob.</param>
+    /// <param name="fromRepository">The repository path that holds it.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns><see langword="true"/> when mounted; <see langword="false"/> when the registry declined (upload instead).</returns>
+    public async Task<bool> MountBlobAsync(ImageReference repository, Descriptor descriptor, string fromRepository, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ArgumentNullException.ThrowIfNull(descriptor);
+        var call = new RegistryCall(HttpMethod.Post, $"blobs/uploads/?mount={Uri.EscapeDataString(descriptor.Digest.ToString())}&from={Uri.EscapeDataString(fromRepository)}", $"{repository.Name}@{descriptor.Digest.Short}")
+        {
+            Push = true,
+            MountFrom = fromRepository,
+            AcceptStatus = status => status == HttpStatusCode.Accepted,
+        };
+        using var response = await SendAsync(repository, call, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.Created)
+        {
+            return true;
+        }
+
+        // 202: the registry opened an upload session instead; abandon it (registries expire them).
+        return false;
+    }
+
+    /// <summary>
+    /// Uploads a blob: opens an upload session and sends the bytes in one streaming <c>PUT</c> (the registry
+    /// checks the digest). The stream is opened again for each attempt.
+    /// </summary>
+    /// <param name="repository">The target repository.</param>
+    /// <param name="descriptor">The blob.</param>
+    /// <param name="open">Opens the blob's bytes.</param>
+    /// <param name="cancellationToken">Cancels the upload.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="RegistryException">The registry refused the upload or could not be reached.</exception>
+    public async Task UploadBlobAsync(ImageReference repository, Descriptor descriptor, Func<Stream> open, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(open);
+        var what = $"{repository.Name}@{descriptor.Digest.Short}";
+        Uri location;
+        using (var start = await SendAsync(repository, new RegistryCall(HttpMethod.Post, "blobs/uploads/", what) { Push = true }, cancellationToken).ConfigureAwait(false))
+        {
+            location = UploadLocation(start, repository, what);
+        }
+
+        var separator = string.IsNullOrEmpty(location.Query) ? "?" : "&";
+        var put = new Uri(location + separator + "digest=" + Uri.EscapeDataString(descriptor.Digest.ToString()));
+        var call = new RegistryCall(HttpMethod.Put, string.Empty, what)
+        {
+            Push = true,
+            AbsoluteUri = put,
+            Content = () =>
+            {
+                var content = new StreamContent(open(), 1 << 20);
+                content.Headers.ContentLength = descriptor.Size;
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                return content;
+            },
+        };
+        using var response = await SendAsync(repository, call, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new RegistryException($"{what}: upload answered {(int)response.StatusCode}, expected 201", (int)response.StatusCode);
+        }
+    }
+
+    /// <summary>Pushes a manifest or index with its exact bytes, under a tag or its digest.</summary>
+    /// <param name="repository">The target repository.</param>
+    /// <param name="reference">A tag, or the digest.</param>
+    /// <param name="content">The exact bytes (their digest is what the registry must store).</param>
+    /// <param name="mediaType">The manifest's media type (sent as Content-Type).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The digest of the pushed bytes.</returns>
+    /// <exception cref="DigestMismatchException">The registry reports another digest than the bytes have.</exception>
+    /// <exception cref="RegistryException">The registry refused the manifest.</exception>
+    public async Task<Digest> PutManifestAsync(ImageReference repository, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        var digest = Digest.Sha256Of(content.Span);
+        var what = $"{repository.Name}{(reference.Contains(':', StringComparison.Ordinal) ? "@" : ":")}{reference}";
+        var call = new RegistryCall(HttpMethod.Put, $"manifests/{reference}", what)
+        {
+            Push = true,
+            Content = () =>
+            {
+                var body = new ReadOnlyMemoryContent(content);
+                body.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+                return body;
+            },
+        };
+        using var response = await SendAsync(repository, call, cancellationToken).ConfigureAwait(false);
+        if (response.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var stored) &&
+            stored.Algorithm == digest.Algorithm && stored != digest)
+        {
+            throw new DigestMismatchException($"{what}: the registry stored the manifest as {stored}, but its bytes hash to {digest}");
+        }
+
+        return digest;
+    }
+
+    /// <summary>The upload session URL, checked like a redirect: http(s), no downgrade, no internal address for a remote registry.</summary>
+    private static Uri UploadLocation(HttpResponseMessage response, ImageReference repository, string what)
+    {
+        var request = response.RequestMessage?.RequestUri ?? throw new RegistryException($"{what}: upload session without a request");
+        var location = response.Headers.Location ?? throw new RegistryException($"{what}: the registry opened an upload without a Location");
+        var absolute = location.IsAbsoluteUri ? location : new Uri(request, location);
+        if (absolute.Scheme is not ("http" or "https") || (request.Scheme == Uri.UriSchemeHttps && absolute.Scheme == Uri.UriSchemeHttp) ||
+            HostRules.IsForbiddenTarget(absolute.Host, HostRules.IsLocal(repository.RegistryHost)))
+        {
+            throw new RegistryException($"{what}: refused the upload Location {Redaction.Uri(absolute)}");
+        }
+
+        return absolute;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text.Json.Nodes;
+using Ferry.IntegrationTests.Infrastructure;
+
+namespace Ferry.IntegrationTests;
+
+/// <summary>
+/// <c>ferry load</c> into a fresh real registry: Ferry's own bundles (digests unchanged, checked by the
+/// registry and by skopeo), and archives written by docker save, podman save -m and skopeo — each pushed and
+/// then pulled and run by the real dockerd. Plus <c>ferry inspect</c>.
+/// </summary>
+[Collection(RealComponentsCollection.Name)]
+public sealed class LoadTests(RealComponentsFixture env)
+{
+    private static readonly string[] ManifestTypes =
+    [
+        "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
+    ];
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("gzip")]
+    public async Task RoundTrip_MultiImageMultiPlatformBundle_KeepsEveryDigest(string compression)
+    {
+        await using var target = await RegistryProcess.StartAsync();
+        using var dir = new TempDirectory();
+        var bundle = dir.File("bundle.tar");
+        (await FerryCli.RunAsync("save", "--all-platforms", "-c", compression, "-o", bundle, $"{env.Host}/test/app:1", $"{env.Host}/test/oci:1", $"{env.Host}/test/multi:1", $"{env.Host}/test/dlist:1")).EnsureSuccess("ferry save");
+
+        var load = await FerryCli.RunAsync("load", bundle, "--to", $"{target.Host}/mirror");
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        foreach (var image in new[] { "test/app:1", "test/oci:1", "test/multi:1", "test/dlist:1" })
+        {
+            var (repository, tag) = (image.Split(':')[0], image.Split(':')[1]);
+            Assert.Equal(env.Digests[image], await ManifestDigestAsync(target.Host, "mirror/" + repository, tag));
+            Assert.Contains($"{target.Host}/mirror/{image}\t{env.Digests[image]}", load.StandardOutput, StringComparison.Ordinal);
+        }
+
+        // An independent reader pulls every platform of the index back.
+        var skopeo = Components.Require("skopeo", "skopeo");
+        (await ProcessRunner.RunAsync(skopeo, ["copy", "--all", "--src-tls-verify=false", $"docker://{target.Host}/mirror/test/multi:1", $"oci:{dir.File("pulled")}:m"])).EnsureSuccess("skopeo copy back");
+
+        // Loading again uploads nothing: every blob is already there.
+        var again = await FerryCli.RunAsync("load", bundle, "--to", $"{target.Host}/mirror");
+        Assert.True(again.ExitCode == 0, again.StandardError);
+        Assert.DoesNotContain("uploaded (", again.StandardError.Replace(": 0 uploaded (0 B)", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SharedBaseLayer_IsUploadedOnceAndMountedIntoTheOtherRepository()
+    {
+        await using var target = await RegistryProcess.StartAsync();
+        using var dir = new TempDirectory();
+        var bundle = dir.File("bundle.tar");
+        (await FerryCli.RunAsync("save", "-o", bundle, $"{env.Host}/test/base:1", $"{env.Host}/test/app:1")).EnsureSuccess("ferry save");
+        var load = await FerryCli.RunAsync("load", "-j", "1", bundle, "--to", target.Host);
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        Assert.Contains("1 mounted", load.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DockerSaveArchive_IsPushedWithBuiltManifestsAndRunsFromTheRegistry()
+    {
+        await using var target = await RegistryProcess.StartAsync();
+        using var dir = new TempDirectory();
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
+        (await env.Docker.DockerAsync("tag", $"{env.Host}/test/app:1", "dockersaved/app:1")).EnsureSuccess("docker tag");
+        var archive = dir.File("docker-save.tar");
+        (await env.Docker.DockerAsync("save", "-o", archive, "dockersaved/app:1")).EnsureSuccess("docker save");
+
+        var load = await FerryCli.RunAsync("load", archive, "--to", target.Host);
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        Assert.Contains("manifest built from the archive's layers", load.StandardError, StringComparison.Ordinal);
+        await RunFromRegistryAsync($"{target.Host}/dockersaved/app:1", "/app.txt", "hello from app");
+    }
+
+    [Theory]
+    [InlineData("docker-archive")]
+    [InlineData("oci-archive")]
+    public async Task SkopeoArchives_ArePushedAndRun(string transport)
+    {
+        var skopeo = Components.Require("skopeo", "skopeo");
+        await using var target = await RegistryProcess.StartAsync();
+        using var dir = new TempDirectory();
+        var archive = dir.File($"skopeo-{transport}.tar");
+        (await ProcessRunner.RunAsync(skopeo, ["copy", "--src-tls-verify=false", $"docker://{env.Host}/test/oci:1", $"{transport}:{archive}:skopeo/oci:1"])).EnsureSuccess("skopeo copy");
+
+        var load = await FerryCli.RunAsync("load", archive, "--to", target.Host);
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        if (transport == "oci-archive")
+        {
+            // skopeo's oci-archive keeps the registry manifest: the digest survives.
+            Assert.Equal(env.Digests["test/oci:1"], await ManifestDigestAsync(target.Host, "skopeo/oci", "1"));
+        }
+
+        await RunFromRegistryAsync($"{target.Host}/skopeo/oci:1", "/oci.txt", "hello from oci");
+    }
+
+    [Fact]
+    public async Task PodmanSaveMultiImage_IsPushedAndRuns()
+    {
+        var podman = Components.Require("podman", "podman");
+        await using var target = await RegistryProcess.StartAsync();
+        using var dir = new TempDirectory();
+        string[] storage = ["--root", dir.File("root"), "--runroot", dir.File("runroot"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
+        foreach (var image in new[] { "test/app:1", "test/oci:1" })
+        {
+            (await ProcessRunner.RunAsync(podman, [.. storage, "pull", "--tls-verify=false", $"{env.Host}/{image}"])).EnsureSuccess("podman pull");
+        }
+
+        var archive = dir.File("podman.tar");
+        (await ProcessRunner.RunAsync(podman, [.. storage, "save", "-m", "-o", archive, $"{env.Host}/test/app:1", $"{env.Host}/test/oci:1"])).EnsureSuccess("podman save -m");
+
+        var load = await FerryCli.RunAsync("load", archive, "--to", $"{target.Host}/podman");
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        await RunFromRegistryAsync($"{target.Host}/podman/test/app:1", "/app.txt", "hello from app");
+        await RunFromRegistryAsync($"{target.Host}/podman/test/oci:1", "/oci.txt", "hello from oci");
+    }
+
+    [Fact]
+    public async Task Inspect_ShowsImagesPlatformsAndSharedContentOnce()
+    {
+        using var dir = new TempDirectory();
+        var bundle = dir.File("bundle.tar");
+        (await FerryCli.RunAsync("save", "-a", "amd64,arm64", "-o", bundle, $"{env.Host}/test/base:1", $"{env.Host}/test/app:1", $"{env.Host}/test/multi:1")).EnsureSuccess("ferry save");
+
+        var table = await FerryCli.RunAsync("inspect", bundle);
+        Assert.True(table.ExitCode == 0, table.StandardError);
+        Assert.Contains($"{env.Host}/test/multi:1", table.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("linux/amd64,linux/arm64/v8", table.StandardOutput, StringComparison.Ordinal);
+
+        var json = await FerryCli.RunAsync("inspect", "--json", bundle);
+        Assert.True(json.ExitCode == 0, json.StandardError);
+        var document = JsonNode.Parse(json.StandardOutput)!;
+        var images = document["images"]!.AsArray();
+        Assert.Equal(3, images.Count);
+        var sum = images.Sum(i => (long)i!["size"]!);
+        Assert.True((long)document["uniqueBytes"]! < sum, "the shared base layer is counted once in the total");
+        Assert.Equal(env.Digests["test/app:1"], (string)images.Single(i => ((string)i!["name"]!).EndsWith("test/app:1", StringComparison.Ordinal))!["digest"]!);
+    }
+
+    private async Task RunFromRegistryAsync(string reference, string file, string expected)
+    {
+        (await env.Docker.DockerAsync("pull", reference)).EnsureSuccess("docker pull " + reference);
+        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", reference, "/bin/busybox", "cat", file)).EnsureSuccess("docker run " + reference);
+        Assert.Equal(expected, run.StandardOutput.Trim());
+        await env.Docker.DockerAsync("rmi", reference);
+    }
+
+    private static async Task<string> ManifestDigestAsync(string host, string repository, string tag)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{host}/v2/{repository}/manifests/{tag}");
+        foreach (var type in ManifestTypes)
+        {
+            request.Headers.Accept.ParseAdd(type);
+        }
+
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+    }
+}
