@@ -13,6 +13,12 @@ public sealed class ArchiveFile : IDisposable
 {
     private const int MaxLinkHops = 40;
     private const int MaxEntries = 1_000_000;
+
+    /// <summary>The largest accepted ratio of decompressed to compressed size.</summary>
+    public const long MaxExpansion = 100;
+
+    /// <summary>Bytes any compressed input may expand to regardless of ratio (256 MiB).</summary>
+    public const long BombAllowance = 256L << 20;
     private readonly Dictionary<string, Entry> _entries;
     private readonly string? _tarPath;
     private readonly string? _root;
@@ -210,14 +216,37 @@ public sealed class ArchiveFile : IDisposable
             : "none";
     }
 
+    /// <summary>
+    /// Decompresses into Ferry's temporary file, refusing a decompression bomb: more than
+    /// <see cref="MaxExpansion"/> times the compressed size (plus <see cref="BombAllowance"/>), or a temporary filesystem running out of room.
+    /// </summary>
     private static async Task DecompressAsync(string path, string compression, string target, CancellationToken cancellationToken)
     {
         await using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        var limit = (input.Length * MaxExpansion) + BombAllowance;
         await using Stream decompressed = compression == "gzip" ? new GZipStream(input, CompressionMode.Decompress) : new ZstdSharp.DecompressionStream(input);
         await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        var drive = new DriveInfo(System.IO.Path.GetDirectoryName(target)!);
+        var buffer = new byte[1 << 20];
+        long total = 0;
         try
         {
-            await decompressed.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
+            int n;
+            while ((n = await decompressed.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                total += n;
+                if (total > limit)
+                {
+                    throw new InvalidInputException($"{path} decompresses to more than {MaxExpansion} times its size; refused as a likely decompression bomb");
+                }
+
+                if ((total & ((64 << 20) - 1)) < n && drive.AvailableFreeSpace < 256L << 20)
+                {
+                    throw new InvalidInputException($"{path}: not enough room in {drive.RootDirectory} to decompress it (under 256 MiB free); set TMPDIR to a larger filesystem");
+                }
+
+                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException && ex is not OperationCanceledException)
         {

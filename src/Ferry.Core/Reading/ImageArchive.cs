@@ -66,6 +66,13 @@ public sealed class ImageArchive : IDisposable
             throw new InvalidInputException($"{File.Path}: blob {descriptor.Digest} is not in the archive");
         }
 
+        // The size is checked before anything is opened (a wrong-sized entry, or a special file, is never read).
+        var size = source.Bytes?.LongLength ?? File.SizeOf(source.EntryName!);
+        if (size != descriptor.Size)
+        {
+            throw new DigestMismatchException($"{File.Path}: blob {descriptor.Digest} has {size} bytes, its descriptor says {descriptor.Size}");
+        }
+
         Stream inner = source.Bytes is { } bytes ? new MemoryStream(bytes, writable: false) : File.Open(source.EntryName!);
         return new VerifyingReadStream(inner, descriptor, File.Path);
     }

@@ -212,12 +212,19 @@ internal static class ImageArchiveReader
         await using Stream decompressed = compression == "gzip" ? new GZipStream(tee, CompressionMode.Decompress, leaveOpen: true) : new ZstdSharp.DecompressionStream(tee, leaveOpen: true);
         using var diffHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunk = new byte[1 << 20];
+        var limit = (file.SizeOf(name) * ArchiveFile.MaxExpansion) + ArchiveFile.BombAllowance;
+        long expanded = 0;
         int m;
         try
         {
             while ((m = await decompressed.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 diffHash.AppendData(chunk, 0, m);
+                expanded += m;
+                if (expanded > limit)
+                {
+                    throw new InvalidInputException($"{file.Path}: layer {name} decompresses to more than {ArchiveFile.MaxExpansion} times its size; refused as a likely decompression bomb");
+                }
             }
         }
         catch (InvalidDataException ex)
