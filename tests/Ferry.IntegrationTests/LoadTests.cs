@@ -139,6 +139,61 @@ public sealed class LoadTests(RealComponentsFixture env)
         Assert.Equal(env.Digests["test/app:1"], (string)images.Single(i => ((string)i!["name"]!).EndsWith("test/app:1", StringComparison.Ordinal))!["digest"]!);
     }
 
+    [Fact]
+    public async Task Daemon_FerryBundleWithAnIndex_IsLoadedAndRuns()
+    {
+        using var dir = new TempDirectory();
+        var bundle = dir.File("bundle.tar.gz");
+        (await FerryCli.RunAsync("save", "--all-platforms", "-c", "gzip", "-o", bundle, $"{env.Host}/test/app:1", $"{env.Host}/test/multi:1")).EnsureSuccess("ferry save");
+        foreach (var image in new[] { "test/app:1", "test/multi:1" })
+        {
+            await env.Docker.DockerAsync("rmi", "-f", $"{env.Host}/{image}");
+        }
+
+        var load = await FerryCli.RunAsync("load", bundle, "--daemon", "--docker-host", env.Docker.Host);
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        Assert.Contains($"Loaded image: {env.Host}/test/multi:1", load.StandardError, StringComparison.Ordinal);
+        var app = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/app:1", "/bin/busybox", "cat", "/app.txt")).EnsureSuccess("docker run app");
+        Assert.Equal("hello from app", app.StandardOutput.Trim());
+        var multi = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/multi:1", "/bin/busybox", "cat", "/arch.txt")).EnsureSuccess("docker run multi");
+        Assert.Equal("amd64", multi.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task Daemon_ErrorReportedInsideA200_IsSurfacedAsAFailure()
+    {
+        // A layout whose config names the wrong diff_id: every blob matches its digest, so only the daemon
+        // notices — and it says so inside its 200 response.
+        using var dir = new TempDirectory();
+        var layout = Directory.CreateDirectory(dir.File("broken")).FullName;
+        var layer = TestImages.Layer(new Dictionary<string, byte[]> { ["x.txt"] = "x"u8.ToArray() }, docker: false);
+        var config = new TestBlob(System.Text.Encoding.UTF8.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" + new string('0', 64) + "\"]}}"), "application/vnd.oci.image.config.v1+json");
+        var manifest = new TestBlob(System.Text.Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = TestImages.OciManifest,
+            ["config"] = config.Descriptor(),
+            ["layers"] = new JsonArray(layer.Descriptor()),
+        }.ToJsonString()), TestImages.OciManifest);
+        Directory.CreateDirectory(Path.Combine(layout, "blobs", "sha256"));
+        foreach (var blob in new[] { layer, config, manifest })
+        {
+            await File.WriteAllBytesAsync(Path.Combine(layout, "blobs", "sha256", blob.Digest[7..]), blob.Content);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(layout, "oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
+        var entry = manifest.Descriptor();
+        entry["annotations"] = new JsonObject { ["io.containerd.image.name"] = "broken/app:1" };
+        await File.WriteAllTextAsync(Path.Combine(layout, "index.json"), new JsonObject { ["schemaVersion"] = 2, ["manifests"] = new JsonArray(entry) }.ToJsonString());
+
+        var load = await FerryCli.RunAsync("load", layout, "--daemon", "--docker-host", env.Docker.Host);
+        Assert.Equal(1, load.ExitCode);
+        var line = Assert.Single(load.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("the Docker daemon", line, StringComparison.Ordinal);
+        Assert.Contains("refused the load", line, StringComparison.Ordinal);
+        Assert.Contains("diffID", line, StringComparison.OrdinalIgnoreCase);
+    }
+
     private async Task RunFromRegistryAsync(string reference, string file, string expected)
     {
         (await env.Docker.DockerAsync("pull", reference)).EnsureSuccess("docker pull " + reference);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Ferry.Cli.Output;
+using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.Loading;
 using Ferry.Registry;
@@ -14,7 +15,9 @@ internal static class LoadCommand
     public static Command Create()
     {
         var archives = new Argument<string[]>("archives") { Arity = ArgumentArity.OneOrMore, Description = "Archives: Ferry's, docker save, podman save, skopeo docker-archive/oci-archive/oci, crane (tar, tar.gz, tar.zst or directory; detected by content)" };
-        var to = new Option<string>("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror)", Required = true };
+        var to = new Option<string?>("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror)" };
+        var daemon = new Option<bool>("--daemon") { Description = "Load into a Docker Engine instead (DOCKER_HOST, else unix:///var/run/docker.sock)" };
+        var dockerHost = new Option<string?>("--docker-host") { Description = "The Docker Engine for --daemon: unix:///path or tcp://host:port" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Images pushed concurrently (1-20)", DefaultValueFactory = _ => 4 };
         var failed = new Option<string>("--failed") { Description = "Where the names of images that failed are written (only when something failed)", DefaultValueFactory = _ => "load-failed.txt" };
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
@@ -29,9 +32,10 @@ internal static class LoadCommand
             Examples:
               ferry load bundle.tar --to registry.internal:5000
               ferry load bundle.tar.gz part2.tar --to registry.internal:5000/mirror -j 8 --failed load-failed.txt
+              ferry load bundle.tar --daemon
             """)
         {
-            archives, to, jobs, failed, debug, quiet,
+            archives, to, daemon, dockerHost, jobs, failed, debug, quiet,
         };
         access.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -40,7 +44,17 @@ internal static class LoadCommand
             var isQuiet = parseResult.GetValue(quiet);
             try
             {
-                var target = parseResult.GetValue(to)!;
+                if (parseResult.GetValue(daemon))
+                {
+                    if (parseResult.GetValue(to) is not null)
+                    {
+                        throw new InvalidInputException("--to and --daemon are exclusive: load into a registry or into a Docker Engine");
+                    }
+
+                    return await LoadIntoDaemonAsync(parseResult.GetValue(archives)!, parseResult.GetValue(dockerHost), parseResult.GetValue(failed)!, isQuiet, cancellationToken).ConfigureAwait(false);
+                }
+
+                var target = parseResult.GetValue(to) ?? throw new InvalidInputException("say where to load: --to REGISTRY[/PREFIX] or --daemon");
                 var jobCount = parseResult.GetValue(jobs);
                 if (jobCount is < 1 or > 20)
                 {
@@ -53,7 +67,7 @@ internal static class LoadCommand
                 using var registry = new RegistryClient(credentials, access.ClientOptions(parseResult), logger);
                 var loader = new ImageLoader(registry);
                 var request = new LoadRequest { Archives = parseResult.GetValue(archives)!, Target = target, Jobs = jobCount };
-                var result = await loader.LoadAsync(request, new SynchronousProgress(e => Report(e, isQuiet)), cancellationToken).ConfigureAwait(false);
+                var result = await loader.LoadAsync(request, new SynchronousProgress<LoadEvent>(e => Report(e, isQuiet)), cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 if (result.Failed.Count > 0)
                 {
@@ -88,6 +102,36 @@ internal static class LoadCommand
         return command;
     }
 
+    private static async Task<int> LoadIntoDaemonAsync(string[] archives, string? dockerHost, string failedFile, bool quiet, CancellationToken cancellationToken)
+    {
+        using var engine = new DockerEngineClient(dockerHost ?? DockerEngineClient.DefaultHost());
+        var loader = new DaemonLoader(engine);
+        var result = await loader.LoadAsync(archives, new SynchronousProgress<string>(line =>
+        {
+            if (!quiet)
+            {
+                Console.Error.WriteLine($"ferry: daemon: {line}");
+            }
+        }), cancellationToken).ConfigureAwait(false);
+        foreach (var failure in result.Failed)
+        {
+            ErrorPresenter.WriteError($"{failure.Source}: {failure.Message}");
+        }
+
+        if (result.Failed.Count > 0)
+        {
+            await File.WriteAllLinesAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (result.Loaded.Count == 0)
+        {
+            ErrorPresenter.WriteError("nothing loaded into the Docker daemon");
+            return ExitCodes.Failure;
+        }
+
+        return result.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
+    }
+
     private static void Report(LoadEvent loadEvent, bool quiet)
     {
         switch (loadEvent)
@@ -108,11 +152,11 @@ internal static class LoadCommand
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    private sealed class SynchronousProgress(Action<LoadEvent> report) : IProgress<LoadEvent>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
     {
         private readonly Lock _gate = new();
 
-        public void Report(LoadEvent value)
+        public void Report(T value)
         {
             lock (_gate)
             {

@@ -122,3 +122,15 @@ public sealed class CredentialHelperException : FerryException
     {
     }
 }
+
+/// <summary>The Docker daemon could not be reached or reported an error.</summary>
+public sealed class DaemonException : FerryException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">The daemon's address and what it said.</param>
+    /// <param name="innerException">The underlying cause, if any.</param>
+    public DaemonException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,174 @@
+using System.Text.Json;
+using Ferry.Archives;
+using Ferry.Daemon;
+using Ferry.Errors;
+using Ferry.Oci;
+using Ferry.Reading;
+using Ferry.References;
+
+namespace Ferry.Loading;
+
+/// <summary>What a daemon load did.</summary>
+/// <param name="Loaded">The daemon's own report lines (<c>Loaded image: …</c>).</param>
+/// <param name="Failed">Images that could not be sent (no manifest for the daemon's platform, zstd layers, broken blobs).</param>
+public sealed record DaemonLoadResult(IReadOnlyList<string> Loaded, IReadOnlyList<LoadFailure> Failed);
+
+/// <summary>
+/// Loads archives into a Docker Engine: picks each image's manifest for the daemon's platform, verifies its
+/// blobs, and streams a docker-archive (<c>manifest.json</c> + config + layers as stored, gzip or plain, which
+/// every Engine since 1.10 loads) into <c>POST /images/load</c> — no temporary archive on disk. Layers shared by
+/// images are sent once. zstd layers are refused with a clear message: Engines before 23.0 cannot load them.
+/// </summary>
+public sealed class DaemonLoader(DockerEngineClient engine)
+{
+    private static readonly byte[] Zeros = new byte[TarHeader.BlockSize * 2];
+
+    /// <summary>Loads every image of the archives.</summary>
+    /// <param name="archives">Archive paths.</param>
+    /// <param name="progress">Receives the daemon's progress lines.</param>
+    /// <param name="cancellationToken">Cancels the load (the request is aborted; the daemon keeps nothing of it).</param>
+    /// <returns>What was loaded and what was not.</returns>
+    /// <exception cref="DaemonException">The daemon is unreachable or refused the archive.</exception>
+    public async Task<DaemonLoadResult> LoadAsync(IReadOnlyList<string> archives, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(archives);
+        var version = await engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+        var platform = Platform.Parse($"{(version.Os.Length > 0 ? version.Os : "linux")}/{version.Architecture}");
+        var opened = new List<ImageArchive>();
+        var failures = new List<LoadFailure>();
+        var selected = new List<(ImageArchive Archive, string? Name, ManifestDocument Manifest)>();
+        try
+        {
+            foreach (var path in archives)
+            {
+                opened.Add(await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false));
+            }
+
+            foreach (var archive in opened)
+            {
+                foreach (var image in archive.Images)
+                {
+                    try
+                    {
+                        var manifest = await SelectAsync(archive, image, platform, cancellationToken).ConfigureAwait(false);
+                        await archive.VerifyBlobsAsync([manifest.Config!, .. manifest.Layers], cancellationToken).ConfigureAwait(false);
+                        selected.Add((archive, image.Name, manifest));
+                    }
+                    catch (FerryException ex)
+                    {
+                        failures.Add(new LoadFailure(image.Name ?? image.Top.Digest.Short, archive.File.Path, ex.Message));
+                    }
+                }
+            }
+
+            if (selected.Count == 0)
+            {
+                return new DaemonLoadResult([], failures);
+            }
+
+            var loaded = await engine.LoadAsync((stream, token) => WriteDockerArchiveAsync(selected, stream, token), progress, cancellationToken).ConfigureAwait(false);
+            return new DaemonLoadResult(loaded, failures);
+        }
+        finally
+        {
+            foreach (var archive in opened)
+            {
+                archive.Dispose();
+            }
+        }
+    }
+
+    private static async Task<ManifestDocument> SelectAsync(ImageArchive archive, ArchivedImage image, Platform platform, CancellationToken cancellationToken)
+    {
+        var top = await archive.ReadManifestAsync(image.Top, cancellationToken).ConfigureAwait(false);
+        var manifest = top;
+        if (top.IsIndex)
+        {
+            var entry = top.Manifests.FirstOrDefault(m => m.Platform is { } p && platform.Matches(p) && archive.Contains(m.Digest))
+                        ?? throw new PlatformNotFoundException($"{image.Name ?? image.Top.Digest.Short}: the archive holds no {platform} manifest for this daemon");
+            manifest = await archive.ReadManifestAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (manifest.Config is null)
+        {
+            throw new UnsupportedContentException($"{image.Name}: not an image manifest");
+        }
+
+        if (manifest.Layers.Any(l => l.MediaType.Contains("zstd", StringComparison.Ordinal)))
+        {
+            throw new UnsupportedContentException($"{image.Name}: has zstd layers, which Docker Engines before 23.0 cannot load");
+        }
+
+        return manifest;
+    }
+
+    private static async Task WriteDockerArchiveAsync(List<(ImageArchive Archive, string? Name, ManifestDocument Manifest)> images, Stream output, CancellationToken cancellationToken)
+    {
+        var written = new HashSet<Digest>();
+        foreach (var (archive, _, manifest) in images)
+        {
+            foreach (var blob in manifest.Layers.Prepend(manifest.Config!))
+            {
+                if (!written.Add(blob.Digest))
+                {
+                    continue;
+                }
+
+                await output.WriteAsync(TarHeader.Build(blob.Digest.LayoutPath, blob.Size, isDirectory: false), cancellationToken).ConfigureAwait(false);
+                await using (var source = archive.OpenBlob(blob))
+                {
+                    await source.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
+                }
+
+                var pad = TarHeader.Pad(blob.Size);
+                if (pad > 0)
+                {
+                    await output.WriteAsync(Zeros.AsMemory(0, pad), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        var manifestJson = BuildManifestJson(images.Select(i => (i.Name, i.Manifest)));
+        await output.WriteAsync(TarHeader.Build("manifest.json", manifestJson.Length, isDirectory: false), cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(manifestJson, cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(Zeros.AsMemory(0, TarHeader.Pad(manifestJson.Length)), cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(Zeros, cancellationToken).ConfigureAwait(false);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static byte[] BuildManifestJson(IEnumerable<(string? Name, ManifestDocument Manifest)> images)
+    {
+        // One entry per image; tags of the same config are merged, as docker save does.
+        var entries = images.GroupBy(i => i.Manifest.Digest).ToList();
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var group in entries)
+            {
+                var manifest = group.First().Manifest;
+                writer.WriteStartObject();
+                writer.WriteString("Config", manifest.Config!.Digest.LayoutPath);
+                writer.WriteStartArray("RepoTags");
+                foreach (var name in group.Select(g => g.Name).OfType<string>().Where(n => ImageReference.TryParse(n, out var r, out _) && r!.Tag is not null))
+                {
+                    writer.WriteStringValue(name);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteStartArray("Layers");
+                foreach (var layer in manifest.Layers)
+                {
+                    writer.WriteStringValue(layer.Digest.LayoutPath);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return buffer.ToArray();
+    }
+}
