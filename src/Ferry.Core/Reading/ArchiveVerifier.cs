@@ -65,8 +65,41 @@ public static class ArchiveVerifier
             throw new InvalidInputException($"{path} does not exist");
         }
 
+        if (!content.Json.ContainsKey("index.json") && content.Json.ContainsKey("manifest.json"))
+        {
+            return await VerifyDockerArchiveAsync(path, compression, cancellationToken).ConfigureAwait(false);
+        }
+
         var images = CheckReferences(content);
         return new VerifyResult(images, content.Blobs.Count, content.Blobs.Values.Sum(), compression, content.Problems);
+    }
+
+    /// <summary>
+    /// A docker-archive (docker save 20.10, skopeo/podman docker-archive, crane): reading it checks every
+    /// config, computes every layer's digest and checks it against the config's diff_ids.
+    /// </summary>
+    private static async Task<VerifyResult> VerifyDockerArchiveAsync(string path, string compression, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var archive = await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+            var images = new List<ArchiveImage>();
+            var blobs = new Dictionary<Digest, long>();
+            foreach (var image in archive.Images)
+            {
+                images.Add(new ArchiveImage(image.Name ?? "(unnamed)", image.Top.Digest));
+                foreach (var descriptor in await archive.WalkAsync(image.Top, cancellationToken).ConfigureAwait(false))
+                {
+                    blobs[descriptor.Digest] = descriptor.Size;
+                }
+            }
+
+            return new VerifyResult(images, blobs.Count, blobs.Values.Sum(), compression, []);
+        }
+        catch (FerryException ex)
+        {
+            return new VerifyResult([], 0, 0, compression, [ex.Message]);
+        }
     }
 
     private static (Stream Stream, string Compression) OpenDecompressed(FileStream file)
