@@ -140,6 +140,46 @@ public sealed class LoadTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task UnnamedImage_FailsAloneAndIsListed_TheRestIsLoaded()
+    {
+        await using var target = await RegistryProcess.StartAsync();
+        using var dir = new TempDirectory();
+        var named = dir.File("named.tar");
+        (await FerryCli.RunAsync("save", "-o", named, $"{env.Host}/test/base:1")).EnsureSuccess("ferry save");
+        var unnamed = dir.File("unnamed");
+        (await FerryCli.RunAsync("save", "--format", "dir", "-o", unnamed, $"{env.Host}/test/oci:1")).EnsureSuccess("ferry save dir");
+        var index = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(unnamed, "index.json")))!;
+        index["manifests"]![0]!.AsObject().Remove("annotations");
+        await File.WriteAllTextAsync(Path.Combine(unnamed, "index.json"), index.ToJsonString());
+
+        var failed = dir.File("failed.txt");
+        var load = await FerryCli.RunAsync("load", named, unnamed, "--to", target.Host, "--failed", failed);
+        Assert.Equal(2, load.ExitCode);
+        Assert.Contains("has no name in the archive", load.StandardError, StringComparison.Ordinal);
+        Assert.Single(await File.ReadAllLinesAsync(failed));
+        Assert.Equal(env.Digests["test/base:1"], await ManifestDigestAsync(target.Host, "test/base", "1"));
+    }
+
+    [Fact]
+    public async Task HostileArchive_OneClearLineAndNothingPushed()
+    {
+        await using var target = await RegistryProcess.StartAsync();
+        using var dir = new TempDirectory();
+        var archive = dir.File("evil.tar");
+        await using (var file = File.Create(archive))
+        using (var writer = new System.Formats.Tar.TarWriter(file))
+        {
+            writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "manifest.json") { DataStream = new MemoryStream("[{\"Config\":\"c.json\",\"RepoTags\":[\"evil:1\"],\"Layers\":[\"../../etc/passwd\"]}]"u8.ToArray()) });
+        }
+
+        var load = await FerryCli.RunAsync("load", archive, "--to", target.Host);
+        Assert.Equal(1, load.ExitCode);
+        var line = Assert.Single(load.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("escapes the archive", line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(target.DataDirectory) && Directory.EnumerateFileSystemEntries(target.DataDirectory).Any(), "something reached the registry's storage");
+    }
+
+    [Fact]
     public async Task Daemon_FerryBundleWithAnIndex_IsLoadedAndRuns()
     {
         using var dir = new TempDirectory();

@@ -135,4 +135,18 @@ public sealed class TokenAuthTests(SecureRegistries env) : IClassFixture<SecureR
         var viaContainers = await FerryCli.RunAsync(environment, null, "save", "-o", Path.Combine(env.Scratch("p3"), "app.tar"), Image);
         Assert.True(viaContainers.ExitCode == 0, viaContainers.StandardError);
     }
+
+    [Fact]
+    public async Task Load_IntoATokenRegistry_AsksForPullAndPushOnTheTargetRepository()
+    {
+        var dir = env.Scratch("load-token");
+        var bundle = Path.Combine(dir, "bundle.tar");
+        (await FerryCli.RunAsync(env.CleanEnvironment(), null, "save", "-o", bundle, $"{env.Seed.Host}/{SecureRegistries.Repository}:1")).EnsureSuccess("ferry save");
+        var before = env.Tokens.Requests.Count;
+        var config = SecureRegistries.BasicConfigJson(env.Token.Host, env.Tokens.User, env.Tokens.Password);
+        var load = await FerryCli.RunAsync(env.CleanEnvironment(config), null, "load", bundle, "--to", $"{env.Token.Host}/pushed");
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        Assert.Contains($"{env.Token.Host}/pushed/{SecureRegistries.Repository}:1\t{env.Digest}", load.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(env.Tokens.Requests.Skip(before), r => r.Scopes.Contains($"repository:pushed/{SecureRegistries.Repository}:pull,push"));
+    }
 }

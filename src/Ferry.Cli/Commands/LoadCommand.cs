@@ -61,7 +61,7 @@ internal static class LoadCommand
                     throw new InvalidInputException($"--jobs must be between 1 and 20, not {jobCount}");
                 }
 
-                var targetRegistry = target.Split('/')[0];
+                var targetRegistry = ImageLoader.ParseTarget(target).Registry;
                 var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
                 var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
                 using var registry = new RegistryClient(credentials, access.ClientOptions(parseResult), logger);

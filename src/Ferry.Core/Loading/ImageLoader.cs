@@ -17,6 +17,8 @@ public sealed class ImageLoader(RegistryClient registry)
 {
     private readonly ConcurrentDictionary<(string Repository, Digest Digest), Lazy<Task<BlobOutcome>>> _blobs = new();
     private readonly ConcurrentDictionary<Digest, string> _pushedIn = new();
+    private readonly ConcurrentDictionary<(ImageArchive Archive, Digest Digest), Lazy<Task>> _verified = new();
+    private readonly SemaphoreSlim _hashing = new(Environment.ProcessorCount);
 
     private enum BlobOutcome
     {
@@ -35,6 +37,9 @@ public sealed class ImageLoader(RegistryClient registry)
     {
         ArgumentNullException.ThrowIfNull(request);
         var (targetRegistry, prefix) = ParseTarget(request.Target);
+        _blobs.Clear();
+        _pushedIn.Clear();
+        _verified.Clear();
         var loaded = new ConcurrentBag<(int Order, LoadedImage Image)>();
         var failed = new ConcurrentBag<(int Order, LoadFailure Failure)>();
         using var uploads = new SemaphoreSlim(Math.Clamp(request.MaxConcurrentUploads, 1, 32));
@@ -88,8 +93,13 @@ public sealed class ImageLoader(RegistryClient registry)
         return ImageReference.Parse(text);
     }
 
-    private static (string Registry, string Prefix) ParseTarget(string target)
+    /// <summary>Splits a <c>--to</c> value into the registry host and the path prefix.</summary>
+    /// <param name="target"><c>host[:port][/prefix]</c>, optionally with a URL scheme.</param>
+    /// <returns>The registry and the prefix (empty when none).</returns>
+    /// <exception cref="InvalidInputException">Not a registry reference.</exception>
+    public static (string Registry, string Prefix) ParseTarget(string target)
     {
+        ArgumentNullException.ThrowIfNull(target);
         var trimmed = target.Trim().TrimEnd('/');
         var scheme = trimmed.IndexOf("://", StringComparison.Ordinal);
         if (scheme >= 0)
@@ -118,7 +128,8 @@ public sealed class ImageLoader(RegistryClient registry)
 
         var target = TargetFor(image.Name, targetRegistry, prefix);
         var descriptors = await archive.WalkAsync(image.Top, cancellationToken).ConfigureAwait(false);
-        await archive.VerifyBlobsAsync(descriptors, cancellationToken).ConfigureAwait(false);
+        // Each blob is verified once per run, however many images share it.
+        await Task.WhenAll(descriptors.Select(d => _verified.GetOrAdd((archive, d.Digest), _ => new Lazy<Task>(() => VerifyAsync(archive, d, cancellationToken))).Value)).ConfigureAwait(false);
 
         var blobs = descriptors.Where(d => !IsManifest(d)).ToList();
         var outcomes = await Task.WhenAll(blobs.Select(blob => EnsureBlobAsync(archive, target, blob, uploads, cancellationToken))).ConfigureAwait(false);
@@ -134,6 +145,19 @@ public sealed class ImageLoader(RegistryClient registry)
         var uploadedBytes = blobs.Zip(outcomes).Where(p => p.Second == BlobOutcome.Uploaded).Sum(p => p.First.Size);
         return new LoadedImage(image.Name, target, digest, image.BuiltFromLayers,
             outcomes.Count(o => o == BlobOutcome.Uploaded), outcomes.Count(o => o == BlobOutcome.Mounted), outcomes.Count(o => o == BlobOutcome.Existing), uploadedBytes);
+    }
+
+    private async Task VerifyAsync(ImageArchive archive, Descriptor descriptor, CancellationToken cancellationToken)
+    {
+        await _hashing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await archive.VerifyBlobsAsync([descriptor], cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _hashing.Release();
+        }
     }
 
     private Task<BlobOutcome> EnsureBlobAsync(ImageArchive archive, ImageReference target, Descriptor blob, SemaphoreSlim uploads, CancellationToken cancellationToken) =>
