@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ferry.Archives.Compression;
 using Ferry.Cli.Output;
+using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.References;
 using Ferry.Saving;
@@ -31,6 +32,14 @@ internal static class SaveCommand
         progress.AcceptOnlyFromAmong("plain", "json");
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
+        var daemon = new Option<bool>("--daemon") { Description = "Save from a Docker Engine instead of registries (DOCKER_HOST, the docker context, or the default socket)" };
+        var dockerHost = new Option<string?>("--docker-host", "-H") { Description = "The Docker Engine: unix:///path, tcp://host:port or ssh://[user@]host[:port]" };
+        var tlsVerify = new Option<bool>("--tlsverify") { Description = "TLS to a tcp:// Docker Engine, verifying its certificate" };
+        var tlsCa = new Option<string?>("--tlscacert") { Description = "CA certificate of the Docker Engine (default: DOCKER_CERT_PATH/ca.pem)" };
+        var tlsCert = new Option<string?>("--tlscert") { Description = "Client certificate for the Docker Engine (default: DOCKER_CERT_PATH/cert.pem)" };
+        var tlsKey = new Option<string?>("--tlskey") { Description = "Client key for the Docker Engine (default: DOCKER_CERT_PATH/key.pem)" };
+        var machine = new Option<string?>("--machine") { Description = "Save from a docker-machine host (certificates from its store)" };
+        var context = new Option<string?>("--context") { Description = "The docker context to use (default: DOCKER_CONTEXT, else config.json's currentContext)" };
 
         var command = new Command("save", """
             Pull images from registries, without Docker, into one archive that docker load, podman load and skopeo accept.
@@ -39,9 +48,11 @@ internal static class SaveCommand
               ferry save -o app.tar registry.example.com:5000/team/app:1.4 nginx:1.27
               ferry save -f images.txt -o bundle.tar.gz --compress gzip -j 10 -a amd64,arm64
               echo "$TOKEN" | ferry save -u ci --password-stdin --cert-dir ./certs -o app.tar registry.internal/app:1
+              ferry save --daemon -H ssh://deploy@build01 -o app.tar myapp:dev
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
+            daemon, dockerHost, tlsVerify, tlsCa, tlsCert, tlsKey, machine, context,
         };
 
         var access = new RegistryAccessOptions();
@@ -69,7 +80,10 @@ internal static class SaveCommand
                     parseResult.GetValue(failed)!,
                     isDebug,
                     parseResult.GetValue(quiet),
-                    parseResult.GetValue(progress)!);
+                    parseResult.GetValue(progress)!,
+                    parseResult.GetValue(daemon) || parseResult.GetValue(dockerHost) is not null || parseResult.GetValue(machine) is not null
+                        ? new DockerEndpointOptions(parseResult.GetValue(dockerHost), parseResult.GetValue(tlsVerify), parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey), parseResult.GetValue(machine), parseResult.GetValue(context))
+                        : null);
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

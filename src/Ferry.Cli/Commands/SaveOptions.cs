@@ -1,4 +1,5 @@
 using Ferry.Archives.Compression;
+using Ferry.Daemon;
 using Ferry.Registry;
 using Ferry.Registry.Auth;
 using Ferry.Saving;
@@ -22,4 +23,5 @@ internal sealed record SaveOptions(
     string FailedFile,
     bool Debug,
     bool Quiet,
-    string Progress);
+    string Progress,
+    DockerEndpointOptions? Daemon);

@@ -1,4 +1,5 @@
 using Ferry.Cli.Output;
+using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.References;
 using Ferry.Registry;
@@ -43,7 +44,9 @@ internal static class SaveRunner
             SourceRegistry = options.SourceRegistry,
             ContinueOnError = bulk,
         };
-        var saver = new ImageSaver(registry, logger);
+        using var engine = options.Daemon is { } endpoint ? new DockerEngineClient(DockerEndpointResolver.Resolve(endpoint)) : null;
+        using var daemonSource = engine is null ? null : new DaemonImageSource(engine);
+        var saver = daemonSource is not null ? new ImageSaver(daemonSource, logger) : new ImageSaver(registry, logger);
         var result = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported
             ? await LiveProgressView.RunAsync(describePosition, view => saver.SaveAsync(request, view, cancellationToken)).ConfigureAwait(false)
             : await saver.SaveAsync(request, printer, cancellationToken).ConfigureAwait(false);

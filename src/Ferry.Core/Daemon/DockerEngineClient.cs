@@ -5,6 +5,11 @@ using Ferry.Errors;
 
 namespace Ferry.Daemon;
 
+/// <summary>An image as the daemon reports it.</summary>
+/// <param name="Id">Its ID: the digest of its config.</param>
+/// <param name="RepoTags">Its tags.</param>
+public sealed record DaemonImage(string Id, IReadOnlyList<string> RepoTags);
+
 /// <summary>What the Engine reports about itself.</summary>
 /// <param name="Os">Its OS (<c>linux</c>).</param>
 /// <param name="Architecture">Its architecture in Go's terms (<c>amd64</c>, <c>arm64</c>).</param>
@@ -13,59 +18,61 @@ namespace Ferry.Daemon;
 public sealed record EngineVersion(string Os, string Architecture, string Version, string ApiVersion);
 
 /// <summary>
-/// A minimal Docker Engine API client over a unix socket (<c>unix:///var/run/docker.sock</c>) or plain TCP
-/// (<c>tcp://host:2375</c>): version, and streaming <c>POST /images/load</c> with the daemon's progress and
-/// errors (which it reports inside a 200 response) surfaced.
+/// A minimal Docker Engine API client over a unix socket, TCP (optionally TLS with client certificates) or SSH
+/// (<c>ssh HOST docker system dial-stdio</c>, as the docker CLI does): API version negotiation, version, image
+/// inspection, streaming export (<c>GET /images/get</c>) and load (<c>POST /images/load</c>), with errors the
+/// daemon reports inside a 200 response surfaced.
 /// </summary>
 public sealed class DockerEngineClient : IDisposable
 {
-    private const string ApiVersion = "v1.41";
+    private const string MaxApiVersion = "1.41";
     private readonly HttpClient _http;
     private readonly Uri _base;
+    private string _apiVersion = "v" + MaxApiVersion;
+    private bool _negotiated;
 
-    /// <summary>Creates a client for a daemon address.</summary>
-    /// <param name="host">A DOCKER_HOST value: <c>unix:///path</c> or <c>tcp://host:port</c>.</param>
-    /// <exception cref="InvalidInputException">An address Ferry cannot use.</exception>
+    /// <summary>Creates a client for a daemon address (no TLS).</summary>
+    /// <param name="host">A DOCKER_HOST value: <c>unix:///path</c>, <c>tcp://host:port</c> or <c>ssh://[user@]host[:port]</c>.</param>
     public DockerEngineClient(string host)
+        : this(new DockerEndpoint(host, "--docker-host"))
     {
-        ArgumentNullException.ThrowIfNull(host);
-        Host = host;
+    }
+
+    /// <summary>Creates a client for an endpoint.</summary>
+    /// <param name="endpoint">Where the daemon is and how to reach it.</param>
+    /// <exception cref="InvalidInputException">An address Ferry cannot use, or unreadable TLS files.</exception>
+    public DockerEngineClient(DockerEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        Endpoint = endpoint;
+        var host = endpoint.Host;
         if (host.StartsWith("unix://", StringComparison.Ordinal))
         {
             var socket = host["unix://".Length..];
-            var handler = new SocketsHttpHandler
-            {
-                ConnectCallback = async (_, token) =>
-                {
-                    var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                    try
-                    {
-                        await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), token).ConfigureAwait(false);
-                        return new NetworkStream(s, ownsSocket: true);
-                    }
-                    catch
-                    {
-                        s.Dispose();
-                        throw;
-                    }
-                },
-            };
-            _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+            _http = new HttpClient(new SocketsHttpHandler { ConnectCallback = (_, token) => ConnectUnixAsync(socket, token) }) { Timeout = Timeout.InfiniteTimeSpan };
             _base = new Uri("http://docker/");
         }
-        else if (host.StartsWith("tcp://", StringComparison.Ordinal) && Uri.TryCreate("http://" + host["tcp://".Length..], UriKind.Absolute, out var tcp))
+        else if (host.StartsWith("tcp://", StringComparison.Ordinal) && Uri.TryCreate((endpoint.Tls ? "https://" : "http://") + host["tcp://".Length..], UriKind.Absolute, out var tcp))
         {
-            _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            _http = new HttpClient(endpoint.Tls ? DaemonTls.CreateHandler(endpoint) : new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
             _base = tcp;
+        }
+        else if (host.StartsWith("ssh://", StringComparison.Ordinal) && Uri.TryCreate(host, UriKind.Absolute, out var ssh))
+        {
+            _http = new HttpClient(new SocketsHttpHandler { ConnectCallback = (_, token) => SshDialer.ConnectAsync(ssh, token), PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) }) { Timeout = Timeout.InfiniteTimeSpan };
+            _base = new Uri("http://docker/");
         }
         else
         {
-            throw new InvalidInputException($"docker host '{host}' is not unix://PATH or tcp://HOST:PORT");
+            throw new InvalidInputException($"docker host '{host}' (from {endpoint.Source}) is not unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]");
         }
     }
 
+    /// <summary>The endpoint.</summary>
+    public DockerEndpoint Endpoint { get; }
+
     /// <summary>The daemon address.</summary>
-    public string Host { get; }
+    public string Host => Endpoint.Host;
 
     /// <summary>The daemon address from <c>DOCKER_HOST</c>, else the default socket.</summary>
     /// <returns>The address.</returns>
@@ -77,7 +84,8 @@ public sealed class DockerEngineClient : IDisposable
     /// <exception cref="DaemonException">The daemon cannot be reached or answered an error.</exception>
     public async Task<EngineVersion> GetVersionAsync(CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(_base, "version")), "version", cancellationToken).ConfigureAwait(false);
+        await NegotiateAsync(cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(_base, $"{_apiVersion}/version")), "version", cancellationToken).ConfigureAwait(false);
         var json = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         using var document = JsonDocument.Parse(json);
         string Field(string name) => document.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() ?? string.Empty : string.Empty;
@@ -96,7 +104,8 @@ public sealed class DockerEngineClient : IDisposable
     public async Task<IReadOnlyList<string>> LoadAsync(Func<Stream, CancellationToken, Task> writeArchive, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writeArchive);
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_base, $"{ApiVersion}/images/load?quiet=0")) { Content = new WriterContent(writeArchive, cancellationToken) };
+        await NegotiateAsync(cancellationToken).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_base, $"{_apiVersion}/images/load?quiet=0")) { Content = new WriterContent(writeArchive, cancellationToken) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-tar");
         using var response = await SendAsync(request, "load", cancellationToken).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -127,8 +136,116 @@ public sealed class DockerEngineClient : IDisposable
         return lines;
     }
 
+    /// <summary>What the daemon knows of an image.</summary>
+    /// <param name="name">A name:tag, name@digest or image ID (full or short).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>Its ID (the config digest) and tags.</returns>
+    /// <exception cref="ImageNotFoundException">The daemon has no such image.</exception>
+    public async Task<DaemonImage> InspectImageAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        await NegotiateAsync(cancellationToken).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, $"{_apiVersion}/images/{Uri.EscapeDataString(name)}/json"));
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw Unreachable(ex);
+        }
+
+        using (response)
+        {
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                throw new ImageNotFoundException($"{name}: no such image in the Docker daemon ({Host})");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new DaemonException($"the Docker daemon ({Host}) answered {(int)response.StatusCode} for image {name}");
+            }
+
+            using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+            var root = document.RootElement;
+            var id = root.GetProperty("Id").GetString() ?? string.Empty;
+            var tags = root.TryGetProperty("RepoTags", out var t) && t.ValueKind == JsonValueKind.Array ? t.EnumerateArray().Select(x => x.GetString()).OfType<string>().ToList() : [];
+            return new DaemonImage(id, tags);
+        }
+    }
+
+    /// <summary>
+    /// Streams <c>GET /images/get?names=…</c> (a docker-archive of the images) into <paramref name="destination"/>.
+    /// The daemon may append an error after the tar once it has started sending; the caller checks the tail.
+    /// </summary>
+    /// <param name="names">The images, as the daemon knows them.</param>
+    /// <param name="destination">Where the bytes go.</param>
+    /// <param name="cancellationToken">Cancels the export.</param>
+    /// <returns>A task.</returns>
+    public async Task ExportAsync(IEnumerable<string> names, Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(destination);
+        await NegotiateAsync(cancellationToken).ConfigureAwait(false);
+        var query = string.Join('&', names.Select(n => "names=" + Uri.EscapeDataString(n)));
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(_base, $"{_apiVersion}/images/get?{query}")), "export", cancellationToken).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await body.CopyToAsync(destination, 1 << 20, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            throw new DaemonException($"the Docker daemon ({Host}) export stream broke off: {ex.Message}", ex);
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
+
+    private static async ValueTask<Stream> ConnectUnixAsync(string path, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>API version negotiation as the docker CLI does it: <c>/_ping</c>'s <c>Api-Version</c>, capped at what Ferry speaks.</summary>
+    private async Task NegotiateAsync(CancellationToken cancellationToken)
+    {
+        if (_negotiated)
+        {
+            return;
+        }
+
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(_base, "_ping")), "ping", cancellationToken).ConfigureAwait(false);
+        if (response.Headers.TryGetValues("Api-Version", out var values) && Version.TryParse(values.FirstOrDefault(), out var server) &&
+            server < Version.Parse(MaxApiVersion))
+        {
+            _apiVersion = "v" + server.ToString(2);
+        }
+
+        _negotiated = true;
+    }
+
+    private DaemonException Unreachable(HttpRequestException ex)
+    {
+        var tls = ex.HttpRequestError == HttpRequestError.SecureConnectionError
+            ? " (TLS handshake failed: check --tlscacert/--tlscert/--tlskey or DOCKER_CERT_PATH)"
+            : string.Empty;
+        var inner = ex.InnerException is { } cause && !ex.Message.Contains(cause.Message, StringComparison.Ordinal) ? $": {cause.Message}" : string.Empty;
+        return new DaemonException($"cannot reach the Docker daemon at {Host} (from {Endpoint.Source}){tls}: {ex.Message}{inner}", ex);
+    }
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, CancellationToken cancellationToken)
     {
@@ -139,7 +256,7 @@ public sealed class DockerEngineClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new DaemonException($"cannot reach the Docker daemon at {Host}: {ex.Message}", ex);
+            throw Unreachable(ex);
         }
 
         if (!response.IsSuccessStatusCode)

@@ -17,7 +17,11 @@ internal static class TarIndexer
     private const int Block = 512;
     private const int MaxExtendedHeader = 1024 * 1024;
 
-    public static async Task<List<TarMember>> IndexAsync(FileStream stream, string displayPath, int maxMembers, CancellationToken cancellationToken)
+    public static async Task<List<TarMember>> IndexAsync(FileStream stream, string displayPath, int maxMembers, CancellationToken cancellationToken) =>
+        (await IndexWithEndAsync(stream, displayPath, maxMembers, cancellationToken).ConfigureAwait(false)).Members;
+
+    /// <summary>Indexes the members and returns where the archive ends (after its end-of-archive blocks).</summary>
+    public static async Task<(List<TarMember> Members, long End)> IndexWithEndAsync(FileStream stream, string displayPath, int maxMembers, CancellationToken cancellationToken)
     {
         var members = new List<TarMember>();
         var header = new byte[Block];
@@ -32,7 +36,7 @@ internal static class TarIndexer
             {
                 if (position == length)
                 {
-                    return members; // no end-of-archive blocks: accepted, as tar does
+                    return (members, position); // no end-of-archive blocks: accepted, as tar does
                 }
 
                 throw Truncated(displayPath, "a header");
@@ -42,7 +46,7 @@ internal static class TarIndexer
             position += Block;
             if (header.All(b => b == 0))
             {
-                return members;
+                return (members, Math.Min(position + Block, length)); // the second zero block
             }
 
             if (!ChecksumMatches(header))

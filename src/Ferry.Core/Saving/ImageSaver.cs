@@ -11,22 +11,31 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Ferry.Saving;
 
 /// <summary>
-/// Saves images from registries into one archive. First every manifest and config is fetched and
+/// Saves images from registries (or a Docker Engine, through <see cref="IImageSource"/>) into one archive. First every manifest and config is fetched and
 /// verified (small, in memory, <see cref="SaveRequest.Jobs"/> images at a time); then the archive's exact
 /// layout is known and layers stream once from the network to their place in the output, in parallel
 /// under one connection limit, verified while they stream. A blob shared by several images is fetched once.
 /// </summary>
 public sealed class ImageSaver
 {
-    private readonly RegistryClient _registry;
+    private readonly IImageSource _source;
     private readonly ILogger _logger;
 
-    /// <summary>Creates a saver.</summary>
+    /// <summary>Creates a saver that pulls from registries.</summary>
     /// <param name="registry">The registry client to pull with.</param>
     /// <param name="logger">Receives debug detail; nothing when <see langword="null"/>.</param>
     public ImageSaver(RegistryClient registry, ILogger? logger = null)
+        : this(new RegistryImageSource(registry), logger)
     {
-        _registry = registry;
+    }
+
+    /// <summary>Creates a saver that takes images from any source (a registry, a Docker Engine).</summary>
+    /// <param name="source">Where images come from.</param>
+    /// <param name="logger">Receives debug detail; nothing when <see langword="null"/>.</param>
+    public ImageSaver(IImageSource source, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        _source = source;
         _logger = logger ?? NullLogger.Instance;
     }
 
@@ -131,7 +140,7 @@ public sealed class ImageSaver
 
     private async Task<(List<ResolvedImage> Resolved, List<int> Positions, List<FailedImage> Failed)> ResolveAllAsync(SaveRequest request, IProgress<TransferEvent>? progress, CancellationToken cancellationToken)
     {
-        var resolver = new ImageResolver(_registry, request.Platforms);
+        await _source.PrepareAsync(request.Images, request, cancellationToken).ConfigureAwait(false);
         var count = request.Images.Count;
         var results = new ResolvedImage?[count];
         var failures = new ConcurrentDictionary<int, FailedImage>();
@@ -142,9 +151,7 @@ public sealed class ImageSaver
             {
                 try
                 {
-                    var name = ImageReference.Parse(request.Images[i]);
-                    var source = request.SourceRegistry is { Length: > 0 } registry ? name.WithRegistry(registry) : name;
-                    results[i] = await resolver.ResolveAsync(name, source, ct).ConfigureAwait(false);
+                    results[i] = await _source.ResolveAsync(request.Images[i], request, ct).ConfigureAwait(false);
                     progress?.Report(new ImageResolvedEvent(ToSavedImage(results[i]!), i + 1, count));
                 }
                 catch (FerryException ex) when (request.ContinueOnError)
@@ -224,8 +231,7 @@ public sealed class ImageSaver
         return new FileInfo(output.Target).Length;
     }
 
-    private async Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken) =>
-        await _registry.OpenBlobAsync(blob.Source!, blob.Descriptor, cancellationToken).ConfigureAwait(false);
+    private Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken) => _source.OpenBlobAsync(blob, cancellationToken);
 
     private static SavedImage ToSavedImage(ResolvedImage image) =>
         new(image.Reference, image.Top.Digest, image.Platforms.Where(p => p.Platform.Os != "unknown").Select(p => p.Platform).ToList(), image.TotalBytes, image.IsSubset);

@@ -19,6 +19,8 @@ internal sealed class DockerDaemon : IAsyncDisposable
 
     public string Host => $"unix://{_root}/docker.sock";
 
+    public string SocketPath => $"{_root}/docker.sock";
+
     public static async Task<DockerDaemon> StartAsync()
     {
         var dockerd = Components.Require("dockerd", "docker.io");

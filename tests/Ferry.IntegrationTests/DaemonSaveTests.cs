@@ -1,0 +1,80 @@
+using Ferry.IntegrationTests.Infrastructure;
+
+namespace Ferry.IntegrationTests;
+
+/// <summary>
+/// <c>ferry save --daemon</c> against the real dockerd on its unix socket: images imported and pulled in the
+/// test, saved by name, by ID and in list mode, removed, loaded back with docker load and run; and exports
+/// spoiled by a proxy (an error appended inside the 200 stream, a stream cut mid-layer) failing cleanly.
+/// </summary>
+[Collection(RealComponentsCollection.Name)]
+public sealed class DaemonSaveTests(RealComponentsFixture env)
+{
+    [Fact]
+    public async Task SaveFromDaemon_ByNameAndById_LoadsBackAndRuns()
+    {
+        using var dir = new TempDirectory();
+        var rootfs = dir.File("rootfs.tar.gz");
+        await File.WriteAllBytesAsync(rootfs, TestImages.BusyboxLayer(docker: true).Content);
+        (await env.Docker.DockerAsync("import", rootfs, "imported/app:dev")).EnsureSuccess("docker import");
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
+        var id = (await env.Docker.DockerAsync("image", "inspect", "--format", "{{.Id}}", $"{env.Host}/test/app:1")).EnsureSuccess("docker inspect").StandardOutput.Trim();
+
+        var archive = dir.File("daemon.tar");
+        var save = await FerryCli.RunAsync("save", "--daemon", "-H", env.Docker.Host, "-o", archive, "imported/app:dev", id[7..19]);
+        Assert.True(save.ExitCode == 0, save.StandardError);
+        (await FerryCli.RunAsync("verify", archive)).EnsureSuccess("ferry verify");
+
+        (await env.Docker.DockerAsync("rmi", "-f", "imported/app:dev", $"{env.Host}/test/app:1")).EnsureSuccess("docker rmi");
+        var load = (await env.Docker.DockerAsync("load", "-i", archive)).EnsureSuccess("docker load");
+        Assert.Contains("imported/app:dev", load.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{env.Host}/test/app:1", load.StandardOutput, StringComparison.Ordinal); // the ID was saved under its tag
+        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", "imported/app:dev", "/bin/busybox", "echo", "imported ok")).EnsureSuccess("docker run imported");
+        Assert.Equal("imported ok", run.StandardOutput.Trim());
+        var app = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/app:1", "/bin/busybox", "cat", "/app.txt")).EnsureSuccess("docker run app");
+        Assert.Equal("hello from app", app.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task ListWithAMissingImage_SavesTheRestAndListsTheMissingOne()
+    {
+        using var dir = new TempDirectory();
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/base:1")).EnsureSuccess("docker pull");
+        var list = dir.File("images.txt");
+        await File.WriteAllLinesAsync(list, [$"{env.Host}/test/base:1", "does-not-exist:42"]);
+        var failed = dir.File("failed.txt");
+        var save = await FerryCli.RunAsync("save", "--daemon", "-H", env.Docker.Host, "-f", list, "--failed", failed, "-o", dir.File("bulk.tar"));
+        Assert.Equal(2, save.ExitCode);
+        Assert.Equal(["does-not-exist:42"], await File.ReadAllLinesAsync(failed));
+        Assert.Contains("no such image in the Docker daemon", save.StandardError, StringComparison.Ordinal);
+        Assert.True(File.Exists(dir.File("bulk.tar")));
+    }
+
+    [Fact]
+    public async Task MissingImage_OneClearLineAndNoArchive()
+    {
+        using var dir = new TempDirectory();
+        var save = await FerryCli.RunAsync("save", "--daemon", "-H", env.Docker.Host, "-o", dir.File("x.tar"), "nothing/here:1");
+        Assert.Equal(1, save.ExitCode);
+        var line = Assert.Single(save.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("nothing/here:1: no such image in the Docker daemon", line, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+
+    [Theory]
+    [InlineData(ExportFault.AppendError, "reported an error in the middle of the export: injected export failure")]
+    [InlineData(ExportFault.CutMidway, "the Docker daemon")]
+    public async Task SpoiledExportStream_FailsCleanlyWithNothingLeft(ExportFault fault, string expected)
+    {
+        using var dir = new TempDirectory();
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
+        await using var proxy = await FakeDaemonProxy.StartAsync(env.Docker.SocketPath, fault);
+        var before = Directory.GetDirectories(Path.GetTempPath(), "ferry-daemon-*").Length;
+        var save = await FerryCli.RunAsync("save", "--daemon", "-H", proxy.Host, "-o", dir.File("x.tar"), $"{env.Host}/test/app:1");
+        Assert.Equal(1, save.ExitCode);
+        var line = Assert.Single(save.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+        Assert.True(Directory.GetDirectories(Path.GetTempPath(), "ferry-daemon-*").Length <= before, "the temporary export was left behind");
+    }
+}
