@@ -11,6 +11,9 @@ check umoci umoci
 check oci-image-tool oci-image-tool
 check curl curl
 check htpasswd apache2-utils
+check sshd openssh-server
+check ssh openssh-client
+check script bsdutils
 [[ -x /usr/bin/time ]] || need+=(time)
 # The runnable test images carry Debian's static busybox.
 if ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then

@@ -21,7 +21,10 @@ internal sealed class DockerDaemon : IAsyncDisposable
 
     public string SocketPath => $"{_root}/docker.sock";
 
-    public static async Task<DockerDaemon> StartAsync()
+    /// <summary>tcp://127.0.0.1:PORT with TLS and client certificates required, when started with certificates.</summary>
+    public string? TlsHost { get; private set; }
+
+    public static async Task<DockerDaemon> StartAsync(TestCertificates? tls = null)
     {
         var dockerd = Components.Require("dockerd", "docker.io");
         Components.Require("containerd", "containerd");
@@ -40,13 +43,22 @@ internal sealed class DockerDaemon : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
+        var tlsPort = FreePort.Next();
+        if (tls is not null)
+        {
+            foreach (var argument in new[] { "-H", $"tcp://127.0.0.1:{tlsPort}", "--tlsverify", "--tlscacert", tls.CaFile, "--tlscert", tls.ServerCertificate, "--tlskey", tls.ServerKey })
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
+
         var process = Process.Start(info)!;
         var log = new System.Text.StringBuilder();
         process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
         process.OutputDataReceived += (_, _) => { };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var daemon = new DockerDaemon(process, root);
+        var daemon = new DockerDaemon(process, root) { TlsHost = tls is null ? null : $"tcp://127.0.0.1:{tlsPort}" };
         for (var i = 0; i < 120; i++)
         {
             if (File.Exists(Path.Combine(root, "docker.sock")))

@@ -11,6 +11,10 @@ public sealed class RealComponentsFixture : IAsyncLifetime
 {
     private RegistryProcess? _registry;
     private DockerDaemon? _docker;
+    private readonly TempDirectory _pki = new("ferry-pki");
+
+    /// <summary>The CA, server and client certificates of the daemon's TLS listener.</summary>
+    internal TestCertificates DaemonCertificates { get; private set; } = null!;
 
     internal RegistryProcess Registry => _registry!;
 
@@ -29,7 +33,8 @@ public sealed class RealComponentsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _registry = await RegistryProcess.StartAsync();
-        _docker = await DockerDaemon.StartAsync();
+        DaemonCertificates = new TestCertificates(_pki.File("daemon"));
+        _docker = await DockerDaemon.StartAsync(DaemonCertificates);
         using var http = new HttpClient();
         var host = _registry.Host;
 
@@ -86,6 +91,9 @@ public sealed class RealComponentsFixture : IAsyncLifetime
         {
             await _registry.DisposeAsync();
         }
+
+        DaemonCertificates?.Dispose();
+        _pki.Dispose();
     }
 
     /// <summary>Reads a JSON file out of a tar archive.</summary>
