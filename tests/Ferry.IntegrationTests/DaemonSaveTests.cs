@@ -61,16 +61,33 @@ public sealed class DaemonSaveTests(RealComponentsFixture env)
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }
 
+    [Fact]
+    public async Task CompressedOutput_GoesThroughTheRepackingPathAndDockerLoadsIt()
+    {
+        using var dir = new TempDirectory();
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/oci:1")).EnsureSuccess("docker pull");
+        var archive = dir.File("daemon.tar.gz");
+        var save = await FerryCli.RunAsync("save", "--daemon", "-H", env.Docker.Host, "-c", "gzip", "-o", archive, $"{env.Host}/test/oci:1");
+        Assert.True(save.ExitCode == 0, save.StandardError);
+        (await FerryCli.RunAsync("verify", archive)).EnsureSuccess("ferry verify");
+        (await env.Docker.DockerAsync("rmi", "-f", $"{env.Host}/test/oci:1")).EnsureSuccess("docker rmi");
+        (await env.Docker.DockerAsync("load", "-i", archive)).EnsureSuccess("docker load");
+        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/oci:1", "/bin/busybox", "cat", "/oci.txt")).EnsureSuccess("docker run");
+        Assert.Equal("hello from oci", run.StandardOutput.Trim());
+    }
+
     [Theory]
-    [InlineData(ExportFault.AppendError, "reported an error in the middle of the export: injected export failure")]
-    [InlineData(ExportFault.CutMidway, "the Docker daemon")]
-    public async Task SpoiledExportStream_FailsCleanlyWithNothingLeft(ExportFault fault, string expected)
+    [InlineData(ExportFault.AppendError, "none", "reported an error in the middle of the export: injected export failure")]
+    [InlineData(ExportFault.CutMidway, "none", "the Docker daemon")]
+    [InlineData(ExportFault.AppendError, "gzip", "reported an error in the middle of the export: injected export failure")]
+    [InlineData(ExportFault.CutMidway, "gzip", "the Docker daemon")]
+    public async Task SpoiledExportStream_FailsCleanlyWithNothingLeft(ExportFault fault, string compression, string expected)
     {
         using var dir = new TempDirectory();
         (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
         await using var proxy = await FakeDaemonProxy.StartAsync(env.Docker.SocketPath, fault);
         var before = Directory.GetDirectories(Path.GetTempPath(), "ferry-daemon-*").Length;
-        var save = await FerryCli.RunAsync("save", "--daemon", "-H", proxy.Host, "-o", dir.File("x.tar"), $"{env.Host}/test/app:1");
+        var save = await FerryCli.RunAsync("save", "--daemon", "-H", proxy.Host, "-c", compression, "-o", dir.File("x.tar"), $"{env.Host}/test/app:1");
         Assert.Equal(1, save.ExitCode);
         var line = Assert.Single(save.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(expected, line, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Ferry.Archives.Compression;
 using Ferry.Cli.Output;
 using Ferry.Daemon;
 using Ferry.Errors;
@@ -47,7 +48,11 @@ internal static class SaveRunner
         using var engine = options.Daemon is { } endpoint ? new DockerEngineClient(DockerEndpointResolver.Resolve(endpoint)) : null;
         using var daemonSource = engine is null ? null : new DaemonImageSource(engine);
         var saver = daemonSource is not null ? new ImageSaver(daemonSource, logger) : new ImageSaver(registry, logger);
-        var result = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported
+        // From a daemon into a plain tar file: one pass, every byte written once (see DaemonDirectSaver).
+        var direct = engine is not null && output is not null && stream is null && options.Format == ArchiveFormat.Tar && options.Compression == OuterCompression.None;
+        var result = direct
+            ? await new DaemonDirectSaver(engine!).SaveAsync(request, printer, cancellationToken).ConfigureAwait(false)
+            : mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported
             ? await LiveProgressView.RunAsync(describePosition, view => saver.SaveAsync(request, view, cancellationToken)).ConfigureAwait(false)
             : await saver.SaveAsync(request, printer, cancellationToken).ConfigureAwait(false);
 

@@ -202,6 +202,22 @@ public sealed class DockerEngineClient : IDisposable
         }
     }
 
+    /// <summary>Runs <c>GET /images/get?names=…</c> and hands the response stream to <paramref name="read"/>.</summary>
+    /// <param name="names">The images.</param>
+    /// <param name="read">Consumes the stream (a docker-archive, possibly followed by an appended error).</param>
+    /// <param name="cancellationToken">Cancels the export.</param>
+    /// <returns>A task.</returns>
+    public async Task ExportToAsync(IEnumerable<string> names, Func<Stream, CancellationToken, Task> read, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(read);
+        await NegotiateAsync(cancellationToken).ConfigureAwait(false);
+        var query = string.Join('&', names.Select(n => "names=" + Uri.EscapeDataString(n)));
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(_base, $"{_apiVersion}/images/get?{query}")), "export", cancellationToken).ConfigureAwait(false);
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await read(body, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public void Dispose() => _http.Dispose();
 

@@ -113,7 +113,7 @@ public sealed partial class DaemonImageSource(DockerEngineClient engine) : IImag
     }
 
     /// <summary>The name the archive records: the reference as given, or for an image ID its first tag.</summary>
-    private static ImageReference NameFor(string image, DaemonImage info)
+    internal static ImageReference NameFor(string image, DaemonImage info)
     {
         var hex = info.Id.StartsWith("sha256:", StringComparison.Ordinal) ? info.Id[7..] : info.Id;
         var asId = image.StartsWith("sha256:", StringComparison.Ordinal) ? image[7..] : image;
