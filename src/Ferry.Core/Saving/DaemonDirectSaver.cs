@@ -225,7 +225,8 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine)
             int n;
             try
             {
-                n = await entry.DataStream!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                // Whole buffers: a few large writes instead of one per network read.
+                n = await entry.DataStream!.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException)
             {
