@@ -62,6 +62,40 @@ public sealed class DaemonSaveTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task CompressLayersGzip_StoresGzipLayersThatDockerLoadsAndRuns()
+    {
+        using var dir = new TempDirectory();
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
+        var archive = dir.File("gz-layers.tar");
+        var save = await FerryCli.RunAsync("save", "--daemon", "-H", env.Docker.Host, "--compress-layers", "gzip", "-o", archive, $"{env.Host}/test/app:1");
+        Assert.True(save.ExitCode == 0, save.StandardError);
+        (await FerryCli.RunAsync("verify", archive)).EnsureSuccess("ferry verify");
+        var inspect = await FerryCli.RunAsync("inspect", "--json", archive);
+        Assert.True(inspect.ExitCode == 0, inspect.StandardError);
+
+        var manifestJson = RealComponentsFixture.ReadJsonEntry(archive, "manifest.json");
+        var layerPath = (string)manifestJson[0]!["Layers"]![0]!;
+        using (var tar = File.OpenRead(archive))
+        using (var reader = new System.Formats.Tar.TarReader(tar))
+        {
+            while (reader.GetNextEntry() is { } entry)
+            {
+                if (entry.Name == layerPath)
+                {
+                    var magic = new byte[2];
+                    entry.DataStream!.ReadExactly(magic);
+                    Assert.Equal(new byte[] { 0x1f, 0x8b }, magic);
+                }
+            }
+        }
+
+        (await env.Docker.DockerAsync("rmi", "-f", $"{env.Host}/test/app:1")).EnsureSuccess("docker rmi");
+        (await env.Docker.DockerAsync("load", "-i", archive)).EnsureSuccess("docker load");
+        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/app:1", "/bin/busybox", "cat", "/app.txt")).EnsureSuccess("docker run");
+        Assert.Equal("hello from app", run.StandardOutput.Trim());
+    }
+
+    [Fact]
     public async Task CompressedOutput_GoesThroughTheRepackingPathAndDockerLoadsIt()
     {
         using var dir = new TempDirectory();

@@ -39,6 +39,8 @@ internal static class SaveCommand
         var tlsCert = new Option<string?>("--tlscert") { Description = "Client certificate for the Docker Engine (default: DOCKER_CERT_PATH/cert.pem)" };
         var tlsKey = new Option<string?>("--tlskey") { Description = "Client key for the Docker Engine (default: DOCKER_CERT_PATH/key.pem)" };
         var machine = new Option<string?>("--machine") { Description = "Save from a docker-machine host (certificates from its store)" };
+        var compressLayers = new Option<string>("--compress-layers") { Description = "With --daemon: none (default, layers as the daemon gives them) or gzip (compressed on all cores; needs -o FILE, uncompressed tar)", DefaultValueFactory = _ => "none" };
+        compressLayers.AcceptOnlyFromAmong("none", "gzip");
         var context = new Option<string?>("--context") { Description = "The docker context to use (default: DOCKER_CONTEXT, else config.json's currentContext)" };
 
         var command = new Command("save", """
@@ -52,7 +54,7 @@ internal static class SaveCommand
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, dockerHost, tlsVerify, tlsCa, tlsCert, tlsKey, machine, context,
+            daemon, dockerHost, tlsVerify, tlsCa, tlsCert, tlsKey, machine, context, compressLayers,
         };
 
         var access = new RegistryAccessOptions();
@@ -83,7 +85,8 @@ internal static class SaveCommand
                     parseResult.GetValue(progress)!,
                     parseResult.GetValue(daemon) || parseResult.GetValue(dockerHost) is not null || parseResult.GetValue(machine) is not null
                         ? new DockerEndpointOptions(parseResult.GetValue(dockerHost), parseResult.GetValue(tlsVerify), parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey), parseResult.GetValue(machine), parseResult.GetValue(context))
-                        : null);
+                        : null,
+                    parseResult.GetValue(compressLayers) == "gzip");
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

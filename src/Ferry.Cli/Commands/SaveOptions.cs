@@ -24,4 +24,5 @@ internal sealed record SaveOptions(
     bool Debug,
     bool Quiet,
     string Progress,
-    DockerEndpointOptions? Daemon);
+    DockerEndpointOptions? Daemon,
+    bool CompressLayers);

@@ -50,8 +50,13 @@ internal static class SaveRunner
         var saver = daemonSource is not null ? new ImageSaver(daemonSource, logger) : new ImageSaver(registry, logger);
         // From a daemon into a plain tar file: one pass, every byte written once (see DaemonDirectSaver).
         var direct = engine is not null && output is not null && stream is null && options.Format == ArchiveFormat.Tar && options.Compression == OuterCompression.None;
+        if (options.CompressLayers && !direct)
+        {
+            throw new InvalidInputException("--compress-layers gzip needs --daemon and -o FILE with an uncompressed tar (no -c, no --format dir, not stdout)");
+        }
+
         var result = direct
-            ? await new DaemonDirectSaver(engine!).SaveAsync(request, printer, cancellationToken).ConfigureAwait(false)
+            ? await new DaemonDirectSaver(engine!, options.CompressLayers).SaveAsync(request, printer, cancellationToken).ConfigureAwait(false)
             : mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported
             ? await LiveProgressView.RunAsync(describePosition, view => saver.SaveAsync(request, view, cancellationToken)).ConfigureAwait(false)
             : await saver.SaveAsync(request, printer, cancellationToken).ConfigureAwait(false);

@@ -18,7 +18,7 @@ namespace Ferry.Saving;
 /// each config) and the same <c>index.json</c>/<c>manifest.json</c> as a registry save are appended. An error the
 /// daemon appends after the tar, or a cut stream, fails the save and removes the temporary file.
 /// </summary>
-public sealed class DaemonDirectSaver(DockerEngineClient engine)
+public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLayers = false)
 {
     private const int MaxMetadataBytes = 8 * 1024 * 1024;
     private static readonly byte[] Zeros = new byte[TarHeader.BlockSize * 2];
@@ -81,7 +81,7 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine)
     private async Task<(List<SavedImage> Images, long LayerBytes)> WriteAsync(AtomicOutput output, List<(int Position, string Image, DaemonImage Info)> wanted, int count, System.Diagnostics.Stopwatch clock, IProgress<TransferEvent>? progress, CancellationToken cancellationToken)
     {
         var metadata = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        var layers = new Dictionary<string, Descriptor>(StringComparer.Ordinal);
+        var layers = new Dictionary<string, (Descriptor Descriptor, Digest DiffId)>(StringComparer.Ordinal);
         var links = new Dictionary<string, string>(StringComparer.Ordinal);
         var written = new HashSet<Digest>();
         long layerBytes = 0;
@@ -101,8 +101,8 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine)
                 {
                     if (IsLayer(name))
                     {
-                        var (descriptor, copy) = await CopyLayerAsync(entry, file, written, name, token).ConfigureAwait(false);
-                        layers[name] = descriptor;
+                        var (descriptor, diffId, copy) = await CopyLayerAsync(entry, file, written, name, compressLayers && name.EndsWith("/layer.tar", StringComparison.Ordinal), token).ConfigureAwait(false);
+                        layers[name] = (descriptor, diffId);
                         layerBytes += descriptor.Size;
                         progress?.Report(new BytesTransferredEvent(descriptor.Size));
                         if (copy is not null)
@@ -210,13 +210,15 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine)
         }
     }
 
-    /// <summary>Writes a layer at the end of the file under a placeholder header, hashing it, then names it by its digest.</summary>
-    private static async Task<(Descriptor Descriptor, byte[]? Copy)> CopyLayerAsync(TarEntry entry, FileStream file, HashSet<Digest> written, string name, CancellationToken cancellationToken)
+    /// <summary>Writes a layer at the end of the file under a placeholder header, hashing it (and gzip-compressing it when asked), then names it by its digest.</summary>
+    private static async Task<(Descriptor Descriptor, Digest DiffId, byte[]? Copy)> CopyLayerAsync(TarEntry entry, FileStream file, HashSet<Digest> written, string name, bool compress, CancellationToken cancellationToken)
     {
         var headerAt = file.Position;
         const string placeholder = "blobs/sha256/0000000000000000000000000000000000000000000000000000000000000000";
-        await file.WriteAsync(TarHeader.Build(placeholder, entry.Length, isDirectory: false), cancellationToken).ConfigureAwait(false);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await file.WriteAsync(TarHeader.Build(placeholder, compress ? 0 : entry.Length, isDirectory: false), cancellationToken).ConfigureAwait(false);
+        using var diffHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sink = new HashingFileWriter(file);
+        await using var compressor = compress ? new Archives.Compression.ParallelBlockCompressor(sink, Archives.Compression.OuterCompression.Gzip) : null;
         var copy = entry.Length <= MaxMetadataBytes && name.StartsWith("blobs/", StringComparison.Ordinal) ? new MemoryStream((int)entry.Length) : null;
         var buffer = new byte[1 << 20];
         long total = 0;
@@ -238,9 +240,17 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine)
                 break;
             }
 
-            hash.AppendData(buffer, 0, n);
+            diffHash.AppendData(buffer, 0, n);
             copy?.Write(buffer, 0, n);
-            await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            if (compressor is not null)
+            {
+                await compressor.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await sink.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+
             total += n;
         }
 
@@ -249,7 +259,14 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine)
             throw new DaemonException($"the Docker daemon's export stream broke off in {name} ({total} of {entry.Length} bytes)");
         }
 
-        var digest = Digest.Parse("sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset()));
+        if (compressor is not null)
+        {
+            await compressor.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var diffId = Digest.Parse("sha256:" + Convert.ToHexStringLower(diffHash.GetHashAndReset()));
+        var digest = sink.Digest();
+        var size = sink.BytesWritten;
         if (name.StartsWith("blobs/", StringComparison.Ordinal) && name != digest.LayoutPath)
         {
             throw new DigestMismatchException($"the Docker daemon sent {name} whose content hashes to {digest}");
@@ -262,11 +279,69 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine)
         }
         else
         {
-            await file.WriteAsync(Zeros.AsMemory(0, TarHeader.Pad(entry.Length)), cancellationToken).ConfigureAwait(false);
-            await RandomAccess.WriteAsync(file.SafeFileHandle, TarHeader.Build(digest.LayoutPath, entry.Length, isDirectory: false), headerAt, cancellationToken).ConfigureAwait(false);
+            await file.WriteAsync(Zeros.AsMemory(0, TarHeader.Pad(size)), cancellationToken).ConfigureAwait(false);
+            await RandomAccess.WriteAsync(file.SafeFileHandle, TarHeader.Build(digest.LayoutPath, size, isDirectory: false), headerAt, cancellationToken).ConfigureAwait(false);
         }
 
-        return (new Descriptor("application/vnd.docker.image.rootfs.diff.tar", digest, entry.Length), copy?.ToArray());
+        var mediaType = compress ? "application/vnd.docker.image.rootfs.diff.tar.gzip" : "application/vnd.docker.image.rootfs.diff.tar";
+        return (new Descriptor(mediaType, digest, size), diffId, copy?.ToArray());
+    }
+
+    /// <summary>Writes through to the archive file, hashing and counting what passes.</summary>
+    private sealed class HashingFileWriter(FileStream file) : Stream
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+        public long BytesWritten { get; private set; }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public Digest Digest() => References.Digest.Parse("sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset()));
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _hash.AppendData(buffer.Span);
+            BytesWritten += buffer.Length;
+            await file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _hash.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     private static async Task WriteEntryAsync(FileStream file, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
@@ -277,14 +352,14 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine)
     }
 
     /// <summary>From <c>manifest.json</c> and the configs: one platform image per config digest, manifests built, diff_ids checked.</summary>
-    private Dictionary<string, PlatformImage> BuildImages(Dictionary<string, byte[]> metadata, Dictionary<string, Descriptor> layers, Dictionary<string, string> links)
+    private Dictionary<string, PlatformImage> BuildImages(Dictionary<string, byte[]> metadata, Dictionary<string, (Descriptor Descriptor, Digest DiffId)> layers, Dictionary<string, string> links)
     {
         if (!metadata.TryGetValue("manifest.json", out var manifestJson))
         {
             throw new DaemonException($"the Docker daemon's export ({engine.Host}) has no manifest.json; it is incomplete");
         }
 
-        Descriptor Layer(string path)
+        (Descriptor Descriptor, Digest DiffId) Layer(string path)
         {
             var current = path;
             for (var hops = 0; hops < 40; hops++)
@@ -331,12 +406,12 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine)
             var layerDescriptors = item.GetProperty("Layers").EnumerateArray().Select(l => Layer(l.GetString()!)).ToList();
             using var configDocument = JsonDocument.Parse(config);
             var diffIds = configDocument.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(d => d.GetString()).ToList();
-            if (diffIds.Count != layerDescriptors.Count || diffIds.Zip(layerDescriptors).Any(p => p.First != p.Second.Digest.ToString()))
+            if (diffIds.Count != layerDescriptors.Count || diffIds.Zip(layerDescriptors).Any(p => p.First != p.Second.DiffId.ToString()))
             {
                 throw new DigestMismatchException($"the Docker daemon's export of {configDigest.Short}: layers do not match the config's diff_ids");
             }
 
-            var manifestBytes = BuildManifest(new Descriptor(MediaTypes.DockerConfig, configDigest, config.Length), layerDescriptors);
+            var manifestBytes = BuildManifest(new Descriptor(MediaTypes.DockerConfig, configDigest, config.Length), layerDescriptors.Select(l => l.Descriptor).ToList());
             var manifest = ManifestDocument.Parse(manifestBytes, MediaTypes.DockerManifest, configDigest.Short);
             result.TryAdd(configDigest.ToString(), new PlatformImage(ImageConfigInfo.Parse(config, configDigest.Short).Platform, manifest, config));
         }
