@@ -55,24 +55,6 @@ internal static class DaemonTls
             return true;
         }
 
-        if (errors != SslPolicyErrors.RemoteCertificateChainErrors || certificate is null || authorities.Count == 0)
-        {
-            return false;
-        }
-
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(authorities);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        if (chain is not null)
-        {
-            foreach (var element in chain.ChainElements)
-            {
-                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-            }
-        }
-
-        using var leaf = new X509Certificate2(certificate);
-        return custom.Build(leaf);
+        return errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is not null && Registry.Transport.CustomRootTrust.Validates(certificate, chain, authorities);
     }
 }

@@ -120,10 +120,9 @@ public sealed class DockerEngineClient : IDisposable
 
             using var document = JsonDocument.Parse(line);
             var root = document.RootElement;
-            if (root.TryGetProperty("errorDetail", out var detail) || root.TryGetProperty("error", out detail))
+            if (root.TryGetProperty("errorDetail", out _) || root.TryGetProperty("error", out _))
             {
-                var message = detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("message", out var m) ? m.GetString() : detail.ToString();
-                throw new DaemonException($"the Docker daemon ({Host}) refused the load: {message?.Trim()}");
+                throw new DaemonException($"the Docker daemon ({Host}) refused the load: {DaemonErrors.MessageOf(line)}");
             }
 
             if (root.TryGetProperty("stream", out var stream) && stream.GetString() is { } text && text.Trim().Length > 0)

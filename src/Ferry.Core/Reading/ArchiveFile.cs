@@ -174,7 +174,7 @@ public sealed class ArchiveFile : IDisposable
     }
 
     /// <summary>Resolves <c>..</c> lexically; <see langword="null"/> when the path climbs above the archive root.</summary>
-    private static string? ResolveWithin(string path)
+    internal static string? ResolveWithin(string path)
     {
         var parts = new List<string>();
         foreach (var part in path.Split('/'))

@@ -116,7 +116,7 @@ internal static class ImageArchiveReader
             var oci = layers.Any(l => l.Descriptor.MediaType.Contains("zstd", StringComparison.Ordinal));
             var config = new Descriptor(oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig, configDigest, configBytes.Length);
             blobs[configDigest] = new ImageArchive.BlobSource(null, configBytes);
-            var manifestBytes = BuildManifest(config, layers.Select(l => oci ? l.Descriptor with { MediaType = OciLayerType(l.Compression) } : l.Descriptor).ToList(), oci);
+            var manifestBytes = ManifestWriter.ImageManifest(config, layers.Select(l => oci ? l.Descriptor with { MediaType = OciLayerType(l.Compression) } : l.Descriptor), oci);
             var manifest = new Descriptor(oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest, ImageArchive.Sha256(manifestBytes), manifestBytes.Length);
             blobs[manifest.Digest] = new ImageArchive.BlobSource(null, manifestBytes);
             if (item.RepoTags.Count == 0)
@@ -244,38 +244,6 @@ internal static class ImageArchiveReader
         "zstd" => "application/vnd.oci.image.layer.v1.tar+zstd",
         _ => "application/vnd.oci.image.layer.v1.tar",
     };
-
-    private static byte[] BuildManifest(Descriptor config, IReadOnlyList<Descriptor> layers, bool oci)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false }))
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("schemaVersion", 2);
-            writer.WriteString("mediaType", oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest);
-            writer.WritePropertyName("config");
-            WriteDescriptor(writer, config);
-            writer.WriteStartArray("layers");
-            foreach (var layer in layers)
-            {
-                WriteDescriptor(writer, layer);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
-
-    private static void WriteDescriptor(Utf8JsonWriter writer, Descriptor descriptor)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("mediaType", descriptor.MediaType);
-        writer.WriteNumber("size", descriptor.Size);
-        writer.WriteString("digest", descriptor.Digest.ToString());
-        writer.WriteEndObject();
-    }
 
     private sealed record DockerManifestItem(string Config, IReadOnlyList<string> RepoTags, IReadOnlyList<string> Layers);
 

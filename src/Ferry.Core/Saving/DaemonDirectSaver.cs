@@ -150,7 +150,7 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
             var text = Encoding.UTF8.GetString(tail.ToArray()).Trim('\0', ' ', '\r', '\n');
             if (text.Length > 0)
             {
-                throw new DaemonException($"the Docker daemon ({engine.Host}) reported an error in the middle of the export: {ErrorMessage(text)}");
+                throw new DaemonException($"the Docker daemon ({engine.Host}) reported an error in the middle of the export: {DaemonErrors.MessageOf(text)}");
             }
         }, cancellationToken).ConfigureAwait(false);
 
@@ -375,22 +375,7 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
                 }
 
                 var directory = current.Contains('/', StringComparison.Ordinal) ? current[..current.LastIndexOf('/')] + "/" : string.Empty;
-                current = Reading.ArchiveFile.Normalize(string.Join('/', (directory + target).Split('/').Aggregate(new List<string>(), (parts, part) =>
-                {
-                    if (part == "..")
-                    {
-                        if (parts.Count > 0)
-                        {
-                            parts.RemoveAt(parts.Count - 1);
-                        }
-                    }
-                    else if (part is not ("" or "."))
-                    {
-                        parts.Add(part);
-                    }
-
-                    return parts;
-                }))) ?? string.Empty;
+                current = Reading.ArchiveFile.ResolveWithin(directory + target) ?? string.Empty;
             }
 
             throw new DaemonException($"the Docker daemon's export names layer {path}, which it did not send");
@@ -411,59 +396,11 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
                 throw new DigestMismatchException($"the Docker daemon's export of {configDigest.Short}: layers do not match the config's diff_ids");
             }
 
-            var manifestBytes = BuildManifest(new Descriptor(MediaTypes.DockerConfig, configDigest, config.Length), layerDescriptors.Select(l => l.Descriptor).ToList());
+            var manifestBytes = ManifestWriter.ImageManifest(new Descriptor(MediaTypes.DockerConfig, configDigest, config.Length), layerDescriptors.Select(l => l.Descriptor), oci: false);
             var manifest = ManifestDocument.Parse(manifestBytes, MediaTypes.DockerManifest, configDigest.Short);
             result.TryAdd(configDigest.ToString(), new PlatformImage(ImageConfigInfo.Parse(config, configDigest.Short).Platform, manifest, config));
         }
 
         return result;
-    }
-
-    private static byte[] BuildManifest(Descriptor config, IReadOnlyList<Descriptor> layers)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("schemaVersion", 2);
-            writer.WriteString("mediaType", MediaTypes.DockerManifest);
-            writer.WritePropertyName("config");
-            Write(writer, config);
-            writer.WriteStartArray("layers");
-            foreach (var layer in layers)
-            {
-                Write(writer, layer);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-
-        static void Write(Utf8JsonWriter writer, Descriptor descriptor)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("mediaType", descriptor.MediaType);
-            writer.WriteNumber("size", descriptor.Size);
-            writer.WriteString("digest", descriptor.Digest.ToString());
-            writer.WriteEndObject();
-        }
-    }
-
-    private static string ErrorMessage(string text)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            var root = document.RootElement;
-            return root.TryGetProperty("errorDetail", out var detail) && detail.TryGetProperty("message", out var m) ? m.GetString() ?? text
-                : root.TryGetProperty("message", out var plain) ? plain.GetString() ?? text
-                : text;
-        }
-        catch (JsonException)
-        {
-            return text.Split('\n')[0];
-        }
     }
 }

@@ -158,21 +158,8 @@ public sealed partial class DaemonImageSource(DockerEngineClient engine) : IImag
             return;
         }
 
-        var message = text;
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            var root = document.RootElement;
-            message = root.TryGetProperty("errorDetail", out var detail) && detail.TryGetProperty("message", out var m) ? m.GetString() ?? text
-                : root.TryGetProperty("message", out var plain) ? plain.GetString() ?? text
-                : text;
-        }
-        catch (JsonException)
-        {
-            // Not JSON: report the bytes as they are (cut to one line).
-        }
-
-        throw new DaemonException($"the Docker daemon ({engine.Host}) reported an error in the middle of the export: {message.Split('\n')[0]}");
+        var message = DaemonErrors.MessageOf(text);
+        throw new DaemonException($"the Docker daemon ({engine.Host}) reported an error in the middle of the export: {message}");
     }
 
     [GeneratedRegex("^[0-9a-f]{12,64}$")]

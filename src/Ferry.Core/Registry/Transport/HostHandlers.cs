@@ -122,25 +122,9 @@ internal sealed class HostHandlers : IDisposable
             return true;
         }
 
-        if (errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is not null && material.Authorities.Count > 0)
+        if (errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is not null && CustomRootTrust.Validates(certificate, chain, material.Authorities))
         {
-            using var custom = new X509Chain();
-            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            custom.ChainPolicy.CustomTrustStore.AddRange(material.Authorities);
-            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            if (chain is not null)
-            {
-                foreach (var element in chain.ChainElements)
-                {
-                    custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
-            }
-
-            using var leaf = new X509Certificate2(certificate);
-            if (custom.Build(leaf))
-            {
-                return true;
-            }
+            return true;
         }
 
         var reason = errors switch
