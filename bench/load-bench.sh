@@ -21,7 +21,7 @@ IMAGES="${IMAGES:-6}"
 work="$(mktemp -d /tmp/ferry-load.XXXXXX)"
 droot="$(mktemp -d /tmp/fdb.XXXX)"   # short: unix socket paths are limited to 108 bytes
 cleanup() {
-  kill "$REGISTRY_PID" 2>/dev/null || true
+  kill "$REGISTRY_PID" "${SOURCE_PID:-}" "${TARGET_PID:-}" 2>/dev/null || true
   [[ -n "${DOCKERD_PID:-}" ]] && kill "$DOCKERD_PID" 2>/dev/null && wait "$DOCKERD_PID" 2>/dev/null || true
   rm -rf "$work" "$droot"
 }

@@ -74,6 +74,8 @@ public sealed class DockerEngineClient : IDisposable
     /// <summary>The daemon address.</summary>
     public string Host => Endpoint.Host;
 
+    private string? UnixSocket => Host.StartsWith("unix://", StringComparison.Ordinal) ? Host["unix://".Length..] : null;
+
     /// <summary>The daemon address from <c>DOCKER_HOST</c>, else the default socket.</summary>
     /// <returns>The address.</returns>
     public static string DefaultHost() => Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : "unix:///var/run/docker.sock";
@@ -144,35 +146,42 @@ public sealed class DockerEngineClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         await NegotiateAsync(cancellationToken).ConfigureAwait(false);
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, $"{_apiVersion}/images/{Uri.EscapeDataString(name)}/json"));
-        HttpResponseMessage response;
-        try
+        int status;
+        byte[] body;
+        if (UnixSocket is { } socket)
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            (status, _, body) = await RawAsync(socket, $"/{_apiVersion}/images/{Uri.EscapeDataString(name)}/json", cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpRequestException ex)
+        else
         {
-            throw Unreachable(ex);
-        }
-
-        using (response)
-        {
-            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, $"{_apiVersion}/images/{Uri.EscapeDataString(name)}/json"));
+            try
             {
-                throw new ImageNotFoundException($"{name}: no such image in the Docker daemon ({Host})");
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                status = (int)response.StatusCode;
+                body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             }
-
-            if (!response.IsSuccessStatusCode)
+            catch (HttpRequestException ex)
             {
-                throw new DaemonException($"the Docker daemon ({Host}) answered {(int)response.StatusCode} for image {name}");
+                throw Unreachable(ex);
             }
-
-            using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
-            var root = document.RootElement;
-            var id = root.GetProperty("Id").GetString() ?? string.Empty;
-            var tags = root.TryGetProperty("RepoTags", out var t) && t.ValueKind == JsonValueKind.Array ? t.EnumerateArray().Select(x => x.GetString()).OfType<string>().ToList() : [];
-            return new DaemonImage(id, tags);
         }
+
+        if (status == 404)
+        {
+            throw new ImageNotFoundException($"{name}: no such image in the Docker daemon ({Host})");
+        }
+
+        if (status is < 200 or > 299)
+        {
+            throw new DaemonException($"the Docker daemon ({Host}) answered {status} for image {name}: {DaemonErrors.MessageOf(System.Text.Encoding.UTF8.GetString(body))}");
+        }
+
+        using var document = JsonDocument.Parse(body);
+        var root = document.RootElement;
+        var id = root.GetProperty("Id").GetString() ?? string.Empty;
+        var tags = root.TryGetProperty("RepoTags", out var t) && t.ValueKind == JsonValueKind.Array ? t.EnumerateArray().Select(x => x.GetString()).OfType<string>().ToList() : [];
+        return new DaemonImage(id, tags);
     }
 
     /// <summary>
@@ -212,6 +221,20 @@ public sealed class DockerEngineClient : IDisposable
         ArgumentNullException.ThrowIfNull(read);
         await NegotiateAsync(cancellationToken).ConfigureAwait(false);
         var query = string.Join('&', names.Select(n => "names=" + Uri.EscapeDataString(n)));
+        if (Host.StartsWith("unix://", StringComparison.Ordinal))
+        {
+            try
+            {
+                await RawHttpExport.RunAsync(Host["unix://".Length..], $"/{_apiVersion}/images/get?{query}", Host, read, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException ex)
+            {
+                throw new DaemonException($"cannot reach the Docker daemon at {Host} (from {Endpoint.Source}): {ex.Message}", ex);
+            }
+
+            return;
+        }
+
         using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(_base, $"{_apiVersion}/images/get?{query}")), "export", cancellationToken).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await read(body, cancellationToken).ConfigureAwait(false);
@@ -243,14 +266,41 @@ public sealed class DockerEngineClient : IDisposable
             return;
         }
 
-        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(_base, "_ping")), "ping", cancellationToken).ConfigureAwait(false);
-        if (response.Headers.TryGetValues("Api-Version", out var values) && Version.TryParse(values.FirstOrDefault(), out var server) &&
-            server < Version.Parse(MaxApiVersion))
+        string? serverVersion;
+        if (UnixSocket is { } socket)
+        {
+            var (status, headers, _) = await RawAsync(socket, "/_ping", cancellationToken).ConfigureAwait(false);
+            if (status != 200)
+            {
+                throw new DaemonException($"the Docker daemon ({Host}) answered {status} to ping");
+            }
+
+            serverVersion = headers.TryGetValue("Api-Version", out var v) ? v : null;
+        }
+        else
+        {
+            using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(_base, "_ping")), "ping", cancellationToken).ConfigureAwait(false);
+            serverVersion = response.Headers.TryGetValues("Api-Version", out var values) ? values.FirstOrDefault() : null;
+        }
+
+        if (Version.TryParse(serverVersion, out var server) && server < Version.Parse(MaxApiVersion))
         {
             _apiVersion = "v" + server.ToString(2);
         }
 
         _negotiated = true;
+    }
+
+    private async Task<(int Status, Dictionary<string, string> Headers, byte[] Body)> RawAsync(string socket, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RawHttpExport.GetAsync(socket, path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException)
+        {
+            throw new DaemonException($"cannot reach the Docker daemon at {Host} (from {Endpoint.Source}): {ex.Message}", ex);
+        }
     }
 
     private DaemonException Unreachable(HttpRequestException ex)
