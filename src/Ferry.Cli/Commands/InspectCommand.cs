@@ -58,6 +58,14 @@ internal static class InspectCommand
         }
 
         Console.Out.WriteLine($"{result.Images.Count} image(s); {result.UniqueBlobs} unique blobs, {Units.Bytes(result.UniqueBytes)} ({result.Format}, compression: {result.Compression})");
+        if (result.Omitted.Count > 0)
+        {
+            Console.Out.WriteLine($"PARTIAL: {result.Omitted.Count} layer(s), {Units.Bytes(result.Omitted.Sum(o => o.Size))}, left out on purpose; the target must already hold them:");
+            foreach (var blob in result.Omitted)
+            {
+                Console.Out.WriteLine($"  {blob.Digest.Short}  {Units.Bytes(blob.Size)}  from {blob.ExcludedBy}");
+            }
+        }
     }
 
     private static void WriteJson(InspectResult result)
@@ -70,6 +78,23 @@ internal static class InspectCommand
         writer.WriteString("compression", result.Compression);
         writer.WriteNumber("uniqueBlobs", result.UniqueBlobs);
         writer.WriteNumber("uniqueBytes", result.UniqueBytes);
+        writer.WriteBoolean("partial", result.Omitted.Count > 0);
+        writer.WriteStartArray("omitted");
+        foreach (var blob in result.Omitted)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("digest", blob.Digest.ToString());
+            writer.WriteNumber("size", blob.Size);
+            if (blob.DiffId is { } diffId)
+            {
+                writer.WriteString("diffID", diffId.ToString());
+            }
+
+            writer.WriteString("excludedBy", blob.ExcludedBy);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
         writer.WriteStartArray("images");
         foreach (var image in result.Images)
         {

@@ -20,6 +20,7 @@ internal static class LoadCommand
         var dockerHost = new Option<string?>("--docker-host") { Description = "The Docker Engine for --daemon: unix:///path or tcp://host:port" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Images pushed concurrently (1-20)", DefaultValueFactory = _ => 4 };
         var failed = new Option<string>("--failed") { Description = "Where the names of images that failed are written (only when something failed)", DefaultValueFactory = _ => "load-failed.txt" };
+        var mountFrom = new Option<string?>("--mount-from") { Description = "A repository of the target registry holding the layers a partial archive leaves out" };
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var access = new RegistryAccessOptions();
@@ -35,7 +36,7 @@ internal static class LoadCommand
               ferry load bundle.tar --daemon
             """)
         {
-            archives, to, daemon, dockerHost, jobs, failed, debug, quiet,
+            archives, to, daemon, dockerHost, mountFrom, jobs, failed, debug, quiet,
         };
         access.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -66,7 +67,7 @@ internal static class LoadCommand
                 var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
                 using var registry = new RegistryClient(credentials, access.ClientOptions(parseResult), logger);
                 var loader = new ImageLoader(registry);
-                var request = new LoadRequest { Archives = parseResult.GetValue(archives)!, Target = target, Jobs = jobCount };
+                var request = new LoadRequest { Archives = parseResult.GetValue(archives)!, Target = target, Jobs = jobCount, MountFrom = parseResult.GetValue(mountFrom) };
                 var result = await loader.LoadAsync(request, new SynchronousProgress<LoadEvent>(e => Report(e, isQuiet)), cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 if (result.Failed.Count > 0)

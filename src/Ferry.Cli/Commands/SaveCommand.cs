@@ -39,6 +39,9 @@ internal static class SaveCommand
         var tlsCert = new Option<string?>("--tlscert") { Description = "Client certificate for the Docker Engine (default: DOCKER_CERT_PATH/cert.pem)" };
         var tlsKey = new Option<string?>("--tlskey") { Description = "Client key for the Docker Engine (default: DOCKER_CERT_PATH/key.pem)" };
         var machine = new Option<string?>("--machine") { Description = "Save from a docker-machine host (certificates from its store)" };
+        var include = new Option<string[]>("--image", "-i") { Description = "An image to save (repeatable; the same as a positional image)" };
+        var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out the layers of this image (repeatable): a partial (delta) archive" };
+        var excludeArchive = new Option<string[]>("--exclude-archive") { Description = "Leave out the layers of every image in this archive (repeatable; any format Ferry reads)" };
         var compressLayers = new Option<string>("--compress-layers") { Description = "With --daemon: none (default, layers as the daemon gives them) or gzip (compressed on all cores; needs -o FILE, uncompressed tar)", DefaultValueFactory = _ => "none" };
         compressLayers.AcceptOnlyFromAmong("none", "gzip");
         var context = new Option<string?>("--context") { Description = "The docker context to use (default: DOCKER_CONTEXT, else config.json's currentContext)" };
@@ -51,10 +54,11 @@ internal static class SaveCommand
               ferry save -f images.txt -o bundle.tar.gz --compress gzip -j 10 -a amd64,arm64
               echo "$TOKEN" | ferry save -u ci --password-stdin --cert-dir ./certs -o app.tar registry.internal/app:1
               ferry save --daemon -H ssh://deploy@build01 -o app.tar myapp:dev
+              ferry save -o delta.tar --exclude myapp:1.3 myapp:1.4
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, dockerHost, tlsVerify, tlsCa, tlsCert, tlsKey, machine, context, compressLayers,
+            daemon, dockerHost, tlsVerify, tlsCa, tlsCert, tlsKey, machine, context, compressLayers, include, exclude, excludeArchive,
         };
 
         var access = new RegistryAccessOptions();
@@ -67,7 +71,7 @@ internal static class SaveCommand
             {
                 var compression = parseResult.GetValue(compress)!;
                 var options = new SaveOptions(
-                    parseResult.GetValue(images) ?? [],
+                    [.. parseResult.GetValue(images) ?? [], .. parseResult.GetValue(include) ?? []],
                     parseResult.GetValue(file),
                     parseResult.GetValue(output),
                     BuildSelection(parseResult.GetValue(platform) ?? [], parseResult.GetValue(arch), parseResult.GetValue(os)!, parseResult.GetValue(allPlatforms)),
@@ -86,7 +90,9 @@ internal static class SaveCommand
                     parseResult.GetValue(daemon) || parseResult.GetValue(dockerHost) is not null || parseResult.GetValue(machine) is not null
                         ? new DockerEndpointOptions(parseResult.GetValue(dockerHost), parseResult.GetValue(tlsVerify), parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey), parseResult.GetValue(machine), parseResult.GetValue(context))
                         : null,
-                    parseResult.GetValue(compressLayers) == "gzip");
+                    parseResult.GetValue(compressLayers) == "gzip",
+                    parseResult.GetValue(exclude) ?? [],
+                    parseResult.GetValue(excludeArchive) ?? []);
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

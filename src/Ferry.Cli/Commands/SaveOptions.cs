@@ -25,4 +25,6 @@ internal sealed record SaveOptions(
     bool Quiet,
     string Progress,
     DockerEndpointOptions? Daemon,
-    bool CompressLayers);
+    bool CompressLayers,
+    IReadOnlyList<string> Exclude,
+    IReadOnlyList<string> ExcludeArchives);

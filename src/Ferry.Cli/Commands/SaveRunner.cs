@@ -44,12 +44,15 @@ internal static class SaveRunner
             MaxConcurrentDownloads = options.MaxConcurrentDownloads,
             SourceRegistry = options.SourceRegistry,
             ContinueOnError = bulk,
+            Exclude = options.Exclude,
+            ExcludeArchives = options.ExcludeArchives,
         };
         using var engine = options.Daemon is { } endpoint ? new DockerEngineClient(DockerEndpointResolver.Resolve(endpoint)) : null;
         using var daemonSource = engine is null ? null : new DaemonImageSource(engine);
         var saver = daemonSource is not null ? new ImageSaver(daemonSource, logger) : new ImageSaver(registry, logger);
         // From a daemon into a plain tar file: one pass, every byte written once (see DaemonDirectSaver).
-        var direct = engine is not null && output is not null && stream is null && options.Format == ArchiveFormat.Tar && options.Compression == OuterCompression.None;
+        var partial = options.Exclude.Count > 0 || options.ExcludeArchives.Count > 0;
+        var direct = engine is not null && output is not null && stream is null && options.Format == ArchiveFormat.Tar && options.Compression == OuterCompression.None && !partial;
         if (options.CompressLayers && !direct)
         {
             throw new InvalidInputException("--compress-layers gzip needs --daemon and -o FILE with an uncompressed tar (no -c, no --format dir, not stdout)");
@@ -82,6 +85,13 @@ internal static class SaveRunner
         if (!options.Quiet)
         {
             Console.Error.WriteLine($"ferry: saved {result.Images.Count} image(s), {Units.Bytes(result.ArchiveBytes)}, to {where}");
+            if (partial)
+            {
+                var full = result.Images.Sum(i => i.Bytes);
+                var left = result.Omitted.Sum(o => o.Size);
+                var delta = full - left;
+                Console.Error.WriteLine($"ferry: partial archive: full size {Units.Bytes(full)}, delta {Units.Bytes(delta)}, saved {(full == 0 ? 0 : 100.0 * left / full):0.#}% ({result.Omitted.Count} layer(s) left out, listed in ferry-partial.json)");
+            }
         }
 
         return ExitCodes.Success;

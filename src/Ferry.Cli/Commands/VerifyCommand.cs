@@ -41,7 +41,7 @@ internal static class VerifyCommand
                     return ExitCodes.Failure;
                 }
 
-                Console.Error.WriteLine($"ferry: {path}: ok — {result.Images.Count} image(s), {result.Blobs} blobs, {Units.Bytes(result.BlobBytes)} verified (compression: {result.Compression})");
+                Console.Error.WriteLine($"ferry: {path}: ok — {result.Images.Count} image(s), {result.Blobs} blobs, {Units.Bytes(result.BlobBytes)} verified (compression: {result.Compression}){(result.Omitted > 0 ? $"; partial: {result.Omitted} layer(s) left out on purpose" : string.Empty)}");
                 return ExitCodes.Success;
             }
             catch (Exception ex)

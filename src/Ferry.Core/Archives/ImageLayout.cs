@@ -29,13 +29,17 @@ public sealed record ImageLayout(IReadOnlyList<LayoutBlob> Blobs, ReadOnlyMemory
     /// <summary>The bytes of <c>oci-layout</c>.</summary>
     public static ReadOnlyMemory<byte> OciLayoutJson { get; } = "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray();
 
+    /// <summary>The name of the file that makes an archive partial: the blobs left out and where they come from.</summary>
+    public const string PartialFileName = "ferry-partial.json";
+
+    /// <summary>The bytes of <see cref="PartialFileName"/> for a partial (delta) archive; <see langword="null"/> for a full one.</summary>
+    public ReadOnlyMemory<byte>? PartialJson { get; init; }
+
     /// <summary>The files besides the blobs, in archive (name) order.</summary>
     public IEnumerable<(string Name, ReadOnlyMemory<byte> Content)> MetadataFiles =>
-    [
-        ("index.json", IndexJson),
-        ("manifest.json", ManifestJson),
-        ("oci-layout", OciLayoutJson),
-    ];
+        PartialJson is { } partial
+            ? [(PartialFileName, partial), ("index.json", IndexJson), ("manifest.json", ManifestJson), ("oci-layout", OciLayoutJson)]
+            : [("index.json", IndexJson), ("manifest.json", ManifestJson), ("oci-layout", OciLayoutJson)];
 
     /// <summary>The total size of the blobs.</summary>
     public long BlobBytes => Blobs.Sum(b => b.Descriptor.Size);

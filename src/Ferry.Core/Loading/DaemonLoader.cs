@@ -51,7 +51,8 @@ public sealed class DaemonLoader(DockerEngineClient engine)
                     try
                     {
                         var manifest = await SelectAsync(archive, image, platform, cancellationToken).ConfigureAwait(false);
-                        await archive.VerifyBlobsAsync([manifest.Config!, .. manifest.Layers], cancellationToken).ConfigureAwait(false);
+                        // Layers a partial archive leaves out are not sent: docker load skips a layer the daemon already has.
+                        await archive.VerifyBlobsAsync([manifest.Config!, .. manifest.Layers.Where(l => !archive.Omitted.ContainsKey(l.Digest))], cancellationToken).ConfigureAwait(false);
                         selected.Add((archive, image.Name, manifest));
                     }
                     catch (FerryException ex)
@@ -107,7 +108,7 @@ public sealed class DaemonLoader(DockerEngineClient engine)
         var written = new HashSet<Digest>();
         foreach (var (archive, _, manifest) in images)
         {
-            foreach (var blob in manifest.Layers.Prepend(manifest.Config!))
+            foreach (var blob in manifest.Layers.Where(l => !archive.Omitted.ContainsKey(l.Digest)).Prepend(manifest.Config!))
             {
                 if (!written.Add(blob.Digest))
                 {

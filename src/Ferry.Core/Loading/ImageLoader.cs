@@ -19,6 +19,7 @@ public sealed class ImageLoader(RegistryClient registry)
     private readonly ConcurrentDictionary<Digest, string> _pushedIn = new();
     private readonly ConcurrentDictionary<(ImageArchive Archive, Digest Digest), Lazy<Task>> _verified = new();
     private readonly SemaphoreSlim _hashing = new(Environment.ProcessorCount);
+    private string? _mountFrom;
 
     private enum BlobOutcome
     {
@@ -52,6 +53,8 @@ public sealed class ImageLoader(RegistryClient registry)
             }
 
             var work = archives.SelectMany(a => a.Images.Select(i => (Archive: a, Image: i))).Select((w, order) => (w.Archive, w.Image, Order: order)).ToList();
+            await CheckOmittedAsync(work.Select(w => (w.Archive, w.Image)).ToList(), targetRegistry, prefix, request.MountFrom, cancellationToken).ConfigureAwait(false);
+            _mountFrom = request.MountFrom;
             await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(request.Jobs, 1, 20), CancellationToken = cancellationToken }, async (item, token) =>
             {
                 var source = item.Image.Name ?? $"(unnamed image {item.Image.Top.Digest.Short})";
@@ -119,6 +122,35 @@ public sealed class ImageLoader(RegistryClient registry)
         return (host, prefix);
     }
 
+    /// <summary>
+    /// Before anything is pushed: every layer a partial archive leaves out must already be in its target repository,
+    /// or in the <c>--mount-from</c> repository of the same registry. Otherwise the load stops, naming what is missing.
+    /// </summary>
+    private async Task CheckOmittedAsync(List<(ImageArchive Archive, ArchivedImage Image)> work, string targetRegistry, string prefix, string? mountFrom, CancellationToken cancellationToken)
+    {
+        var missing = new List<string>();
+        foreach (var (archive, image) in work.Where(w => w.Archive.Omitted.Count > 0 && w.Image.Name is not null))
+        {
+            var target = TargetFor(image.Name!, targetRegistry, prefix);
+            var source = mountFrom is null ? null : ImageReference.Parse($"{targetRegistry}/{mountFrom}:x");
+            foreach (var layer in (await archive.WalkAsync(image.Top, cancellationToken).ConfigureAwait(false)).Where(d => archive.Omitted.ContainsKey(d.Digest)))
+            {
+                if (await registry.BlobExistsAsync(target, layer, cancellationToken).ConfigureAwait(false) ||
+                    (source is not null && await registry.BlobExistsAsync(source, layer, cancellationToken).ConfigureAwait(false)))
+                {
+                    continue;
+                }
+
+                missing.Add($"{layer.Digest.Short} of {image.Name} (from {archive.Omitted[layer.Digest].ExcludedBy})");
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new InvalidInputException($"the partial archive leaves out {missing.Count} layer(s) that {targetRegistry} does not have{(mountFrom is null ? string.Empty : $" (nor {mountFrom})")}; nothing was pushed. Missing: {string.Join(", ", missing.Distinct().Take(10))}{(missing.Count > 10 ? ", …" : string.Empty)}. Load the excluded images first, or name the repository that holds them with --mount-from");
+        }
+    }
+
     private async Task<LoadedImage> LoadImageAsync(ImageArchive archive, ArchivedImage image, string targetRegistry, string prefix, SemaphoreSlim uploads, CancellationToken cancellationToken)
     {
         if (image.Name is null)
@@ -128,8 +160,8 @@ public sealed class ImageLoader(RegistryClient registry)
 
         var target = TargetFor(image.Name, targetRegistry, prefix);
         var descriptors = await archive.WalkAsync(image.Top, cancellationToken).ConfigureAwait(false);
-        // Each blob is verified once per run, however many images share it.
-        await Task.WhenAll(descriptors.Select(d => _verified.GetOrAdd((archive, d.Digest), _ => new Lazy<Task>(() => VerifyAsync(archive, d, cancellationToken))).Value)).ConfigureAwait(false);
+        // Each blob is verified once per run, however many images share it; layers a partial archive leaves out are checked in the target instead.
+        await Task.WhenAll(descriptors.Where(d => !archive.Omitted.ContainsKey(d.Digest)).Select(d => _verified.GetOrAdd((archive, d.Digest), _ => new Lazy<Task>(() => VerifyAsync(archive, d, cancellationToken))).Value)).ConfigureAwait(false);
 
         var blobs = descriptors.Where(d => !IsManifest(d)).ToList();
         var outcomes = await Task.WhenAll(blobs.Select(blob => EnsureBlobAsync(archive, target, blob, uploads, cancellationToken))).ConfigureAwait(false);
@@ -172,6 +204,16 @@ public sealed class ImageLoader(RegistryClient registry)
             {
                 _pushedIn.TryAdd(blob.Digest, target.Repository);
                 return BlobOutcome.Existing;
+            }
+
+            if (archive.Omitted.TryGetValue(blob.Digest, out var omitted))
+            {
+                if (_mountFrom is not null && await registry.MountBlobAsync(target, blob, _mountFrom, cancellationToken).ConfigureAwait(false))
+                {
+                    return BlobOutcome.Mounted;
+                }
+
+                throw new InvalidInputException($"{target}: layer {blob.Digest.Short} (left out of the partial archive, from {omitted.ExcludedBy}) is not in {target.Registry}");
             }
 
             if (_pushedIn.TryGetValue(blob.Digest, out var from) && from != target.Repository &&

@@ -14,6 +14,9 @@ public sealed record LoadRequest
     /// <summary>Images pushed concurrently (1–20).</summary>
     public int Jobs { get; init; } = 4;
 
+    /// <summary>A repository of the target registry that holds the layers a partial archive leaves out (<c>--mount-from</c>).</summary>
+    public string? MountFrom { get; init; }
+
     /// <summary>Blob uploads in flight, all images together.</summary>
     public int MaxConcurrentUploads { get; init; } = 8;
 }

@@ -20,7 +20,11 @@ public sealed record InspectedImage(string? Name, Digest Digest, string MediaTyp
 /// <param name="Images">The images.</param>
 /// <param name="UniqueBlobs">Distinct blobs over all images (shared ones counted once).</param>
 /// <param name="UniqueBytes">Their total size.</param>
-public sealed record InspectResult(string Path, string Format, string Compression, IReadOnlyList<InspectedImage> Images, int UniqueBlobs, long UniqueBytes);
+public sealed record InspectResult(string Path, string Format, string Compression, IReadOnlyList<InspectedImage> Images, int UniqueBlobs, long UniqueBytes)
+{
+    /// <summary>For a partial archive: the layers it leaves out and the excluded images they come from.</summary>
+    public IReadOnlyList<Saving.OmittedBlob> Omitted { get; init; } = [];
+}
 
 /// <summary>Reads an archive's images, platforms, sizes and layers without pushing or extracting anything.</summary>
 public static class ArchiveInspector
@@ -59,6 +63,8 @@ public static class ArchiveInspector
             images.Add(new InspectedImage(image.Name, image.Top.Digest, image.Top.MediaType, platforms, layers, descriptors.Sum(d => d.Size), image.BuiltFromLayers));
         }
 
-        return new InspectResult(path, archive.Format, archive.File.Compression, images, unique.Count, unique.Values.Sum());
+        var omitted = archive.Omitted.Values.OrderBy(o => o.Digest.ToString(), StringComparer.Ordinal).ToList();
+        var present = unique.Where(u => !archive.Omitted.ContainsKey(u.Key)).ToList();
+        return new InspectResult(path, archive.Format, archive.File.Compression, images, present.Count, present.Sum(u => u.Value)) { Omitted = omitted };
     }
 }

@@ -22,6 +22,9 @@ public sealed record ArchiveImage(string Name, Digest Digest);
 /// <param name="Problems">Everything wrong; empty when the archive is sound.</param>
 public sealed record VerifyResult(IReadOnlyList<ArchiveImage> Images, int Blobs, long BlobBytes, string Compression, IReadOnlyList<string> Problems)
 {
+    /// <summary>Layers a partial archive lists as left out on purpose (<c>ferry-partial.json</c>).</summary>
+    public int Omitted { get; init; }
+
     /// <summary>Whether the archive is sound.</summary>
     public bool IsValid => Problems.Count == 0;
 }
@@ -71,7 +74,7 @@ public static class ArchiveVerifier
         }
 
         var images = CheckReferences(content);
-        return new VerifyResult(images, content.Blobs.Count, content.Blobs.Values.Sum(), compression, content.Problems);
+        return new VerifyResult(images, content.Blobs.Count, content.Blobs.Values.Sum(), compression, content.Problems) { Omitted = content.Omitted.Count };
     }
 
     /// <summary>
@@ -223,6 +226,18 @@ public static class ArchiveVerifier
             content.Problems.Add("oci-layout is missing");
         }
 
+        if (content.Json.TryGetValue(Archives.ImageLayout.PartialFileName, out var partial))
+        {
+            try
+            {
+                content.Omitted.UnionWith(Saving.Exclusions.ParsePartialJson(partial).Select(o => o.Digest));
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FerryException)
+            {
+                content.Problems.Add($"{Archives.ImageLayout.PartialFileName} is invalid: {ex.Message}");
+            }
+        }
+
         if (!content.Json.TryGetValue("index.json", out var indexBytes))
         {
             content.Problems.Add("index.json is missing");
@@ -266,7 +281,11 @@ public static class ArchiveVerifier
     {
         if (!content.Blobs.TryGetValue(descriptor.Digest.LayoutPath, out var size))
         {
-            content.Problems.Add($"{what}: blob {descriptor.Digest} is missing");
+            if (!content.Omitted.Contains(descriptor.Digest) || MediaTypes.IsIndex(descriptor.MediaType) || MediaTypes.IsImageManifest(descriptor.MediaType) || MediaTypes.IsImageConfig(descriptor.MediaType))
+            {
+                content.Problems.Add($"{what}: blob {descriptor.Digest} is missing");
+            }
+
             return;
         }
 
@@ -313,7 +332,9 @@ public static class ArchiveVerifier
                 foreach (var path in paths)
                 {
                     var normalized = path is null ? null : Normalize(path);
-                    if (normalized is null || !content.Blobs.ContainsKey(normalized))
+                    var omitted = normalized is not null && normalized.StartsWith("blobs/sha256/", StringComparison.Ordinal) &&
+                                  Digest.TryParse("sha256:" + normalized["blobs/sha256/".Length..], out var d) && content.Omitted.Contains(d);
+                    if (!omitted && (normalized is null || !content.Blobs.ContainsKey(normalized)))
                     {
                         content.Problems.Add($"manifest.json: \"{path}\" is not in the archive");
                     }
@@ -336,6 +357,8 @@ public static class ArchiveVerifier
         public Dictionary<string, byte[]> Json { get; } = new(StringComparer.Ordinal);
 
         public List<string> Problems { get; } = [];
+
+        public HashSet<Digest> Omitted { get; } = [];
 
         public async Task AddAsync(string name, Stream data, long length, CancellationToken cancellationToken)
         {

@@ -39,6 +39,9 @@ public sealed class ImageArchive : IDisposable
     /// <summary>The images, in archive order.</summary>
     public IReadOnlyList<ArchivedImage> Images { get; }
 
+    /// <summary>Layers a partial archive leaves out on purpose (its <c>ferry-partial.json</c>), by digest.</summary>
+    public IReadOnlyDictionary<Digest, Saving.OmittedBlob> Omitted { get; init; } = new Dictionary<Digest, Saving.OmittedBlob>();
+
     /// <summary>Things worth telling the user that do not stop a load.</summary>
     public IReadOnlyList<string> Warnings { get; }
 

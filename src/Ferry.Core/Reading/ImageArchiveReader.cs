@@ -65,7 +65,23 @@ internal static class ImageArchiveReader
             images.Add(new ArchivedImage(names[i], index.Manifests[i], BuiltFromLayers: false));
         }
 
-        return new ImageArchive(file, "oci-layout", images, blobs, []);
+        var omitted = new Dictionary<Digest, Saving.OmittedBlob>();
+        if (file.Contains(Archives.ImageLayout.PartialFileName))
+        {
+            try
+            {
+                foreach (var blob in Saving.Exclusions.ParsePartialJson(await file.ReadSmallAsync(Archives.ImageLayout.PartialFileName, MaxJsonBytes, cancellationToken).ConfigureAwait(false)))
+                {
+                    omitted[blob.Digest] = blob;
+                }
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new InvalidInputException($"{file.Path}: {Archives.ImageLayout.PartialFileName} is malformed: {ex.Message}");
+            }
+        }
+
+        return new ImageArchive(file, "oci-layout", images, blobs, []) { Omitted = omitted };
     }
 
     private static List<string?> ReadAnnotationNames(byte[] indexJson, string path)

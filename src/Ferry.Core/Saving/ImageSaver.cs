@@ -61,13 +61,22 @@ public sealed class ImageSaver
 
         var saved = resolved.Select(ToSavedImage).ToList();
         var layout = LayoutBuilder.Build(resolved);
+        var omitted = new List<OmittedBlob>();
+        if (request.Exclude.Count > 0 || request.ExcludeArchives.Count > 0)
+        {
+            var exclusions = await Exclusions.CollectAsync(request, _source, cancellationToken).ConfigureAwait(false);
+            omitted = exclusions.Omit(resolved);
+            var left = omitted.Select(o => o.Digest).ToHashSet();
+            layout = layout with { Blobs = layout.Blobs.Where(b => !left.Contains(b.Descriptor.Digest)).ToList(), PartialJson = Exclusions.PartialJson(omitted) };
+        }
+
         var remote = layout.Blobs.Where(b => b.Content is null).ToList();
         var remoteBytes = remote.Sum(b => b.Descriptor.Size);
         var plan = TarLayoutPlan.Create(layout);
         Diagnostics.Log.Plan(_logger, layout.Blobs.Count, remoteBytes, plan.Length);
         progress?.Report(new DownloadStartedEvent(remote.Count, remoteBytes));
 
-        var tracker = new CompletionTracker(resolved, saved, positions, request.Images.Count, clock, progress);
+        var tracker = new CompletionTracker(resolved, saved, positions, request.Images.Count, clock, progress, omitted.Select(o => o.Digest).ToHashSet());
         tracker.ReportImagesWithoutDownloads();
         long done = 0;
         var context = new LayoutWriteContext(
@@ -85,13 +94,13 @@ public sealed class ImageSaver
         if (output is null)
         {
             archiveBytes = await WriteToStreamAsync(plan, request.OutputStream!, request.Compression, context, cancellationToken).ConfigureAwait(false);
-            return new SaveResult(saved, archiveBytes, remoteBytes, null, failed);
+            return new SaveResult(saved, archiveBytes, remoteBytes, null, failed) { Omitted = omitted };
         }
 
         try
         {
             archiveBytes = await WriteToFileAsync(layout, plan, output, request, context, cancellationToken).ConfigureAwait(false);
-            return new SaveResult(saved, archiveBytes, remoteBytes, output.Target, failed);
+            return new SaveResult(saved, archiveBytes, remoteBytes, output.Target, failed) { Omitted = omitted };
         }
         catch (IOException ex)
         {
@@ -140,7 +149,7 @@ public sealed class ImageSaver
 
     private async Task<(List<ResolvedImage> Resolved, List<int> Positions, List<FailedImage> Failed)> ResolveAllAsync(SaveRequest request, IProgress<TransferEvent>? progress, CancellationToken cancellationToken)
     {
-        await _source.PrepareAsync(request.Images, request, cancellationToken).ConfigureAwait(false);
+        await _source.PrepareAsync([.. request.Images, .. request.Exclude], request, cancellationToken).ConfigureAwait(false);
         var count = request.Images.Count;
         var results = new ResolvedImage?[count];
         var failures = new ConcurrentDictionary<int, FailedImage>();
@@ -248,7 +257,7 @@ public sealed class ImageSaver
         private readonly IProgress<TransferEvent>? _progress;
         private readonly Lock _gate = new();
 
-        public CompletionTracker(IReadOnlyList<ResolvedImage> images, IReadOnlyList<SavedImage> saved, IReadOnlyList<int> positions, int count, Stopwatch clock, IProgress<TransferEvent>? progress)
+        public CompletionTracker(IReadOnlyList<ResolvedImage> images, IReadOnlyList<SavedImage> saved, IReadOnlyList<int> positions, int count, Stopwatch clock, IProgress<TransferEvent>? progress, IReadOnlySet<Digest> omitted)
         {
             _saved = saved;
             _positions = positions;
@@ -258,7 +267,7 @@ public sealed class ImageSaver
             _remaining = new int[images.Count];
             for (var i = 0; i < images.Count; i++)
             {
-                foreach (var layer in images[i].LayerDescriptors.Select(d => d.Digest).Distinct())
+                foreach (var layer in images[i].LayerDescriptors.Select(d => d.Digest).Distinct().Where(d => !omitted.Contains(d)))
                 {
                     if (!_imagesByBlob.TryGetValue(layer, out var list))
                     {

@@ -47,6 +47,12 @@ public sealed record SaveRequest
 
     /// <summary>Compression of the whole archive (tar format only).</summary>
     public Archives.Compression.OuterCompression Compression { get; init; }
+
+    /// <summary>Images whose layers the archive leaves out (<c>--exclude</c>): a partial (delta) archive.</summary>
+    public IReadOnlyList<string> Exclude { get; init; } = [];
+
+    /// <summary>Archives whose images' layers the archive leaves out (<c>--exclude-archive</c>).</summary>
+    public IReadOnlyList<string> ExcludeArchives { get; init; } = [];
 }
 
 /// <summary>An image that could not be saved (bulk mode).</summary>
@@ -69,7 +75,11 @@ public sealed record SavedImage(ImageReference Reference, Digest Digest, IReadOn
 /// <param name="DownloadedBytes">The bytes fetched from registries for layers.</param>
 /// <param name="Output">The path written, or <see langword="null"/> for a stream.</param>
 /// <param name="Failed">The images that could not be saved (bulk mode), in request order.</param>
-public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBytes, long DownloadedBytes, string? Output, IReadOnlyList<FailedImage> Failed);
+public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBytes, long DownloadedBytes, string? Output, IReadOnlyList<FailedImage> Failed)
+{
+    /// <summary>The layers left out of a partial archive (empty for a full one).</summary>
+    public IReadOnlyList<OmittedBlob> Omitted { get; init; } = [];
+}
 
 /// <summary>A progress event of a transfer.</summary>
 public abstract record TransferEvent;
