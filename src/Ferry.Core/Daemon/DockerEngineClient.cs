@@ -185,6 +185,56 @@ public sealed class DockerEngineClient : IDisposable
     }
 
     /// <summary>
+    /// The chain IDs of every layer stack the daemon holds (<c>/images/json</c>, then each image's
+    /// <c>RootFS.Layers</c>): chainID(L1) = diffID(L1), chainID(L1..Ln) = sha256(chainID(L1..Ln-1) + " " + diffID(Ln)).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <returns>The set of chain IDs.</returns>
+    public async Task<HashSet<string>> GetLayerChainIdsAsync(CancellationToken cancellationToken = default)
+    {
+        await NegotiateAsync(cancellationToken).ConfigureAwait(false);
+        var chains = new HashSet<string>(StringComparer.Ordinal);
+        using var list = JsonDocument.Parse(await GetJsonAsync($"/{_apiVersion}/images/json", cancellationToken).ConfigureAwait(false));
+        foreach (var image in list.RootElement.EnumerateArray())
+        {
+            var id = image.GetProperty("Id").GetString()!;
+            using var inspect = JsonDocument.Parse(await GetJsonAsync($"/{_apiVersion}/images/{Uri.EscapeDataString(id)}/json", cancellationToken).ConfigureAwait(false));
+            if (!inspect.RootElement.TryGetProperty("RootFS", out var rootfs) || !rootfs.TryGetProperty("Layers", out var layers))
+            {
+                continue;
+            }
+
+            string? chain = null;
+            foreach (var diffId in layers.EnumerateArray().Select(l => l.GetString()!))
+            {
+                chain = ChainId(chain, diffId);
+                chains.Add(chain);
+            }
+        }
+
+        return chains;
+    }
+
+    /// <summary>The chain ID of a layer on top of <paramref name="parent"/> (<see langword="null"/> for the bottom layer).</summary>
+    /// <param name="parent">The parent chain ID.</param>
+    /// <param name="diffId">The layer's diff ID.</param>
+    /// <returns>The chain ID.</returns>
+    public static string ChainId(string? parent, string diffId) =>
+        parent is null ? diffId : "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(parent + " " + diffId)));
+
+    private async Task<byte[]> GetJsonAsync(string path, CancellationToken cancellationToken)
+    {
+        if (UnixSocket is { } socket)
+        {
+            var (status, _, body) = await RawAsync(socket, path, cancellationToken).ConfigureAwait(false);
+            return status is >= 200 and < 300 ? body : throw new DaemonException($"the Docker daemon ({Host}) answered {status} to {path}");
+        }
+
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(_base, path.TrimStart('/'))), path, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Streams <c>GET /images/get?names=…</c> (a docker-archive of the images) into <paramref name="destination"/>.
     /// The daemon may append an error after the tar once it has started sending; the caller checks the tail.
     /// </summary>

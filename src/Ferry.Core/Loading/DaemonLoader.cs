@@ -67,6 +67,8 @@ public sealed class DaemonLoader(DockerEngineClient engine)
                 return new DaemonLoadResult([], failures);
             }
 
+            await CheckOmittedLayersAsync(selected, cancellationToken).ConfigureAwait(false);
+
             var loaded = await engine.LoadAsync((stream, token) => WriteDockerArchiveAsync(selected, stream, token), progress, cancellationToken).ConfigureAwait(false);
             return new DaemonLoadResult(loaded, failures);
         }
@@ -76,6 +78,41 @@ public sealed class DaemonLoader(DockerEngineClient engine)
             {
                 archive.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// A partial archive leaves layers out: the daemon must already hold each of them with the same layers
+    /// beneath (the same chain ID), or docker load would fail half-way. Checked before anything is sent.
+    /// </summary>
+    private async Task CheckOmittedLayersAsync(List<(ImageArchive Archive, string? Name, ManifestDocument Manifest)> selected, CancellationToken cancellationToken)
+    {
+        if (selected.All(s => s.Archive.Omitted.Count == 0))
+        {
+            return;
+        }
+
+        var chains = await engine.GetLayerChainIdsAsync(cancellationToken).ConfigureAwait(false);
+        var missing = new List<string>();
+        foreach (var (archive, name, manifest) in selected.Where(s => s.Archive.Omitted.Count > 0))
+        {
+            var config = await archive.ReadSmallBlobAsync(manifest.Config!, 8 * 1024 * 1024, cancellationToken).ConfigureAwait(false);
+            using var document = JsonDocument.Parse(config);
+            var diffIds = document.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(d => d.GetString()!).ToList();
+            string? chain = null;
+            for (var i = 0; i < manifest.Layers.Count && i < diffIds.Count; i++)
+            {
+                chain = DockerEngineClient.ChainId(chain, diffIds[i]);
+                if (archive.Omitted.TryGetValue(manifest.Layers[i].Digest, out var omitted) && !chains.Contains(chain))
+                {
+                    missing.Add($"{manifest.Layers[i].Digest.Short} of {name ?? manifest.Digest.Short} (from {omitted.ExcludedBy})");
+                }
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new DaemonException($"the partial archive leaves out {missing.Count} layer(s) the Docker daemon ({engine.Host}) does not have; nothing was loaded. Missing: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : string.Empty)}. Load the excluded images into the daemon first");
         }
     }
 
