@@ -39,6 +39,7 @@ internal static class SaveCommand
         var tlsCert = new Option<string?>("--tlscert") { Description = "Client certificate for the Docker Engine (default: DOCKER_CERT_PATH/cert.pem)" };
         var tlsKey = new Option<string?>("--tlskey") { Description = "Client key for the Docker Engine (default: DOCKER_CERT_PATH/key.pem)" };
         var machine = new Option<string?>("--machine") { Description = "Save from a docker-machine host (certificates from its store)" };
+        var force = new Option<bool>("--force") { Description = "Rewrite the output even when it already holds these images at the same digests" };
         var include = new Option<string[]>("--image", "-i") { Description = "An image to save (repeatable; the same as a positional image)" };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out the layers of this image (repeatable): a partial (delta) archive" };
         var excludeArchive = new Option<string[]>("--exclude-archive") { Description = "Leave out the layers of every image in this archive (repeatable; any format Ferry reads)" };
@@ -58,7 +59,7 @@ internal static class SaveCommand
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, dockerHost, tlsVerify, tlsCa, tlsCert, tlsKey, machine, context, compressLayers, include, exclude, excludeArchive,
+            daemon, dockerHost, tlsVerify, tlsCa, tlsCert, tlsKey, machine, context, compressLayers, include, exclude, excludeArchive, force,
         };
 
         var access = new RegistryAccessOptions();
@@ -92,7 +93,8 @@ internal static class SaveCommand
                         : null,
                     parseResult.GetValue(compressLayers) == "gzip",
                     parseResult.GetValue(exclude) ?? [],
-                    parseResult.GetValue(excludeArchive) ?? []);
+                    parseResult.GetValue(excludeArchive) ?? [],
+                    parseResult.GetValue(force));
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

@@ -27,4 +27,5 @@ internal sealed record SaveOptions(
     DockerEndpointOptions? Daemon,
     bool CompressLayers,
     IReadOnlyList<string> Exclude,
-    IReadOnlyList<string> ExcludeArchives);
+    IReadOnlyList<string> ExcludeArchives,
+    bool Force);

@@ -46,6 +46,7 @@ internal static class SaveRunner
             ContinueOnError = bulk,
             Exclude = options.Exclude,
             ExcludeArchives = options.ExcludeArchives,
+            Force = options.Force,
         };
         using var engine = options.Daemon is { } endpoint ? new DockerEngineClient(DockerEndpointResolver.Resolve(endpoint)) : null;
         using var daemonSource = engine is null ? null : new DaemonImageSource(engine);
@@ -70,6 +71,16 @@ internal static class SaveRunner
         }
 
         var where = result.Output ?? (stream is null ? "nothing" : "stdout");
+        if (!result.Executed)
+        {
+            if (!options.Quiet)
+            {
+                Console.Error.WriteLine($"ferry: {where} is up to date: it holds these {result.Images.Count} image(s) at the same digests; nothing downloaded or written (--force rewrites it)");
+            }
+
+            return ExitCodes.Success;
+        }
+
         if (result.Images.Count == 0)
         {
             ErrorPresenter.WriteError($"nothing saved: all {result.Failed.Count} image(s) failed (listed in {options.FailedFile})");

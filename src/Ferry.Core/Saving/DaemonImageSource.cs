@@ -73,6 +73,10 @@ public sealed partial class DaemonImageSource(DockerEngineClient engine) : IImag
     }
 
     /// <inheritdoc />
+    public Task<(ImageReference Name, Digest Top)?> PeekAsync(string image, SaveRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult<(ImageReference Name, Digest Top)?>(null);
+
+    /// <inheritdoc />
     public async Task<ResolvedImage> ResolveAsync(string image, SaveRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);

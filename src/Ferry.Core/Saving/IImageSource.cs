@@ -16,6 +16,16 @@ public interface IImageSource
     /// <returns>A task.</returns>
     Task PrepareAsync(IReadOnlyList<string> images, SaveRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The name and top digest an image would have in the archive, found without downloading any blob, for the
+    /// up-to-date check; <see langword="null"/> when the source cannot tell without exporting (a daemon).
+    /// </summary>
+    /// <param name="image">The image as the user wrote it.</param>
+    /// <param name="request">The whole request.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The name and digest, or <see langword="null"/>.</returns>
+    Task<(References.ImageReference Name, References.Digest Top)?> PeekAsync(string image, SaveRequest request, CancellationToken cancellationToken);
+
     /// <summary>Resolves one image to the manifests and configs to save, verified.</summary>
     /// <param name="image">The image as the user wrote it.</param>
     /// <param name="request">The whole request (platforms, source-registry override).</param>

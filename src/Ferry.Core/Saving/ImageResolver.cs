@@ -67,6 +67,22 @@ internal sealed class ImageResolver(RegistryClient registry, PlatformSelection s
         return new ResolvedImage(name, saved, platforms, ChoosePrimary(images), isSubset, reference);
     }
 
+    /// <summary>
+    /// What the archive's index.json would point at for this reference — the top manifest, or the subset index the
+    /// platform selection makes — from the top manifest alone: no child manifest, no blob is fetched.
+    /// </summary>
+    public async Task<ManifestDocument> ResolveTopAsync(ImageReference reference, CancellationToken cancellationToken)
+    {
+        var top = await registry.GetManifestAsync(reference, reference.ManifestReference, cancellationToken).ConfigureAwait(false);
+        if (!top.IsIndex)
+        {
+            return top;
+        }
+
+        var selected = top.Manifests.Where(e => e.Platform is { } p ? selection.Includes(p) : selection.IsAll).ToList();
+        return selected.Count == 0 || selected.Count == top.Manifests.Count ? top : BuildSubsetIndex(top, selected, reference);
+    }
+
     private PlatformImage ChoosePrimary(List<PlatformImage> images)
     {
         var preference = selection.IsAll ? [Platform.Host] : selection.Platforms;

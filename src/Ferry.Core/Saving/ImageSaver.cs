@@ -52,6 +52,12 @@ public sealed class ImageSaver
         var clock = Stopwatch.StartNew();
         var output = request.OutputStream is null ? AtomicOutput.Prepare(request.Output!) : null;
 
+        // Idempotence: an output that already holds exactly these images at the digests the source names now.
+        if (output is not null && await UpToDate.CheckAsync(output.Target, request, _source, cancellationToken).ConfigureAwait(false) is { } upToDate)
+        {
+            return new SaveResult(upToDate.Images, upToDate.Bytes, 0, output.Target, []) { Executed = false };
+        }
+
         var (resolved, positions, failed) = await ResolveAllAsync(request, progress, cancellationToken).ConfigureAwait(false);
         if (resolved.Count == 0)
         {

@@ -12,6 +12,16 @@ public sealed class RegistryImageSource(RegistryClient registry) : IImageSource
     public Task PrepareAsync(IReadOnlyList<string> images, SaveRequest request, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <inheritdoc />
+    public async Task<(ImageReference Name, Digest Top)?> PeekAsync(string image, SaveRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var name = ImageReference.Parse(image);
+        var source = request.SourceRegistry is { Length: > 0 } override_ ? name.WithRegistry(override_) : name;
+        var top = await new ImageResolver(registry, request.Platforms).ResolveTopAsync(source, cancellationToken).ConfigureAwait(false);
+        return (name, top.Digest);
+    }
+
+    /// <inheritdoc />
     public Task<ResolvedImage> ResolveAsync(string image, SaveRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -51,6 +51,12 @@ public sealed record SaveRequest
     /// <summary>Images whose layers the archive leaves out (<c>--exclude</c>): a partial (delta) archive.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
 
+    /// <summary>Save from this Docker Engine instead of registries (<see langword="null"/>: registries).</summary>
+    public Daemon.DockerEndpoint? Daemon { get; init; }
+
+    /// <summary>Rewrite the output even when it already holds exactly the requested images at the same digests (<c>--force</c>).</summary>
+    public bool Force { get; init; }
+
     /// <summary>Archives whose images' layers the archive leaves out (<c>--exclude-archive</c>).</summary>
     public IReadOnlyList<string> ExcludeArchives { get; init; } = [];
 }
@@ -77,6 +83,12 @@ public sealed record SavedImage(ImageReference Reference, Digest Digest, IReadOn
 /// <param name="Failed">The images that could not be saved (bulk mode), in request order.</param>
 public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBytes, long DownloadedBytes, string? Output, IReadOnlyList<FailedImage> Failed)
 {
+    /// <summary>
+    /// Whether anything was written. <see langword="false"/> when the output already held exactly the requested
+    /// references at the same digests (no blob was downloaded, nothing was written): "up to date".
+    /// </summary>
+    public bool Executed { get; init; } = true;
+
     /// <summary>The layers left out of a partial archive (empty for a full one).</summary>
     public IReadOnlyList<OmittedBlob> Omitted { get; init; } = [];
 }
