@@ -40,6 +40,29 @@ public sealed class LibraryApiTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task PublicApi_SaveThenLoad_KeepsTheDigests()
+    {
+        using var dir = new TempDirectory();
+        var archive = dir.File("api.tar");
+        var access = new Ferry.RegistryAccess(Ferry.Registry.Auth.AnonymousCredentialProvider.Instance, new Ferry.Registry.RegistryClientOptions());
+        var saved = await Ferry.Images.SaveAsync(new Ferry.Saving.SaveRequest { Images = [$"{env.Host}/test/oci:1"], Output = archive }, access: access);
+        Assert.True(saved.Executed);
+        Assert.Equal(env.Digests["test/oci:1"], saved.Images.Single().Digest.ToString());
+
+        await using var target = await RegistryProcess.StartAsync();
+        var events = new List<Ferry.Loading.LoadEvent>();
+        var loaded = await Ferry.Images.LoadAsync(new Ferry.Loading.LoadRequest { Archives = [archive], Target = $"{target.Host}/api" }, new Progress<Ferry.Loading.LoadEvent>(events.Add), access);
+        Assert.Empty(loaded.Failed);
+        var image = Assert.Single(loaded.Images);
+        Assert.Equal(env.Digests["test/oci:1"], image.Digest.ToString());
+        Assert.Equal($"{target.Host}/api/test/oci:1", image.Target.ToString());
+
+        var inspected = await Ferry.Images.InspectAsync(archive);
+        Assert.Equal($"{env.Host}/test/oci:1", inspected.Images.Single().Name);
+        Assert.True((await Ferry.Images.VerifyAsync(archive)).IsValid);
+    }
+
+    [Fact]
     public async Task SecondSave_IsANoOpWithoutBlobRequests_AndForceRewrites()
     {
         await using var proxy = await FaultProxy.StartAsync(env.Host, new FaultPlan());
