@@ -36,6 +36,30 @@ public sealed class DaemonSaveTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task SecondDaemonSave_IsUpToDateByImageId_UntilTheImageChanges()
+    {
+        using var dir = new TempDirectory();
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/base:1")).EnsureSuccess("docker pull");
+        (await env.Docker.DockerAsync("tag", $"{env.Host}/test/base:1", "idem/app:1")).EnsureSuccess("docker tag");
+        var archive = dir.File("idem.tar");
+        (await FerryCli.RunAsync("save", "--daemon", "-H", env.Docker.Host, "-o", archive, "idem/app:1")).EnsureSuccess("first save");
+        var written = File.GetLastWriteTimeUtc(archive);
+
+        var second = await FerryCli.RunAsync("save", "--daemon", "-H", env.Docker.Host, "-o", archive, "idem/app:1");
+        Assert.True(second.ExitCode == 0, second.StandardError);
+        Assert.Contains("is up to date", second.StandardError, StringComparison.Ordinal);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(archive));
+
+        // The tag now names another image: the archive is rewritten.
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull app");
+        (await env.Docker.DockerAsync("tag", $"{env.Host}/test/app:1", "idem/app:1")).EnsureSuccess("docker tag app");
+        var third = await FerryCli.RunAsync("save", "--daemon", "-H", env.Docker.Host, "-o", archive, "idem/app:1");
+        Assert.True(third.ExitCode == 0, third.StandardError);
+        Assert.DoesNotContain("up to date", third.StandardError, StringComparison.Ordinal);
+        Assert.True(File.GetLastWriteTimeUtc(archive) > written);
+    }
+
+    [Fact]
     public async Task ListWithAMissingImage_SavesTheRestAndListsTheMissingOne()
     {
         using var dir = new TempDirectory();

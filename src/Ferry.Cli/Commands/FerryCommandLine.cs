@@ -9,7 +9,15 @@ internal static class FerryCommandLine
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var root = new RootCommand("Ferry saves container images from registries into archives that docker, podman and skopeo load.")
+        var root = new RootCommand("""
+            Ferry carries container images: it saves them from registries or a Docker Engine into one archive that docker,
+            podman and skopeo load, and loads archives back into registries or Docker with every digest unchanged.
+
+            Examples:
+              ferry save -o bundle.tar -f images.txt -a amd64,arm64
+              ferry load bundle.tar --to registry.internal:5000
+              ferry COMMAND --help
+            """)
         {
             SaveCommand.Create(),
             VerifyCommand.Create(),

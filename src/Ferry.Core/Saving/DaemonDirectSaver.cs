@@ -38,6 +38,12 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var output = AtomicOutput.Prepare(request.Output);
+        using var peekSource = new DaemonImageSource(engine);
+        if (await UpToDate.CheckAsync(output.Target, request, (image, token) => peekSource.PeekAsync(image, request, token), cancellationToken).ConfigureAwait(false) is { } upToDate)
+        {
+            return new SaveResult(upToDate.Images, upToDate.Bytes, 0, output.Target, []) { Executed = false };
+        }
+
         var failed = new List<FailedImage>();
         var wanted = new List<(int Position, string Image, DaemonImage Info)>();
         for (var i = 0; i < request.Images.Count; i++)

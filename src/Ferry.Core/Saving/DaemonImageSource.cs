@@ -73,8 +73,12 @@ public sealed partial class DaemonImageSource(DockerEngineClient engine) : IImag
     }
 
     /// <inheritdoc />
-    public Task<(ImageReference Name, Digest Top)?> PeekAsync(string image, SaveRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<(ImageReference Name, Digest Top)?>(null);
+    public async Task<ImageIdentity?> PeekAsync(string image, SaveRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var info = await engine.InspectImageAsync(image.Trim(), cancellationToken).ConfigureAwait(false);
+        return new ImageIdentity(NameFor(image.Trim(), info), Digest.Parse(info.Id), IsConfigDigest: true);
+    }
 
     /// <inheritdoc />
     public async Task<ResolvedImage> ResolveAsync(string image, SaveRequest request, CancellationToken cancellationToken)

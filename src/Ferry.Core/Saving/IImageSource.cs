@@ -17,14 +17,14 @@ public interface IImageSource
     Task PrepareAsync(IReadOnlyList<string> images, SaveRequest request, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The name and top digest an image would have in the archive, found without downloading any blob, for the
-    /// up-to-date check; <see langword="null"/> when the source cannot tell without exporting (a daemon).
+    /// The name and digest an image would have in the archive, found without downloading any blob, for the
+    /// up-to-date check; <see langword="null"/> when the source cannot tell.
     /// </summary>
     /// <param name="image">The image as the user wrote it.</param>
     /// <param name="request">The whole request.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     /// <returns>The name and digest, or <see langword="null"/>.</returns>
-    Task<(References.ImageReference Name, References.Digest Top)?> PeekAsync(string image, SaveRequest request, CancellationToken cancellationToken);
+    Task<ImageIdentity?> PeekAsync(string image, SaveRequest request, CancellationToken cancellationToken);
 
     /// <summary>Resolves one image to the manifests and configs to save, verified.</summary>
     /// <param name="image">The image as the user wrote it.</param>
@@ -39,3 +39,9 @@ public interface IImageSource
     /// <returns>The stream.</returns>
     Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken);
 }
+
+/// <summary>What identifies an image in an archive, for the up-to-date check.</summary>
+/// <param name="Name">The name it is recorded under.</param>
+/// <param name="Digest">The digest of what index.json points at — or, when <paramref name="IsConfigDigest"/>, of its config (a daemon's image ID).</param>
+/// <param name="IsConfigDigest">Whether <paramref name="Digest"/> is the config's digest.</param>
+public sealed record ImageIdentity(References.ImageReference Name, References.Digest Digest, bool IsConfigDigest = false);

@@ -53,7 +53,7 @@ public sealed class ImageSaver
         var output = request.OutputStream is null ? AtomicOutput.Prepare(request.Output!) : null;
 
         // Idempotence: an output that already holds exactly these images at the digests the source names now.
-        if (output is not null && await UpToDate.CheckAsync(output.Target, request, _source, cancellationToken).ConfigureAwait(false) is { } upToDate)
+        if (output is not null && await UpToDate.CheckAsync(output.Target, request, (image, token) => _source.PeekAsync(image, request, token), cancellationToken).ConfigureAwait(false) is { } upToDate)
         {
             return new SaveResult(upToDate.Images, upToDate.Bytes, 0, output.Target, []) { Executed = false };
         }

@@ -12,13 +12,13 @@ public sealed class RegistryImageSource(RegistryClient registry) : IImageSource
     public Task PrepareAsync(IReadOnlyList<string> images, SaveRequest request, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <inheritdoc />
-    public async Task<(ImageReference Name, Digest Top)?> PeekAsync(string image, SaveRequest request, CancellationToken cancellationToken)
+    public async Task<ImageIdentity?> PeekAsync(string image, SaveRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var name = ImageReference.Parse(image);
         var source = request.SourceRegistry is { Length: > 0 } override_ ? name.WithRegistry(override_) : name;
         var top = await new ImageResolver(registry, request.Platforms).ResolveTopAsync(source, cancellationToken).ConfigureAwait(false);
-        return (name, top.Digest);
+        return new ImageIdentity(name, top.Digest);
     }
 
     /// <inheritdoc />

@@ -1,90 +1,74 @@
-using System.Text.Json;
 using Ferry.Archives;
 using Ferry.Archives.Compression;
 using Ferry.Errors;
+using Ferry.Oci;
 using Ferry.Reading;
 
 namespace Ferry.Saving;
 
 /// <summary>
-/// Idempotence: an output that already holds exactly the requested references at the digests the source
-/// resolves to now — same format and compression, a full archive — needs no download and no write.
+/// Idempotence: an output that already holds exactly the requested references at the digests the source names
+/// now — same format and compression, a full archive — needs no download and no write. Registries are asked for
+/// the top manifests only; a daemon for its image IDs (config digests), compared with the archive's configs.
 /// </summary>
 internal static class UpToDate
 {
-    /// <summary>
-    /// When every requested image can be named and digested without a download and the output holds exactly
-    /// those: the images as the existing archive describes them (read locally) and its size.
-    /// </summary>
-    public static async Task<(List<SavedImage> Images, long Bytes)?> CheckAsync(string target, SaveRequest request, IImageSource source, CancellationToken cancellationToken)
+    /// <summary>The images as the existing archive describes them (read locally) and its size, when it is up to date.</summary>
+    public static async Task<(List<SavedImage> Images, long Bytes)?> CheckAsync(string target, SaveRequest request, Func<string, CancellationToken, Task<ImageIdentity?>> peek, CancellationToken cancellationToken)
     {
         if (request.Force || request.Exclude.Count > 0 || request.ExcludeArchives.Count > 0 || !(File.Exists(target) || Directory.Exists(target)))
         {
             return null;
         }
 
-        var wanted = new List<(string Name, string Digest)>();
+        var wanted = new List<ImageIdentity>();
         try
         {
             foreach (var image in request.Images)
             {
-                if (await source.PeekAsync(image, request, cancellationToken).ConfigureAwait(false) is not { } peek)
+                if (await peek(image, cancellationToken).ConfigureAwait(false) is not { } identity)
                 {
                     return null;
                 }
 
-                wanted.Add((peek.Name.ToString(), peek.Top.ToString()));
+                wanted.Add(identity);
             }
-        }
-        catch (FerryException)
-        {
-            return null; // Let the real resolution report it, image by image.
-        }
 
-        if (await CheckAsync(target, request, wanted, cancellationToken).ConfigureAwait(false) is not { } bytes)
-        {
-            return null;
-        }
-
-        var inspected = await ArchiveInspector.InspectAsync(target, cancellationToken).ConfigureAwait(false);
-        var images = inspected.Images.Where(i => i.Name is not null).Select(i => new SavedImage(References.ImageReference.Parse(i.Name!), i.Digest, i.Platforms.Select(References.Platform.Parse).ToList(), i.Size, false)).ToList();
-        return (images, bytes);
-    }
-
-    /// <summary>The existing archive's size when it is up to date; <see langword="null"/> when it must be (re)written.</summary>
-    private static async Task<long?> CheckAsync(string target, SaveRequest request, IReadOnlyList<(string Name, string Digest)> wantedList, CancellationToken cancellationToken)
-    {
-        if (request.Exclude.Count > 0 || request.ExcludeArchives.Count > 0 || !(File.Exists(target) || Directory.Exists(target)))
-        {
-            return null;
-        }
-
-        try
-        {
-            using var archive = await ArchiveFile.OpenAsync(target, cancellationToken).ConfigureAwait(false);
+            using var archive = await ImageArchive.OpenAsync(target, cancellationToken).ConfigureAwait(false);
             var expected = request.Format == ArchiveFormat.Directory ? "directory"
                 : request.Compression switch { OuterCompression.Gzip => "gzip", OuterCompression.Zstd => "zstd", _ => "none" };
-            if (archive.Compression != expected || !archive.Contains("index.json") || archive.Contains(ImageLayout.PartialFileName))
+            if (archive.File.Compression != expected || archive.Format != "oci-layout" || archive.Omitted.Count > 0)
             {
                 return null;
             }
 
-            var wanted = wantedList.ToHashSet();
-            using var index = JsonDocument.Parse(await archive.ReadSmallAsync("index.json", 4 * 1024 * 1024, cancellationToken).ConfigureAwait(false));
-            var present = new HashSet<(string, string)>();
-            foreach (var entry in index.RootElement.GetProperty("manifests").EnumerateArray())
+            var present = new HashSet<(string Name, string Digest)>();
+            foreach (var image in archive.Images.Where(i => i.Name is not null))
             {
-                var name = entry.TryGetProperty("annotations", out var a) && a.TryGetProperty(LayoutBuilder.ImageNameAnnotation, out var n) ? n.GetString() : null;
-                present.Add((name ?? string.Empty, entry.GetProperty("digest").GetString() ?? string.Empty));
+                present.Add((image.Name!, image.Top.Digest.ToString()));
+                if (MediaTypes.IsImageManifest(image.Top.MediaType))
+                {
+                    var manifest = await archive.ReadManifestAsync(image.Top, cancellationToken).ConfigureAwait(false);
+                    present.Add((image.Name!, "config " + manifest.Config!.Digest));
+                }
             }
 
-            return present.SetEquals(wanted)
-                ? File.Exists(target) ? new FileInfo(target).Length : Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length)
-                : null;
+            var matches = wanted.All(w => present.Contains((w.Name.ToString(), (w.IsConfigDigest ? "config " : string.Empty) + w.Digest))) &&
+                          archive.Images.Select(i => i.Name).Distinct().Count() == wanted.Select(w => w.Name.ToString()).Distinct().Count();
+            if (!matches)
+            {
+                return null;
+            }
         }
-        catch (Exception ex) when (ex is FerryException or JsonException or IOException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is FerryException or IOException or System.Text.Json.JsonException)
         {
-            return null; // Whatever is there is not a Ferry archive of these images: write a new one.
+            return null; // Whatever is there is not a Ferry archive of these images (or the source failed): save for real.
         }
+
+        var inspected = await ArchiveInspector.InspectAsync(target, cancellationToken).ConfigureAwait(false);
+        var images = inspected.Images.Where(i => i.Name is not null)
+            .Select(i => new SavedImage(References.ImageReference.Parse(i.Name!), i.Digest, i.Platforms.Select(References.Platform.Parse).ToList(), i.Size, false)).ToList();
+        var bytes = File.Exists(target) ? new FileInfo(target).Length : Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        return (images, bytes);
     }
 }
