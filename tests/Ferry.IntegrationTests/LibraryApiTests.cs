@@ -99,16 +99,5 @@ public sealed class LibraryApiTests(RealComponentsFixture env)
         Assert.DoesNotContain("up to date", gzip.StandardError, StringComparison.Ordinal);
     }
 
-    private static string SampleAssembly()
-    {
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var root = testBin;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Ferry.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        var path = Path.Combine(root!.FullName, "samples", "Ferry.Sample", "bin", testBin.Parent!.Name, testBin.Name, "Ferry.Sample.dll");
-        return File.Exists(path) ? path : throw new InvalidOperationException($"the sample ({path}) is not built; build Ferry.slnx first");
-    }
+    private static string SampleAssembly() => FerryCli.BuildOutput(Path.Combine("samples", "Ferry.Sample"), "Ferry.Sample.dll");
 }

@@ -9,19 +9,23 @@ internal static class FerryCli
     /// </summary>
     public static string AssemblyPath { get; } = LocateCli();
 
-    private static string LocateCli()
+    private static string LocateCli() => BuildOutput(Path.Combine("src", "Ferry.Cli"), "ferry.dll");
+
+    /// <summary>
+    /// A project's own build output for the configuration and framework the tests run with
+    /// (PROJECT/bin/CONFIG/TFM/ASSEMBLY), found from the repository root (the directory holding Ferry.slnx).
+    /// </summary>
+    public static string BuildOutput(string project, string assembly)
     {
         var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var framework = testBin.Name;
-        var configuration = testBin.Parent!.Name;
         var root = testBin;
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Ferry.slnx")))
         {
             root = root.Parent;
         }
 
-        var path = root is null ? null : Path.Combine(root.FullName, "src", "Ferry.Cli", "bin", configuration, framework, "ferry.dll");
-        return path is not null && File.Exists(path) ? path : throw new InvalidOperationException($"the ferry CLI build ({path}) is missing; build Ferry.slnx first");
+        var path = root is null ? null : Path.Combine(root.FullName, project, "bin", testBin.Parent!.Name, testBin.Name, assembly);
+        return path is not null && File.Exists(path) ? path : throw new InvalidOperationException($"{assembly} is not built ({path}); build Ferry.slnx first");
     }
 
     public static Task<ProcessResult> RunAsync(params string[] arguments) => RunWithStdoutAsync(null, arguments);
