@@ -275,7 +275,7 @@ public sealed class DockerEngineClient : IDisposable
         {
             try
             {
-                await RawHttpExport.RunAsync(Host["unix://".Length..], $"/{_apiVersion}/images/get?{query}", Host, read, cancellationToken).ConfigureAwait(false);
+                await UnixSocketHttp.RunAsync(Host["unix://".Length..], $"/{_apiVersion}/images/get?{query}", Host, read, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException ex)
             {
@@ -345,7 +345,7 @@ public sealed class DockerEngineClient : IDisposable
     {
         try
         {
-            return await RawHttpExport.GetAsync(socket, path, cancellationToken).ConfigureAwait(false);
+            return await UnixSocketHttp.GetAsync(socket, path, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or IOException)
         {

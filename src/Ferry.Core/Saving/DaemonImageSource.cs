@@ -30,7 +30,7 @@ public sealed partial class DaemonImageSource(DockerEngineClient engine) : IImag
     public async Task PrepareAsync(IReadOnlyList<string> images, SaveRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(images);
-        foreach (var image in images.Select(i => i.Trim()).Distinct(StringComparer.Ordinal))
+        foreach (var image in images.Select(i => i.Trim()).Distinct(StringComparer.Ordinal).Where(i => !_inspected.ContainsKey(i)))
         {
             try
             {
@@ -77,6 +77,7 @@ public sealed partial class DaemonImageSource(DockerEngineClient engine) : IImag
     {
         ArgumentNullException.ThrowIfNull(image);
         var info = await engine.InspectImageAsync(image.Trim(), cancellationToken).ConfigureAwait(false);
+        _inspected[image.Trim()] = info; // PrepareAsync will not ask again
         return new ImageIdentity(NameFor(image.Trim(), info), Digest.Parse(info.Id), IsConfigDigest: true);
     }
 

@@ -6,13 +6,14 @@ using Ferry.Errors;
 namespace Ferry.Daemon;
 
 /// <summary>
-/// <c>GET /images/get</c> over a unix socket with a minimal HTTP/1.1 client: large buffered socket reads and
-/// an in-place chunked decoder. The export is the one bulk transfer from the daemon; HttpClient's chunked reader
-/// costs ~2× the CPU here (many small reads and continuations) and competes with the daemon producing the tar.
+/// A minimal HTTP/1.1 GET client for the daemon's unix socket: large buffered socket reads and an in-place
+/// chunked decoder. Written for the export (<c>GET /images/get</c>), the one bulk transfer from the daemon:
+/// HttpClient's chunked reader costs ~2× the CPU there (many small reads and continuations) and competes with
+/// the daemon producing the tar.
 /// Used for the small calls on a unix socket too (ping, image inspection), which keeps HttpClient's start-up cost
 /// off the common local case; TCP, TLS and SSH go through HttpClient.
 /// </summary>
-internal static class RawHttpExport
+internal static class UnixSocketHttp
 {
     private const int BufferSize = 1 << 20;
 
