@@ -14,16 +14,7 @@ IMAGES="${IMAGES:-6}"
 work="$(mktemp -d /tmp/ferry-bulk.XXXXXX)"
 trap 'kill "$REGISTRY_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
 start_registry "$work"
-echo "building $IMAGES two-platform images…" >&2
-BASE_LAYERS=(); ARCH=amd64 make_image bench/base-amd64 1 "$work" 50; base_amd64=("${IMAGE_LAYERS[@]}")
-BASE_LAYERS=(); ARCH=arm64 make_image bench/base-arm64 1 "$work" 50; base_arm64=("${IMAGE_LAYERS[@]}")
-: > "$work/images.txt"
-for i in $(seq "$IMAGES"); do
-  BASE_LAYERS=("${base_amd64[@]}"); ARCH=amd64 make_image "bench/app$i" amd64 "$work" 25; amd="$IMAGE_MANIFEST_DIGEST $IMAGE_MANIFEST_SIZE amd64"
-  BASE_LAYERS=("${base_arm64[@]}"); ARCH=arm64 make_image "bench/app$i" arm64 "$work" 25; arm="$IMAGE_MANIFEST_DIGEST $IMAGE_MANIFEST_SIZE arm64"
-  push_list "bench/app$i" 1 "$amd" "$arm"
-  echo "$REGISTRY/bench/app$i:1" >> "$work/images.txt"
-done
+make_bulk_images "$IMAGES" "$work"
 RESULTS="$work/results.txt"; : > "$RESULTS"
 
 skopeo_sync() { # $1 out dir, $2 tar flags

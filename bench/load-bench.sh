@@ -28,16 +28,7 @@ cleanup() {
 trap cleanup EXIT
 start_registry "$work"
 SOURCE="$REGISTRY"; SOURCE_PID="$REGISTRY_PID"
-echo "building $IMAGES two-platform images…" >&2
-BASE_LAYERS=(); ARCH=amd64 make_image bench/base-amd64 1 "$work" 50; base_amd64=("${IMAGE_LAYERS[@]}")
-BASE_LAYERS=(); ARCH=arm64 make_image bench/base-arm64 1 "$work" 50; base_arm64=("${IMAGE_LAYERS[@]}")
-: > "$work/images.txt"
-for i in $(seq "$IMAGES"); do
-  BASE_LAYERS=("${base_amd64[@]}"); ARCH=amd64 make_image "bench/app$i" amd64 "$work" 25; amd="$IMAGE_MANIFEST_DIGEST $IMAGE_MANIFEST_SIZE amd64"
-  BASE_LAYERS=("${base_arm64[@]}"); ARCH=arm64 make_image "bench/app$i" arm64 "$work" 25; arm="$IMAGE_MANIFEST_DIGEST $IMAGE_MANIFEST_SIZE arm64"
-  push_list "bench/app$i" 1 "$amd" "$arm"
-  echo "$REGISTRY/bench/app$i:1" >> "$work/images.txt"
-done
+make_bulk_images "$IMAGES" "$work"
 "$here/../ferry" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/bundle.tar"
 echo "bundle: $(du -b "$work/bundle.tar" | cut -f1) bytes" >&2
 
