@@ -38,11 +38,14 @@ public static class Images
         if (request.Daemon is { } endpoint)
         {
             using var engine = new DockerEngineClient(endpoint);
-            var oneStream = request.Output is not null && request.OutputStream is null && request.Format == ArchiveFormat.Tar && request.Compression == OuterCompression.None &&
-                            request.Exclude.Count == 0 && request.ExcludeArchives.Count == 0;
-            if (oneStream)
+            if (IsOnePassDaemonSave(request))
             {
-                return await new DaemonDirectSaver(engine).SaveAsync(request, progress, cancellationToken).ConfigureAwait(false);
+                return await new DaemonDirectSaver(engine, request.CompressLayers).SaveAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (request.CompressLayers)
+            {
+                throw new Errors.InvalidInputException("compressing layers (--compress-layers gzip) needs a daemon source and an uncompressed tar file as output (no outer compression, no directory, not a stream, not partial)");
             }
 
             using var source = new DaemonImageSource(engine);
@@ -51,6 +54,19 @@ public static class Images
 
         using var registry = new RegistryClient(access.Credentials, access.Options, logger);
         return await new ImageSaver(registry, logger).SaveAsync(request, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether a daemon save takes the one-pass path (<see cref="DaemonDirectSaver"/>: every byte written once): an
+    /// uncompressed tar file, full (not partial). Other outputs go through the repacking <see cref="DaemonImageSource"/>.
+    /// </summary>
+    /// <param name="request">The request.</param>
+    /// <returns><see langword="true"/> for the one-pass path.</returns>
+    public static bool IsOnePassDaemonSave(SaveRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.Daemon is not null && request.Output is not null && request.OutputStream is null && request.Format == ArchiveFormat.Tar &&
+               request.Compression == OuterCompression.None && request.Exclude.Count == 0 && request.ExcludeArchives.Count == 0;
     }
 
     /// <summary>Pushes the images of archives into a registry, digests unchanged.</summary>

@@ -65,10 +65,8 @@ internal static class LoadCommand
                 var targetRegistry = ImageLoader.ParseTarget(target).Registry;
                 var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
                 var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
-                using var registry = new RegistryClient(credentials, access.ClientOptions(parseResult), logger);
-                var loader = new ImageLoader(registry);
                 var request = new LoadRequest { Archives = parseResult.GetValue(archives)!, Target = target, Jobs = jobCount, MountFrom = parseResult.GetValue(mountFrom) };
-                var result = await loader.LoadAsync(request, new SynchronousProgress<LoadEvent>(e => Report(e, isQuiet)), cancellationToken).ConfigureAwait(false);
+                var result = await Images.LoadAsync(request, new SynchronousProgress<LoadEvent>(e => Report(e, isQuiet)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 if (result.Failed.Count > 0)
                 {
@@ -105,9 +103,8 @@ internal static class LoadCommand
 
     private static async Task<int> LoadIntoDaemonAsync(string[] archives, string? dockerHost, string failedFile, bool quiet, CancellationToken cancellationToken)
     {
-        using var engine = new DockerEngineClient(dockerHost ?? DockerEngineClient.DefaultHost());
-        var loader = new DaemonLoader(engine);
-        var result = await loader.LoadAsync(archives, new SynchronousProgress<string>(line =>
+        var endpoint = DockerEndpointResolver.Resolve(new DockerEndpointOptions(Host: dockerHost));
+        var result = await Images.LoadIntoDaemonAsync(archives, endpoint, new SynchronousProgress<string>(line =>
         {
             if (!quiet)
             {

@@ -1,9 +1,7 @@
-using Ferry.Archives.Compression;
 using Ferry.Cli.Output;
 using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.References;
-using Ferry.Registry;
 using Ferry.Registry.Auth;
 using Ferry.Saving;
 using Microsoft.Extensions.Logging;
@@ -30,8 +28,7 @@ internal static class SaveRunner
         var logger = new StderrLogger(options.Debug ? LogLevel.Debug : options.Quiet ? LogLevel.Error : LogLevel.Warning);
         // Explicit credentials (--username, --ilogin) belong to one registry: -s when given, else the first image's.
         var credentialRegistry = options.SourceRegistry ?? lines.Select(l => ImageReference.TryParse(l.Trim(), out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
-        var credentials = new DefaultCredentialProvider(options.CredentialsFor(credentialRegistry));
-        using var registry = new RegistryClient(credentials, options.ClientOptions, logger);
+        var access = new RegistryAccess(new DefaultCredentialProvider(options.CredentialsFor(credentialRegistry)), options.ClientOptions);
         var request = new SaveRequest
         {
             Images = lines,
@@ -47,23 +44,16 @@ internal static class SaveRunner
             Exclude = options.Exclude,
             ExcludeArchives = options.ExcludeArchives,
             Force = options.Force,
+            Daemon = options.Daemon is { } endpoint ? DockerEndpointResolver.Resolve(endpoint) : null,
+            CompressLayers = options.CompressLayers,
         };
-        using var engine = options.Daemon is { } endpoint ? new DockerEngineClient(DockerEndpointResolver.Resolve(endpoint)) : null;
-        using var daemonSource = engine is null ? null : new DaemonImageSource(engine);
-        var saver = daemonSource is not null ? new ImageSaver(daemonSource, logger) : new ImageSaver(registry, logger);
-        // From a daemon into a plain tar file: one pass, every byte written once (see DaemonDirectSaver).
-        var partial = options.Exclude.Count > 0 || options.ExcludeArchives.Count > 0;
-        var direct = engine is not null && output is not null && stream is null && options.Format == ArchiveFormat.Tar && options.Compression == OuterCompression.None && !partial;
-        if (options.CompressLayers && !direct)
-        {
-            throw new InvalidInputException("--compress-layers gzip needs --daemon and -o FILE with an uncompressed tar (no -c, no --format dir, not stdout)");
-        }
 
-        var result = direct
-            ? await new DaemonDirectSaver(engine!, options.CompressLayers).SaveAsync(request, printer, cancellationToken).ConfigureAwait(false)
-            : mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported
-            ? await LiveProgressView.RunAsync(describePosition, view => saver.SaveAsync(request, view, cancellationToken)).ConfigureAwait(false)
-            : await saver.SaveAsync(request, printer, cancellationToken).ConfigureAwait(false);
+        // The live view draws bars while blobs download; the one-pass daemon save has no download phase to draw.
+        var live = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported && !Images.IsOnePassDaemonSave(request);
+        var partial = options.Exclude.Count > 0 || options.ExcludeArchives.Count > 0;
+        var result = live
+            ? await LiveProgressView.RunAsync(describePosition, view => Images.SaveAsync(request, view, access, logger, cancellationToken)).ConfigureAwait(false)
+            : await Images.SaveAsync(request, printer, access, logger, cancellationToken).ConfigureAwait(false);
 
         if (result.Failed.Count > 0)
         {

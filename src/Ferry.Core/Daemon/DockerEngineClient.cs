@@ -76,10 +76,6 @@ public sealed class DockerEngineClient : IDisposable
 
     private string? UnixSocket => Host.StartsWith("unix://", StringComparison.Ordinal) ? Host["unix://".Length..] : null;
 
-    /// <summary>The daemon address from <c>DOCKER_HOST</c>, else the default socket.</summary>
-    /// <returns>The address.</returns>
-    public static string DefaultHost() => Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : "unix:///var/run/docker.sock";
-
     /// <summary>Asks the daemon what it is.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>Its version information.</returns>

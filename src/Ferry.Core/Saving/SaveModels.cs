@@ -54,6 +54,9 @@ public sealed record SaveRequest
     /// <summary>Save from this Docker Engine instead of registries (<see langword="null"/>: registries).</summary>
     public Daemon.DockerEndpoint? Daemon { get; init; }
 
+    /// <summary>With <see cref="Daemon"/>: gzip-compress the layers on their way (one-pass tar file output only).</summary>
+    public bool CompressLayers { get; init; }
+
     /// <summary>Rewrite the output even when it already holds exactly the requested images at the same digests (<c>--force</c>).</summary>
     public bool Force { get; init; }
 
