@@ -29,10 +29,8 @@ public sealed class DaemonSaveTests(RealComponentsFixture env)
         var load = (await env.Docker.DockerAsync("load", "-i", archive)).EnsureSuccess("docker load");
         Assert.Contains("imported/app:dev", load.StandardOutput, StringComparison.Ordinal);
         Assert.Contains($"{env.Host}/test/app:1", load.StandardOutput, StringComparison.Ordinal); // the ID was saved under its tag
-        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", "imported/app:dev", "/bin/busybox", "echo", "imported ok")).EnsureSuccess("docker run imported");
-        Assert.Equal("imported ok", run.StandardOutput.Trim());
-        var app = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/app:1", "/bin/busybox", "cat", "/app.txt")).EnsureSuccess("docker run app");
-        Assert.Equal("hello from app", app.StandardOutput.Trim());
+        Assert.Equal("imported ok", await env.Docker.RunAsync("imported/app:dev", "echo", "imported ok"));
+        Assert.Equal("hello from app", await env.Docker.RunAsync($"{env.Host}/test/app:1", "cat", "/app.txt"));
     }
 
     [Fact]
@@ -115,8 +113,7 @@ public sealed class DaemonSaveTests(RealComponentsFixture env)
 
         (await env.Docker.DockerAsync("rmi", "-f", $"{env.Host}/test/app:1")).EnsureSuccess("docker rmi");
         (await env.Docker.DockerAsync("load", "-i", archive)).EnsureSuccess("docker load");
-        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/app:1", "/bin/busybox", "cat", "/app.txt")).EnsureSuccess("docker run");
-        Assert.Equal("hello from app", run.StandardOutput.Trim());
+        Assert.Equal("hello from app", await env.Docker.RunAsync($"{env.Host}/test/app:1", "cat", "/app.txt"));
     }
 
     [Fact]
@@ -130,8 +127,7 @@ public sealed class DaemonSaveTests(RealComponentsFixture env)
         (await FerryCli.RunAsync("verify", archive)).EnsureSuccess("ferry verify");
         (await env.Docker.DockerAsync("rmi", "-f", $"{env.Host}/test/oci:1")).EnsureSuccess("docker rmi");
         (await env.Docker.DockerAsync("load", "-i", archive)).EnsureSuccess("docker load");
-        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/oci:1", "/bin/busybox", "cat", "/oci.txt")).EnsureSuccess("docker run");
-        Assert.Equal("hello from oci", run.StandardOutput.Trim());
+        Assert.Equal("hello from oci", await env.Docker.RunAsync($"{env.Host}/test/oci:1", "cat", "/oci.txt"));
     }
 
     [Theory]

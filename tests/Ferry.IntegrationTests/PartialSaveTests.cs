@@ -90,8 +90,7 @@ public sealed class PartialSaveTests(RealComponentsFixture env)
         (await env.Docker.DockerAsync("pull", Base)).EnsureSuccess("docker pull base");
         await env.Docker.DockerAsync("rmi", "-f", App);
         (await env.Docker.DockerAsync("load", "-i", delta)).EnsureSuccess("docker load delta");
-        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", App, "/bin/busybox", "cat", "/app.txt")).EnsureSuccess("docker run");
-        Assert.Equal("hello from app", run.StandardOutput.Trim());
+        Assert.Equal("hello from app", await env.Docker.RunAsync(App, "cat", "/app.txt"));
     }
 
     [Fact]
@@ -104,8 +103,7 @@ public sealed class PartialSaveTests(RealComponentsFixture env)
         await env.Docker.DockerAsync("rmi", "-f", App);
         var load = await FerryCli.RunAsync("load", delta, "--daemon", "--docker-host", env.Docker.Host);
         Assert.True(load.ExitCode == 0, load.StandardError);
-        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", App, "/bin/busybox", "cat", "/app.txt")).EnsureSuccess("docker run");
-        Assert.Equal("hello from app", run.StandardOutput.Trim());
+        Assert.Equal("hello from app", await env.Docker.RunAsync(App, "cat", "/app.txt"));
     }
 
     [Fact]
@@ -144,8 +142,7 @@ public sealed class PartialSaveTests(RealComponentsFixture env)
 
         (await env.Docker.DockerAsync("rmi", "-f", App)).EnsureSuccess("docker rmi app");
         (await env.Docker.DockerAsync("load", "-i", delta)).EnsureSuccess("docker load");
-        var run = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", App, "/bin/busybox", "cat", "/app.txt")).EnsureSuccess("docker run");
-        Assert.Equal("hello from app", run.StandardOutput.Trim());
+        Assert.Equal("hello from app", await env.Docker.RunAsync(App, "cat", "/app.txt"));
     }
 
     [Fact]

@@ -17,12 +17,9 @@ public sealed class SaveToDockerTests(RealComponentsFixture env)
         Assert.Contains($"Loaded image: {env.Host}/test/app:1", load.StandardOutput, StringComparison.Ordinal);
         Assert.Contains($"Loaded image: {env.Host}/test/oci:1", load.StandardOutput, StringComparison.Ordinal);
 
-        var app = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/app:1", "/bin/busybox", "cat", "/app.txt")).EnsureSuccess("docker run app");
-        Assert.Equal("hello from app", app.StandardOutput.Trim());
-        var oci = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/oci:1", "/bin/busybox", "cat", "/oci.txt")).EnsureSuccess("docker run oci");
-        Assert.Equal("hello from oci", oci.StandardOutput.Trim());
-        var multi = (await env.Docker.DockerAsync("run", "--rm", "--network", "none", $"{env.Host}/test/multi:1", "/bin/busybox", "cat", "/arch.txt")).EnsureSuccess("docker run multi");
-        Assert.Equal("amd64", multi.StandardOutput.Trim());
+        Assert.Equal("hello from app", await env.Docker.RunAsync($"{env.Host}/test/app:1", "cat", "/app.txt"));
+        Assert.Equal("hello from oci", await env.Docker.RunAsync($"{env.Host}/test/oci:1", "cat", "/oci.txt"));
+        Assert.Equal("amd64", await env.Docker.RunAsync($"{env.Host}/test/multi:1", "cat", "/arch.txt"));
     }
 
     [Fact]

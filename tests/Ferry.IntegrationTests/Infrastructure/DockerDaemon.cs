@@ -88,6 +88,10 @@ internal sealed class DockerDaemon : IAsyncDisposable
         throw new InvalidOperationException("dockerd did not start:\n" + text[Math.Max(0, text.Length - 3000)..]);
     }
 
+    /// <summary>Runs a busybox command in a throw-away container (no network) and returns its trimmed output; fails the test when it fails.</summary>
+    public async Task<string> RunAsync(string image, params string[] command) =>
+        (await DockerAsync(["run", "--rm", "--network", "none", image, "/bin/busybox", .. command])).EnsureSuccess("docker run " + image).StandardOutput.Trim();
+
     public Task<ProcessResult> DockerAsync(params string[] arguments) =>
         ProcessRunner.RunAsync(Components.DockerClient, new[] { "-H", Host }.Concat(arguments), TimeSpan.FromMinutes(3));
 
