@@ -166,47 +166,11 @@ public sealed class DaemonLoader(DockerEngineClient engine)
             }
         }
 
-        var manifestJson = BuildManifestJson(images.Select(i => (i.Name, i.Manifest)));
+        var manifestJson = DockerManifestJson.Build(images.Select(i => (i.Manifest, i.Name is not null && ImageReference.TryParse(i.Name, out var reference, out _) ? reference!.TaggedName : null)));
         await output.WriteAsync(TarHeader.Build("manifest.json", manifestJson.Length, isDirectory: false), cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(manifestJson, cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(Zeros.AsMemory(0, TarHeader.Pad(manifestJson.Length)), cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(Zeros, cancellationToken).ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static byte[] BuildManifestJson(IEnumerable<(string? Name, ManifestDocument Manifest)> images)
-    {
-        // One entry per image; tags of the same config are merged, as docker save does.
-        var entries = images.GroupBy(i => i.Manifest.Digest).ToList();
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            foreach (var group in entries)
-            {
-                var manifest = group.First().Manifest;
-                writer.WriteStartObject();
-                writer.WriteString("Config", manifest.Config!.Digest.LayoutPath);
-                writer.WriteStartArray("RepoTags");
-                foreach (var name in group.Select(g => g.Name).OfType<string>().Where(n => ImageReference.TryParse(n, out var r, out _) && r!.Tag is not null))
-                {
-                    writer.WriteStringValue(name);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteStartArray("Layers");
-                foreach (var layer in manifest.Layers)
-                {
-                    writer.WriteStringValue(layer.Digest.LayoutPath);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-        }
-
-        return buffer.ToArray();
     }
 }

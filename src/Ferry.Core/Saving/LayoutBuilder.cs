@@ -75,53 +75,6 @@ internal static class LayoutBuilder
         return buffer.ToArray();
     }
 
-    private static byte[] BuildManifestJson(IReadOnlyList<ResolvedImage> images)
-    {
-        // One item per distinct platform manifest; tags of the same image are merged into one item.
-        var items = new List<(PlatformImage Image, List<string> Tags)>();
-        foreach (var image in images)
-        {
-            var existing = items.FindIndex(i => i.Image.Manifest.Digest == image.Primary.Manifest.Digest);
-            if (existing < 0)
-            {
-                items.Add((image.Primary, []));
-                existing = items.Count - 1;
-            }
-
-            if (image.Reference.TaggedName is { } tag && !items[existing].Tags.Contains(tag))
-            {
-                items[existing].Tags.Add(tag);
-            }
-        }
-
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            foreach (var (image, tags) in items)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("Config", image.Manifest.Config!.Digest.LayoutPath);
-                writer.WriteStartArray("RepoTags");
-                foreach (var tag in tags)
-                {
-                    writer.WriteStringValue(tag);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteStartArray("Layers");
-                foreach (var layer in image.Manifest.Layers)
-                {
-                    writer.WriteStringValue(layer.Digest.LayoutPath);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-        }
-
-        return buffer.ToArray();
-    }
+    private static byte[] BuildManifestJson(IReadOnlyList<ResolvedImage> images) =>
+        DockerManifestJson.Build(images.Select(i => (i.Primary.Manifest, i.Reference.TaggedName)));
 }
