@@ -66,6 +66,20 @@ internal static class TarHeader
     /// <summary>The two zero blocks that end an archive.</summary>
     public static int TrailerLength => 2 * BlockSize;
 
+    /// <summary>Zeros for padding a member's data to a block, or (whole) for the end-of-archive blocks.</summary>
+    public static ReadOnlyMemory<byte> Zeros { get; } = new byte[2 * BlockSize];
+
+    /// <summary>The zeros that pad <paramref name="size"/> bytes of data to a whole block.</summary>
+    public static ReadOnlyMemory<byte> PaddingFor(long size) => Zeros[..Pad(size)];
+
+    /// <summary>Writes one regular-file member held in memory: header, data, padding.</summary>
+    public static async Task WriteEntryAsync(Stream output, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        await output.WriteAsync(Build(name, content.Length, isDirectory: false), cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(PaddingFor(content.Length), cancellationToken).ConfigureAwait(false);
+    }
+
     private static bool TrySplit(string name, out string prefix, out string shortName)
     {
         prefix = string.Empty;

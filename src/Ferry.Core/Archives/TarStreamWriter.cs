@@ -6,7 +6,6 @@ namespace Ferry.Archives;
 /// </summary>
 internal static class TarStreamWriter
 {
-    private static readonly byte[] Zeros = new byte[TarHeader.BlockSize * 2];
 
     public static async Task WriteAsync(TarLayoutPlan plan, Stream output, LayoutWriteContext context, CancellationToken cancellationToken)
     {
@@ -22,14 +21,10 @@ internal static class TarStreamWriter
                 await BlobCopier.CopyAsync(blob, context, (chunk, _, token) => output.WriteAsync(chunk, token), cancellationToken).ConfigureAwait(false);
             }
 
-            var pad = TarHeader.Pad(entry.Size);
-            if (pad > 0)
-            {
-                await output.WriteAsync(Zeros.AsMemory(0, pad), cancellationToken).ConfigureAwait(false);
-            }
+            await output.WriteAsync(TarHeader.PaddingFor(entry.Size), cancellationToken).ConfigureAwait(false);
         }
 
-        await output.WriteAsync(Zeros, cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(TarHeader.Zeros, cancellationToken).ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

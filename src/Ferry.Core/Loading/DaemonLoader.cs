@@ -21,7 +21,6 @@ public sealed record DaemonLoadResult(IReadOnlyList<string> Loaded, IReadOnlyLis
 /// </summary>
 public sealed class DaemonLoader(DockerEngineClient engine)
 {
-    private static readonly byte[] Zeros = new byte[TarHeader.BlockSize * 2];
 
     /// <summary>Loads every image of the archives.</summary>
     /// <param name="archives">Archive paths.</param>
@@ -158,19 +157,13 @@ public sealed class DaemonLoader(DockerEngineClient engine)
                     await source.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
                 }
 
-                var pad = TarHeader.Pad(blob.Size);
-                if (pad > 0)
-                {
-                    await output.WriteAsync(Zeros.AsMemory(0, pad), cancellationToken).ConfigureAwait(false);
-                }
+                await output.WriteAsync(TarHeader.PaddingFor(blob.Size), cancellationToken).ConfigureAwait(false);
             }
         }
 
         var manifestJson = DockerManifestJson.Build(images.Select(i => (i.Manifest, i.Name is not null && ImageReference.TryParse(i.Name, out var reference, out _) ? reference!.TaggedName : null)));
-        await output.WriteAsync(TarHeader.Build("manifest.json", manifestJson.Length, isDirectory: false), cancellationToken).ConfigureAwait(false);
-        await output.WriteAsync(manifestJson, cancellationToken).ConfigureAwait(false);
-        await output.WriteAsync(Zeros.AsMemory(0, TarHeader.Pad(manifestJson.Length)), cancellationToken).ConfigureAwait(false);
-        await output.WriteAsync(Zeros, cancellationToken).ConfigureAwait(false);
+        await TarHeader.WriteEntryAsync(output, "manifest.json", manifestJson, cancellationToken).ConfigureAwait(false);
+        await output.WriteAsync(TarHeader.Zeros, cancellationToken).ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -21,7 +21,6 @@ namespace Ferry.Saving;
 public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLayers = false)
 {
     private const int MaxMetadataBytes = 8 * 1024 * 1024;
-    private static readonly byte[] Zeros = new byte[TarHeader.BlockSize * 2];
 
     /// <summary>Saves images from the daemon into <see cref="SaveRequest.Output"/> (an uncompressed tar file).</summary>
     /// <param name="request">What to save; <see cref="SaveRequest.ContinueOnError"/> makes a missing image a listed failure.</param>
@@ -178,15 +177,15 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
         var layout = LayoutBuilder.Build(resolved);
         foreach (var blob in layout.Blobs.Where(b => b.Content is not null && written.Add(b.Descriptor.Digest)))
         {
-            await WriteEntryAsync(file, blob.Path, blob.Content!.Value, cancellationToken).ConfigureAwait(false);
+            await TarHeader.WriteEntryAsync(file, blob.Path, blob.Content!.Value, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var (entryName, content) in layout.MetadataFiles)
         {
-            await WriteEntryAsync(file, entryName, content, cancellationToken).ConfigureAwait(false);
+            await TarHeader.WriteEntryAsync(file, entryName, content, cancellationToken).ConfigureAwait(false);
         }
 
-        await file.WriteAsync(Zeros, cancellationToken).ConfigureAwait(false);
+        await file.WriteAsync(TarHeader.Zeros, cancellationToken).ConfigureAwait(false);
         await file.FlushAsync(cancellationToken).ConfigureAwait(false);
         file.Flush(flushToDisk: true);
 
@@ -285,7 +284,7 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
         }
         else
         {
-            await file.WriteAsync(Zeros.AsMemory(0, TarHeader.Pad(size)), cancellationToken).ConfigureAwait(false);
+            await file.WriteAsync(TarHeader.PaddingFor(size), cancellationToken).ConfigureAwait(false);
             await RandomAccess.WriteAsync(file.SafeFileHandle, TarHeader.Build(digest.LayoutPath, size, isDirectory: false), headerAt, cancellationToken).ConfigureAwait(false);
         }
 
@@ -348,13 +347,6 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
 
             base.Dispose(disposing);
         }
-    }
-
-    private static async Task WriteEntryAsync(FileStream file, string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
-    {
-        await file.WriteAsync(TarHeader.Build(name, content.Length, isDirectory: false), cancellationToken).ConfigureAwait(false);
-        await file.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-        await file.WriteAsync(Zeros.AsMemory(0, TarHeader.Pad(content.Length)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>From <c>manifest.json</c> and the configs: one platform image per config digest, manifests built, diff_ids checked.</summary>
