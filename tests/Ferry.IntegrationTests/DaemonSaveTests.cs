@@ -131,15 +131,19 @@ public sealed class DaemonSaveTests(RealComponentsFixture env)
     }
 
     [Theory]
-    [InlineData(ExportFault.AppendError, "none", "reported an error in the middle of the export: injected export failure")]
-    [InlineData(ExportFault.CutMidway, "none", "the Docker daemon")]
-    [InlineData(ExportFault.AppendError, "gzip", "reported an error in the middle of the export: injected export failure")]
-    [InlineData(ExportFault.CutMidway, "gzip", "the Docker daemon")]
-    public async Task SpoiledExportStream_FailsCleanlyWithNothingLeft(ExportFault fault, string compression, string expected)
+    [InlineData(ExportFault.AppendError, "none", "reported an error in the middle of the export: injected export failure", false)]
+    [InlineData(ExportFault.CutMidway, "none", "the Docker daemon's export stream broke off", false)]
+    [InlineData(ExportFault.AppendError, "gzip", "reported an error in the middle of the export: injected export failure", false)]
+    [InlineData(ExportFault.CutMidway, "gzip", "the Docker daemon", false)]
+    [InlineData(ExportFault.AppendError, "none", "reported an error in the middle of the export: injected export failure", true)]
+    [InlineData(ExportFault.CutMidway, "none", "the Docker daemon's export stream broke off", true)]
+    [InlineData(ExportFault.CutMidway, "gzip", "the Docker daemon", true)]
+    public async Task SpoiledExportStream_FailsCleanlyWithNothingLeft(ExportFault fault, string compression, string expected, bool unixSocket)
     {
         using var dir = new TempDirectory();
+        using var sockets = new TempDirectory();
         (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
-        await using var proxy = await FakeDaemonProxy.StartAsync(env.Docker.SocketPath, fault);
+        await using var proxy = await FakeDaemonProxy.StartAsync(env.Docker.SocketPath, fault, unixSocket ? sockets.File("daemon.sock") : null);
         var before = Directory.GetDirectories(Path.GetTempPath(), "ferry-daemon-*").Length;
         var save = await FerryCli.RunAsync("save", "--daemon", "-H", proxy.Host, "-c", compression, "-o", dir.File("x.tar"), $"{env.Host}/test/app:1");
         Assert.Equal(1, save.ExitCode);
@@ -147,5 +151,32 @@ public sealed class DaemonSaveTests(RealComponentsFixture env)
         Assert.Contains(expected, line, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
         Assert.True(Directory.GetDirectories(Path.GetTempPath(), "ferry-daemon-*").Length <= before, "the temporary export was left behind");
+    }
+
+    /// <summary>
+    /// The unix-socket export is received with blocking reads on a thread of its own: cancelling must still end a save
+    /// whose daemon stopped sending, promptly, with no archive and no temporary file left.
+    /// </summary>
+    [Fact]
+    public async Task CancelledWhileTheDaemonStalls_EndsPromptlyWithNothingLeft()
+    {
+        using var dir = new TempDirectory();
+        using var sockets = new TempDirectory();
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
+        await using var proxy = await FakeDaemonProxy.StartAsync(env.Docker.SocketPath, ExportFault.StallMidway, sockets.File("daemon.sock"));
+        var output = dir.File("x.tar");
+        using var cancel = new CancellationTokenSource();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var request = new Ferry.Saving.SaveRequest { Images = [$"{env.Host}/test/app:1"], Output = output, Daemon = new Ferry.Daemon.DockerEndpoint(proxy.Host, "the test") };
+        var save = Ferry.Images.SaveAsync(request, cancellationToken: cancel.Token);
+
+        // Let the export start and the stall begin (the save cannot finish on its own), then cancel.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.False(save.IsCompleted, "the save finished although the daemon stalled");
+        clock.Restart();
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => save);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"cancelling took {clock.Elapsed}");
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }
 }

@@ -29,7 +29,7 @@ public sealed class DockerEngineClient : IDisposable
     private readonly HttpClient _http;
     private readonly Uri _base;
     private string _apiVersion = "v" + MaxApiVersion;
-    private bool _negotiated;
+    private Task? _negotiation;
 
     /// <summary>Creates a client for a daemon address (no TLS).</summary>
     /// <param name="host">A DOCKER_HOST value: <c>unix:///path</c>, <c>tcp://host:port</c> or <c>ssh://[user@]host[:port]</c>.</param>
@@ -305,13 +305,21 @@ public sealed class DockerEngineClient : IDisposable
     }
 
     /// <summary>API version negotiation as the docker CLI does it: <c>/_ping</c>'s <c>Api-Version</c>, capped at what Ferry speaks.</summary>
-    private async Task NegotiateAsync(CancellationToken cancellationToken)
+    /// <summary>Pings once per client, however many calls start at the same time; a failed ping is tried again by the next call.</summary>
+    private Task NegotiateAsync(CancellationToken cancellationToken)
     {
-        if (_negotiated)
+        var negotiation = _negotiation;
+        if (negotiation is null || negotiation.IsFaulted || negotiation.IsCanceled)
         {
-            return;
+            negotiation = PingForVersionAsync(cancellationToken);
+            Interlocked.Exchange(ref _negotiation, negotiation);
         }
 
+        return negotiation;
+    }
+
+    private async Task PingForVersionAsync(CancellationToken cancellationToken)
+    {
         string? serverVersion;
         if (UnixSocket is { } socket)
         {
@@ -333,8 +341,6 @@ public sealed class DockerEngineClient : IDisposable
         {
             _apiVersion = "v" + server.ToString(2);
         }
-
-        _negotiated = true;
     }
 
     private async Task<(int Status, Dictionary<string, string> Headers, byte[] Body)> RawAsync(string socket, string path, CancellationToken cancellationToken)

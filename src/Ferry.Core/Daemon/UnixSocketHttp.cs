@@ -41,8 +41,15 @@ internal static class UnixSocketHttp
         return result;
     }
 
-    public static Task RunAsync(string socketPath, string pathAndQuery, string host, Func<Stream, CancellationToken, Task> read, CancellationToken cancellationToken) =>
-        SendAsync(socketPath, pathAndQuery, async (status, _, body, token) =>
+    /// <summary>
+    /// The export: a GET whose body is handed to <paramref name="read"/> (status 200 only). The socket is read by a
+    /// <see cref="ReceivePump"/> with blocking receives, and the reader's continuations run on the pump's thread.
+    /// </summary>
+    public static async Task RunAsync(string socketPath, string pathAndQuery, string host, Func<Stream, CancellationToken, Task> read, CancellationToken cancellationToken)
+    {
+        using var pump = ReceivePump.Start(socketPath, Request(pathAndQuery), BufferSize, cancellationToken);
+        await using var source = pump.Reader.AsStream();
+        await HandleAsync(source, async (status, _, body, token) =>
         {
             if (status != 200)
             {
@@ -51,22 +58,31 @@ internal static class UnixSocketHttp
             }
 
             await read(body, token).ConfigureAwait(false);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static byte[] Request(string pathAndQuery) =>
+        Encoding.ASCII.GetBytes($"GET {pathAndQuery} HTTP/1.1\r\nHost: docker\r\nUser-Agent: ferry\r\nConnection: close\r\n\r\n");
 
     private static async Task SendAsync(string socketPath, string pathAndQuery, Func<int, Dictionary<string, string>, Stream, CancellationToken, Task> handle, CancellationToken cancellationToken)
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveBufferSize = BufferSize };
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken).ConfigureAwait(false);
         await using var network = new NetworkStream(socket, ownsSocket: false);
-        var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: docker\r\nUser-Agent: ferry\r\nConnection: close\r\n\r\n";
-        await network.WriteAsync(Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
-        await using var buffered = new BufferedStream(network, BufferSize);
-        var (status, headers) = await ReadHeadAsync(buffered, cancellationToken).ConfigureAwait(false);
+        await network.WriteAsync(Request(pathAndQuery), cancellationToken).ConfigureAwait(false);
+        await using var buffered = new BufferedStream(network, 64 * 1024);
+        await HandleAsync(buffered, handle, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the response head from a buffered <paramref name="source"/> and hands the decoded body on.</summary>
+    private static async Task HandleAsync(Stream source, Func<int, Dictionary<string, string>, Stream, CancellationToken, Task> handle, CancellationToken cancellationToken)
+    {
+        var (status, headers) = await ReadHeadAsync(source, cancellationToken).ConfigureAwait(false);
         Stream body = headers.TryGetValue("transfer-encoding", out var encoding) && encoding.Contains("chunked", StringComparison.OrdinalIgnoreCase)
-            ? new ChunkedReadStream(buffered)
+            ? new ChunkedReadStream(source)
             : headers.TryGetValue("content-length", out var length) && long.TryParse(length, out var size)
-                ? new LimitedReadStream(buffered, size)
-                : buffered;
+                ? new LimitedReadStream(source, size)
+                : source;
         await handle(status, headers, body, cancellationToken).ConfigureAwait(false);
     }
 

@@ -43,18 +43,35 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
             return new SaveResult(upToDate.Images, upToDate.Bytes, 0, output.Target, []) { Executed = false };
         }
 
+        // Inspected side by side (a few at a time; one by one over SSH, where every connection is an ssh process):
+        // the export request, which the daemon needs a while to start answering, goes out sooner.
+        var inspected = new (DaemonImage? Info, ImageNotFoundException? Missing)[request.Images.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, request.Images.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = engine.Host.StartsWith("ssh://", StringComparison.Ordinal) ? 1 : 8, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                try
+                {
+                    inspected[i] = (await engine.InspectImageAsync(request.Images[i].Trim(), token).ConfigureAwait(false), null);
+                }
+                catch (ImageNotFoundException ex) when (request.ContinueOnError)
+                {
+                    inspected[i] = (null, ex);
+                }
+            }).ConfigureAwait(false);
+
         var failed = new List<FailedImage>();
         var wanted = new List<(int Position, string Image, DaemonImage Info)>();
         for (var i = 0; i < request.Images.Count; i++)
         {
-            var image = request.Images[i].Trim();
-            try
+            if (inspected[i].Info is { } info)
             {
-                wanted.Add((i + 1, image, await engine.InspectImageAsync(image, cancellationToken).ConfigureAwait(false)));
+                wanted.Add((i + 1, request.Images[i].Trim(), info));
             }
-            catch (ImageNotFoundException ex) when (request.ContinueOnError)
+            else
             {
-                var failure = new FailedImage(request.Images[i], i + 1, ex.Message);
+                var failure = new FailedImage(request.Images[i], i + 1, inspected[i].Missing!.Message);
                 failed.Add(failure);
                 progress?.Report(new ImageFailedEvent(failure, request.Images.Count));
             }
@@ -221,42 +238,64 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
         var headerAt = file.Position;
         const string placeholder = "blobs/sha256/0000000000000000000000000000000000000000000000000000000000000000";
         await file.WriteAsync(TarHeader.Build(placeholder, compress ? 0 : entry.Length, isDirectory: false), cancellationToken).ConfigureAwait(false);
-        using var diffHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // Uncompressed, the stored blob is the diff itself: one hash gives both digests.
+        using var diffHash = compress ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         using var sink = new HashingFileWriter(file);
         await using var compressor = compress ? new Archives.Compression.ParallelBlockCompressor(sink, Archives.Compression.OuterCompression.Gzip) : null;
         var copy = entry.Length <= MaxMetadataBytes && name.StartsWith("blobs/", StringComparison.Ordinal) ? new MemoryStream((int)entry.Length) : null;
-        var buffer = new byte[1 << 20];
+
+        // Two buffers: the next one is read from the daemon while the last one is hashed and written, so the
+        // network, SHA-256 and the disk overlap instead of taking turns.
+        byte[][] buffers = [new byte[1 << 20], new byte[1 << 20]];
+        var current = 0;
+        var pending = Task.CompletedTask;
         long total = 0;
-        while (true)
+        try
         {
-            int n;
-            try
+            while (true)
             {
-                // Whole buffers: a few large writes instead of one per network read.
-                n = await entry.DataStream!.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or InvalidDataException)
-            {
-                throw new DaemonException($"the Docker daemon's export stream broke off in {name}: {ex.Message}", ex);
-            }
+                var buffer = buffers[current];
+                int n;
+                try
+                {
+                    // Whole buffers: a few large writes instead of one per network read.
+                    n = await entry.DataStream!.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidDataException)
+                {
+                    throw new DaemonException($"the Docker daemon's export stream broke off in {name}: {ex.Message}", ex);
+                }
 
-            if (n == 0)
-            {
-                break;
-            }
+                await pending.ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
 
-            diffHash.AppendData(buffer, 0, n);
-            copy?.Write(buffer, 0, n);
-            if (compressor is not null)
-            {
-                await compressor.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                total += n;
+                var chunk = buffer.AsMemory(0, n);
+                pending = Task.Run(
+                    async () =>
+                    {
+                        diffHash?.AppendData(chunk.Span);
+                        copy?.Write(chunk.Span);
+                        if (compressor is not null)
+                        {
+                            await compressor.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            await sink.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+                        }
+                    },
+                    cancellationToken);
+                current ^= 1;
             }
-            else
-            {
-                await sink.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-            }
-
-            total += n;
+        }
+        finally
+        {
+            // Never leave a write running on a buffer (or a file) that is about to go away.
+            await pending.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
         }
 
         if (total != entry.Length)
@@ -269,8 +308,8 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
             await compressor.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var diffId = Digest.Parse("sha256:" + Convert.ToHexStringLower(diffHash.GetHashAndReset()));
         var digest = sink.Digest();
+        var diffId = diffHash is null ? digest : Digest.Parse("sha256:" + Convert.ToHexStringLower(diffHash.GetHashAndReset()));
         var size = sink.BytesWritten;
         if (name.StartsWith("blobs/", StringComparison.Ordinal) && name != digest.LayoutPath)
         {
@@ -296,6 +335,7 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
     private sealed class HashingFileWriter(FileStream file) : Stream
     {
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly Content.EarlyWriteback _writeback = new(file.SafeFileHandle);
 
         public long BytesWritten { get; private set; }
 
@@ -320,6 +360,7 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
             _hash.AppendData(buffer.Span);
             BytesWritten += buffer.Length;
             await file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            _writeback.Written(file.Position);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

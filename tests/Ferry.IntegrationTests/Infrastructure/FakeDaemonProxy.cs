@@ -17,11 +17,14 @@ public enum ExportFault
 
     /// <summary>Cut the connection in the middle of the stream.</summary>
     CutMidway,
+
+    /// <summary>Send part of the stream, then nothing more until the client goes away.</summary>
+    StallMidway,
 }
 
 /// <summary>
-/// A TCP endpoint (Kestrel) in front of the real dockerd's unix socket that passes every API call through and
-/// injects one fault into <c>GET /images/get</c>.
+/// A TCP or unix-socket endpoint (Kestrel) in front of the real dockerd's unix socket that passes every API call
+/// through and injects one fault into <c>GET /images/get</c>.
 /// </summary>
 internal sealed class FakeDaemonProxy : IAsyncDisposable
 {
@@ -36,7 +39,7 @@ internal sealed class FakeDaemonProxy : IAsyncDisposable
 
     public string Host { get; private set; } = string.Empty;
 
-    public static async Task<FakeDaemonProxy> StartAsync(string daemonSocket, ExportFault fault)
+    public static async Task<FakeDaemonProxy> StartAsync(string daemonSocket, ExportFault fault, string? unixSocket = null)
     {
         var daemon = new HttpClient(new SocketsHttpHandler
         {
@@ -50,7 +53,15 @@ internal sealed class FakeDaemonProxy : IAsyncDisposable
         { Timeout = Timeout.InfiniteTimeSpan };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (unixSocket is null)
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+        else
+        {
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(unixSocket));
+        }
+
         var app = builder.Build();
         var proxy = new FakeDaemonProxy(app, daemon);
         app.Run(async context =>
@@ -81,6 +92,13 @@ internal sealed class FakeDaemonProxy : IAsyncDisposable
                     context.Abort();
                     return;
                 }
+
+                if (isExport && fault == ExportFault.StallMidway && sent > 256 * 1024)
+                {
+                    await context.Response.Body.FlushAsync();
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                    return;
+                }
             }
 
             if (isExport && fault == ExportFault.AppendError)
@@ -89,7 +107,9 @@ internal sealed class FakeDaemonProxy : IAsyncDisposable
             }
         });
         await app.StartAsync();
-        proxy.Host = "tcp://" + new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Authority;
+        proxy.Host = unixSocket is not null
+            ? "unix://" + unixSocket
+            : "tcp://" + new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Authority;
         return proxy;
     }
 
