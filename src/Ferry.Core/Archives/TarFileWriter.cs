@@ -30,7 +30,11 @@ internal static class TarFileWriter
             async (entry, ct) => await BlobCopier.CopyAsync(
                 entry.Blob!,
                 context,
-                (chunk, position, token) => RandomAccess.WriteAsync(file, chunk, entry.DataOffset + position, token),
+                async (chunk, position, token) =>
+                {
+                    await RandomAccess.WriteAsync(file, chunk, entry.DataOffset + position, token).ConfigureAwait(false);
+                    Content.EarlyWriteback.Start(file, entry.DataOffset + position, chunk.Length);
+                },
                 ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
 }

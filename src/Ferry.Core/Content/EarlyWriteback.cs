@@ -21,14 +21,26 @@ internal sealed class EarlyWriteback(SafeFileHandle file, long every = EarlyWrit
     /// <summary>Notes that the file now has <paramref name="end"/> bytes written; starts writeback of what is new once enough has piled up.</summary>
     public void Written(long end)
     {
-        if (end - _hintedTo < every || _unavailable)
+        if (end - _hintedTo < every)
+        {
+            return;
+        }
+
+        Start(file, _hintedTo, end - _hintedTo);
+        _hintedTo = end;
+    }
+
+    /// <summary>Starts writeback of one range written out of order (positional writes), without waiting.</summary>
+    public static void Start(SafeFileHandle file, long offset, long count)
+    {
+        if (_unavailable || count <= 0)
         {
             return;
         }
 
         try
         {
-            if (SyncFileRange(file, _hintedTo, end - _hintedTo, SyncFileRangeWrite) != 0)
+            if (SyncFileRange(file, offset, count, SyncFileRangeWrite) != 0)
             {
                 _unavailable = Marshal.GetLastPInvokeError() is 38 or 95; // ENOSYS, EOPNOTSUPP: stop asking
             }
@@ -37,8 +49,6 @@ internal sealed class EarlyWriteback(SafeFileHandle file, long every = EarlyWrit
         {
             _unavailable = true;
         }
-
-        _hintedTo = end;
     }
 
     // DllImport rather than LibraryImport: the generated marshaller needs unsafe code, which Ferry.Core does not allow.

@@ -39,6 +39,12 @@ internal sealed class AtomicOutput
             throw new OutputException($"cannot write {Target}: it is a directory");
         }
 
+        // On disk before it has its name: after a crash the target is the old file or the whole new one.
+        using (var written = new FileStream(Temporary, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1))
+        {
+            written.Flush(flushToDisk: true);
+        }
+
         File.Move(Temporary, Target, overwrite: true);
     }
 

@@ -204,7 +204,6 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
 
         await file.WriteAsync(TarHeader.Zeros, cancellationToken).ConfigureAwait(false);
         await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-        file.Flush(flushToDisk: true);
 
         var saved = new List<SavedImage>();
         for (var i = 0; i < resolved.Count; i++)
