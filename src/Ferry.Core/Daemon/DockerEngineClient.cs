@@ -304,8 +304,10 @@ public sealed class DockerEngineClient : IDisposable
         }
     }
 
-    /// <summary>API version negotiation as the docker CLI does it: <c>/_ping</c>'s <c>Api-Version</c>, capped at what Ferry speaks.</summary>
-    /// <summary>Pings once per client, however many calls start at the same time; a failed ping is tried again by the next call.</summary>
+    /// <summary>
+    /// API version negotiation as the docker CLI does it: <c>/_ping</c>'s <c>Api-Version</c>, capped at what Ferry
+    /// speaks. Once per client, however many calls start at the same time; a failed ping is tried again by the next call.
+    /// </summary>
     private Task NegotiateAsync(CancellationToken cancellationToken)
     {
         var negotiation = _negotiation;

@@ -109,6 +109,7 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
         long layerBytes = 0;
         await using var file = new FileStream(output.Temporary, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Options = FileOptions.Asynchronous, BufferSize = 0 });
         var ids = wanted.Select(w => w.Info.Id).Distinct(StringComparer.Ordinal).ToList();
+        byte[][] buffers = [new byte[1 << 20], new byte[1 << 20]]; // shared by every layer: see CopyLayerAsync
         await engine.ExportToAsync(ids, async (stream, token) =>
         {
             var reader = new TarReader(stream, leaveOpen: true);
@@ -123,7 +124,7 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
                 {
                     if (IsLayer(name))
                     {
-                        var (descriptor, diffId, copy) = await CopyLayerAsync(entry, file, written, name, compressLayers && name.EndsWith("/layer.tar", StringComparison.Ordinal), token).ConfigureAwait(false);
+                        var (descriptor, diffId, copy) = await CopyLayerAsync(entry, file, buffers, written, name, compressLayers && name.EndsWith("/layer.tar", StringComparison.Ordinal), token).ConfigureAwait(false);
                         layers[name] = (descriptor, diffId);
                         layerBytes += descriptor.Size;
                         progress?.Report(new BytesTransferredEvent(descriptor.Size));
@@ -232,7 +233,7 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
     }
 
     /// <summary>Writes a layer at the end of the file under a placeholder header, hashing it (and gzip-compressing it when asked), then names it by its digest.</summary>
-    private static async Task<(Descriptor Descriptor, Digest DiffId, byte[]? Copy)> CopyLayerAsync(TarEntry entry, FileStream file, HashSet<Digest> written, string name, bool compress, CancellationToken cancellationToken)
+    private static async Task<(Descriptor Descriptor, Digest DiffId, byte[]? Copy)> CopyLayerAsync(TarEntry entry, FileStream file, byte[][] buffers, HashSet<Digest> written, string name, bool compress, CancellationToken cancellationToken)
     {
         var headerAt = file.Position;
         const string placeholder = "blobs/sha256/0000000000000000000000000000000000000000000000000000000000000000";
@@ -245,7 +246,6 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
 
         // Two buffers: the next one is read from the daemon while the last one is hashed and written, so the
         // network, SHA-256 and the disk overlap instead of taking turns.
-        byte[][] buffers = [new byte[1 << 20], new byte[1 << 20]];
         var current = 0;
         var pending = Task.CompletedTask;
         long total = 0;
