@@ -76,6 +76,9 @@ public sealed class DockerEngineClient : IDisposable
 
     private string? UnixSocket => Host.StartsWith("unix://", StringComparison.Ordinal) ? Host["unix://".Length..] : null;
 
+    /// <summary>How many small requests (image inspections) to have in flight at once: one over SSH, where every connection is an ssh process.</summary>
+    internal int ConcurrentRequests => Host.StartsWith("ssh://", StringComparison.Ordinal) ? 1 : 8;
+
     /// <summary>Asks the daemon what it is.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>Its version information.</returns>

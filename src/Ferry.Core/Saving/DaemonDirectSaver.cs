@@ -43,12 +43,11 @@ public sealed class DaemonDirectSaver(DockerEngineClient engine, bool compressLa
             return new SaveResult(upToDate.Images, upToDate.Bytes, 0, output.Target, []) { Executed = false };
         }
 
-        // Inspected side by side (a few at a time; one by one over SSH, where every connection is an ssh process):
-        // the export request, which the daemon needs a while to start answering, goes out sooner.
+        // Inspected side by side: the export request, which the daemon needs a while to start answering, goes out sooner.
         var inspected = new (DaemonImage? Info, ImageNotFoundException? Missing)[request.Images.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, request.Images.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = engine.Host.StartsWith("ssh://", StringComparison.Ordinal) ? 1 : 8, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = engine.ConcurrentRequests, CancellationToken = cancellationToken },
             async (i, token) =>
             {
                 try
