@@ -10,7 +10,7 @@ namespace Ferry.Archives.Compression;
 /// zstd frame, so ordinary decompressors read the output. Memory is bounded by the blocks in flight.
 /// Layers are already compressed, so low levels are used: more effort buys almost nothing.
 /// </summary>
-internal sealed class ParallelBlockCompressor : Stream
+internal sealed class ParallelBlockCompressor : Content.WriteOnlyStream
 {
     private const int BlockSize = 1024 * 1024;
 
@@ -35,25 +35,6 @@ internal sealed class ParallelBlockCompressor : Stream
 
     /// <summary>Compressed bytes written to the inner stream.</summary>
     public long CompressedBytes => _written;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -87,16 +68,6 @@ internal sealed class ParallelBlockCompressor : Stream
 
         await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
