@@ -4,6 +4,7 @@
 using Ferry;
 using Ferry.Errors;
 using Ferry.Saving;
+using Ferry.Transfer;
 
 if (args.Length < 2)
 {

@@ -1,20 +1,25 @@
-using Ferry.Archives;
 using Ferry.Archives.Compression;
+using Ferry.Copying;
 using Ferry.Daemon;
+using Ferry.Errors;
 using Ferry.Loading;
 using Ferry.Reading;
 using Ferry.Registry;
 using Ferry.Registry.Auth;
 using Ferry.Saving;
+using Ferry.Transfer;
+using Ferry.Transfer.Sinks;
+using Ferry.Transfer.Sources;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry;
 
 /// <summary>
-/// The library's front door: save, load, inspect and verify in one call each, wired the way the <c>ferry</c> CLI
-/// wires them (credentials from Docker's and the containers tools' files, certs.d TLS, retries, the one-pass daemon
-/// save for plain tar files). Progress arrives as typed events through <see cref="IProgress{T}"/>, detail through
-/// <see cref="ILogger"/>; failures are <see cref="Errors.FerryException"/>s, per-image results in bulk runs.
+/// The library's front door: save, copy, load, inspect and verify in one call each, wired the way the <c>ferry</c> CLI
+/// wires them (credentials from Docker's and the containers tools' files, certs.d TLS, retries). Every call is one run
+/// of the <see cref="TransferEngine"/> from a source to a sink. Progress arrives as typed events through
+/// <see cref="IProgress{T}"/>, detail through <see cref="ILogger"/>; failures are <see cref="FerryException"/>s,
+/// per-image results in bulk runs.
 /// </summary>
 /// <example>
 /// <code>
@@ -34,39 +39,83 @@ public static class Images
     public static async Task<SaveResult> SaveAsync(SaveRequest request, IProgress<TransferEvent>? progress = null, RegistryAccess? access = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        access ??= RegistryAccess.Default;
-        if (request.Daemon is { } endpoint)
+        if (request.Images.Count == 0)
         {
-            using var engine = new DockerEngineClient(endpoint);
-            if (IsOnePassDaemonSave(request))
-            {
-                return await new DaemonDirectSaver(engine, request.CompressLayers).SaveAsync(request, progress, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (request.CompressLayers)
-            {
-                throw new Errors.InvalidInputException("compressing layers (--compress-layers gzip) needs a daemon source and an uncompressed tar file as output (no outer compression, no directory, not a stream, not partial)");
-            }
-
-            using var source = new DaemonImageSource(engine);
-            return await new ImageSaver(source, logger).SaveAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            throw new InvalidInputException("no image to save");
         }
 
-        using var registry = new RegistryClient(access.Credentials, access.Options, logger);
-        return await new ImageSaver(registry, logger).SaveAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        access ??= RegistryAccess.Default;
+        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Stream = request.OutputStream, Format = request.Format, Compression = request.Compression });
+        var transfer = new TransferRequest
+        {
+            Images = request.Images,
+            Platforms = request.Platforms,
+            Jobs = request.Jobs,
+            MaxConcurrentTransfers = request.MaxConcurrentDownloads,
+            ContinueOnError = request.ContinueOnError,
+            Exclude = request.Exclude,
+            ExcludeArchives = request.ExcludeArchives,
+            Force = request.Force,
+        };
+        var engine = new TransferEngine(logger);
+        TransferResult result;
+        if (request.Daemon is { } endpoint)
+        {
+            if (request.CompressLayers && (!sink.CanAppend || transfer.IsPartial))
+            {
+                throw new InvalidInputException("compressing layers (--compress-layers gzip) needs a daemon source and an uncompressed tar file as output (no outer compression, no directory, not a stream, not partial)");
+            }
+
+            using var client = new DockerEngineClient(endpoint);
+            using var daemon = new DaemonSource(client, request.CompressLayers);
+            result = await engine.RunAsync(transfer, daemon, sink, progress, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            using var registry = new RegistryClient(access.Credentials, access.Options, logger);
+            result = await engine.RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry), sink, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        var report = result.Report as ArchiveReport;
+        return new SaveResult(report?.Images ?? [], report?.ArchiveBytes ?? 0, result.Plan.StreamedBytes, report?.Output, result.Failed)
+        {
+            Executed = result.Executed,
+            Omitted = result.Plan.Omitted,
+            UniqueBytes = result.Plan.UniqueBytes,
+        };
     }
 
-    /// <summary>
-    /// Whether a daemon save takes the one-pass path (<see cref="DaemonDirectSaver"/>: every byte written once): an
-    /// uncompressed tar file, full (not partial). Other outputs go through the repacking <see cref="DaemonImageSource"/>.
-    /// </summary>
-    /// <param name="request">The request.</param>
-    /// <returns><see langword="true"/> for the one-pass path.</returns>
-    public static bool IsOnePassDaemonSave(SaveRequest request)
+    /// <summary>Copies images from registries into a registry: blobs stream registry to registry (mounted within one registry), never to disk; every digest unchanged.</summary>
+    /// <param name="request">What to copy where.</param>
+    /// <param name="progress">Typed progress events (<see cref="ImagePushedEvent"/> per image).</param>
+    /// <param name="access">How to reach the registries.</param>
+    /// <param name="logger">Detail and warnings.</param>
+    /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <returns>What was pushed and what failed.</returns>
+    public static async Task<CopyResult> CopyAsync(CopyRequest request, IProgress<TransferEvent>? progress = null, RegistryAccess? access = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return request.Daemon is not null && request.Output is not null && request.OutputStream is null && request.Format == ArchiveFormat.Tar &&
-               request.Compression == OuterCompression.None && request.Exclude.Count == 0 && request.ExcludeArchives.Count == 0;
+        access ??= RegistryAccess.Default;
+        var target = RegistryTarget.Parse(request.Target);
+        using var registry = new RegistryClient(access.Credentials, access.Options, logger);
+        var transfer = new TransferRequest
+        {
+            Images = request.Images,
+            Platforms = request.Platforms,
+            Jobs = request.Jobs,
+            MaxConcurrentTransfers = request.MaxConcurrentTransfers,
+            ContinueOnError = request.ContinueOnError,
+        };
+        var result = await new TransferEngine(logger).RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry), new RegistrySink(registry, target.For), progress, cancellationToken).ConfigureAwait(false);
+        var report = result.Report as RegistryReport;
+        var images = (report?.Images ?? []).Select(p => Loaded(p, request.Images[p.Position - 1], builtFromLayers: false)).ToList();
+        var failed = result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).ToList();
+        if (!request.ContinueOnError && failed.Count > 0)
+        {
+            throw new RegistryException(failed[0].Reason);
+        }
+
+        return new CopyResult(images, failed);
     }
 
     /// <summary>Pushes the images of archives into a registry, digests unchanged.</summary>
@@ -79,21 +128,50 @@ public static class Images
     public static async Task<LoadResult> LoadAsync(LoadRequest request, IProgress<LoadEvent>? progress = null, RegistryAccess? access = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if ((request.Target is null) == (request.As is null))
+        {
+            throw new InvalidInputException(request.Target is null ? "say where to load: a target registry[/prefix], or the full name of the one image" : "a target registry and a full image name are exclusive");
+        }
+
         access ??= RegistryAccess.Default;
+        Func<References.ImageReference, References.ImageReference> targetFor = request.As is { } nameAs ? _ => References.ImageReference.Parse(nameAs) : RegistryTarget.Parse(request.Target!).For;
         using var registry = new RegistryClient(access.Credentials, access.Options, logger);
-        return await new ImageLoader(registry).LoadAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Images = request.Images, As = request.As }, request.Stdin, cancellationToken).ConfigureAwait(false);
+        var transfer = new TransferRequest
+        {
+            Images = source.Keys,
+            Platforms = request.Platforms,
+            Jobs = Math.Clamp(request.Jobs, 1, 20),
+            MaxConcurrentTransfers = Math.Clamp(request.MaxConcurrentUploads, 1, 32),
+            ContinueOnError = true,
+        };
+        var events = progress is null ? null : new LoadProgress(progress, source);
+        var result = await new TransferEngine(logger).RunAsync(transfer, source, new RegistrySink(registry, targetFor, request.MountFrom), events, cancellationToken).ConfigureAwait(false);
+        var report = result.Report as RegistryReport;
+        return new LoadResult(
+            (report?.Images ?? []).Select(p => LoadProgress.Loaded(p, source, source.Keys[p.Position - 1])).ToList(),
+            result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).Select(f => LoadProgress.Failure(f, source)).ToList());
     }
 
-    /// <summary>Loads the images of archives into a Docker Engine.</summary>
-    /// <param name="archives">The archives.</param>
+    /// <summary>Loads the images of archives into a Docker Engine (each image's manifest for the daemon's platform).</summary>
+    /// <param name="archives">The archives (<c>-</c> reads <paramref name="stdin"/>).</param>
     /// <param name="daemon">The Engine; <see langword="null"/> resolves it as the docker CLI does.</param>
     /// <param name="progress">The daemon's progress lines.</param>
+    /// <param name="stdin">What an archive named <c>-</c> reads.</param>
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>What the daemon loaded and what could not be sent.</returns>
-    public static async Task<DaemonLoadResult> LoadIntoDaemonAsync(IReadOnlyList<string> archives, DockerEndpoint? daemon = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    public static async Task<DaemonLoadResult> LoadIntoDaemonAsync(IReadOnlyList<string> archives, DockerEndpoint? daemon = null, IProgress<string>? progress = null, Stream? stdin = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(archives);
         using var engine = new DockerEngineClient(daemon ?? DockerEndpointResolver.Resolve(new DockerEndpointOptions()));
-        return await new DaemonLoader(engine).LoadAsync(archives, progress, cancellationToken).ConfigureAwait(false);
+        var sink = new DaemonSink(engine);
+        var platform = await sink.PlatformAsync(cancellationToken).ConfigureAwait(false);
+        using var source = await ArchiveSource.OpenAsync(archives, stdin: stdin, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var transfer = new TransferRequest { Images = source.Keys, Platforms = platform, ContinueOnError = true };
+        var lines = progress is null ? null : new DaemonLines(progress);
+        var result = await new TransferEngine().RunAsync(transfer, source, sink, lines, cancellationToken).ConfigureAwait(false);
+        var report = result.Report as DaemonReport;
+        return new DaemonLoadResult(report?.Loaded ?? [], result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).Select(f => LoadProgress.Failure(f, source)).ToList());
     }
 
     /// <summary>Lists an archive's images, platforms, sizes and layers.</summary>
@@ -107,6 +185,41 @@ public static class Images
     /// <param name="cancellationToken">Cancels the verification.</param>
     /// <returns>The images and every problem found.</returns>
     public static Task<VerifyResult> VerifyAsync(string path, CancellationToken cancellationToken = default) => ArchiveVerifier.VerifyAsync(path, cancellationToken);
+
+    private static LoadedImage Loaded(PushedImage pushed, string source, bool builtFromLayers) =>
+        new(source, pushed.Target, pushed.Digest, builtFromLayers, pushed.Uploaded, pushed.Mounted, pushed.Existing, pushed.UploadedBytes);
+
+    /// <summary>Turns the engine's events of a load into load events (names and archives of the images).</summary>
+    private sealed class LoadProgress(IProgress<LoadEvent> inner, ArchiveSource source) : IProgress<TransferEvent>
+    {
+        public static LoadedImage Loaded(PushedImage pushed, ArchiveSource source, string key) => Images.Loaded(pushed, source.Describe(key), source.IsBuiltFromLayers(key));
+
+        public static LoadFailure Failure(FailedImage failure, ArchiveSource source) => new(source.Describe(failure.Image), source.ArchiveOf(failure.Image), failure.Reason);
+
+        public void Report(TransferEvent value)
+        {
+            switch (value)
+            {
+                case ImagePushedEvent e:
+                    inner.Report(new ImageLoadedEvent(Loaded(e.Pushed, source, e.Image.Requested)));
+                    break;
+                case ImageFailedEvent e:
+                    inner.Report(new ImageLoadFailedEvent(Failure(e.Failure, source)));
+                    break;
+            }
+        }
+    }
+
+    private sealed class DaemonLines(IProgress<string> inner) : IProgress<TransferEvent>
+    {
+        public void Report(TransferEvent value)
+        {
+            if (value is DaemonMessageEvent e)
+            {
+                inner.Report(e.Line);
+            }
+        }
+    }
 }
 
 /// <summary>How the library reaches registries: where credentials come from, and the client's settings.</summary>

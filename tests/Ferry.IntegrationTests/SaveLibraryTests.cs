@@ -1,10 +1,10 @@
 using Ferry.IntegrationTests.Infrastructure;
-using Ferry.Registry;
 using Ferry.Saving;
+using Ferry.Transfer;
 
 namespace Ferry.IntegrationTests;
 
-/// <summary>The save pipeline through Ferry.Core's API, against the real registry.</summary>
+/// <summary>The save path of the transfer engine through Ferry.Core's API, against the real registry.</summary>
 [Collection(RealComponentsCollection.Name)]
 public sealed class SaveLibraryTests(RealComponentsFixture env)
 {
@@ -14,7 +14,6 @@ public sealed class SaveLibraryTests(RealComponentsFixture env)
         using var dir = new TempDirectory();
         var output = dir.File("cancel.tar");
         await File.WriteAllTextAsync(output, "previous");
-        using var registry = new RegistryClient();
         using var cts = new CancellationTokenSource();
         var progress = new SynchronousProgress(e =>
         {
@@ -24,8 +23,8 @@ public sealed class SaveLibraryTests(RealComponentsFixture env)
             }
         });
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ImageSaver(registry).SaveAsync(
-            new SaveRequest { Images = [$"{env.Host}/test/app:1"], Output = output }, progress, cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Images.SaveAsync(
+            new SaveRequest { Images = [$"{env.Host}/test/app:1"], Output = output }, progress, cancellationToken: cts.Token));
 
         Assert.Equal("previous", await File.ReadAllTextAsync(output));
         Assert.Single(Directory.GetFileSystemEntries(dir.Path));
@@ -35,9 +34,8 @@ public sealed class SaveLibraryTests(RealComponentsFixture env)
     public async Task SaveAsync_ProgressEvents_ArriveInOrderAndAddUp()
     {
         using var dir = new TempDirectory();
-        using var registry = new RegistryClient();
         var events = new List<TransferEvent>();
-        var result = await new ImageSaver(registry).SaveAsync(
+        var result = await Images.SaveAsync(
             new SaveRequest { Images = [$"{env.Host}/test/app:1", $"{env.Host}/test/oci:1"], Output = dir.File("p.tar") },
             new SynchronousProgress(events.Add));
 

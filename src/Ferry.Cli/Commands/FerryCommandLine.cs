@@ -20,6 +20,7 @@ internal static class FerryCommandLine
             """)
         {
             SaveCommand.Create(),
+            CopyCommand.Create(),
             VerifyCommand.Create(),
             LoadCommand.Create(),
             InspectCommand.Create(),

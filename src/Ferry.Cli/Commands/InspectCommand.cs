@@ -10,7 +10,7 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var archive = new Argument<string>("archive") { Description = "Any archive Ferry reads (tar, tar.gz, tar.zst, directory; Ferry, docker, podman, skopeo, crane)" };
+        var archive = new Argument<string>("archive") { Description = "Any archive Ferry reads (tar, tar.gz, tar.zst, directory; Ferry, docker, podman, skopeo, crane); - reads stdin" };
         var json = new Option<bool>("--json") { Description = "Machine-readable output" };
         var command = new Command("inspect", """
             Show what an archive holds: reference, platforms, manifest digest, size and layers of each image, and the
@@ -19,6 +19,7 @@ internal static class InspectCommand
             Examples:
               ferry inspect bundle.tar
               ferry inspect bundle.tar --json | jq '.images[].name'
+              ferry inspect - < bundle.tar
             """)
         {
             archive, json,
@@ -27,7 +28,10 @@ internal static class InspectCommand
         {
             try
             {
-                var result = await ArchiveInspector.InspectAsync(parseResult.GetValue(archive)!, cancellationToken).ConfigureAwait(false);
+                var path = parseResult.GetValue(archive)!;
+                var result = path == "-"
+                    ? await ArchiveInspector.InspectAsync(StdinArchive.Open(), "stdin", cancellationToken).ConfigureAwait(false)
+                    : await ArchiveInspector.InspectAsync(path, cancellationToken).ConfigureAwait(false);
                 if (parseResult.GetValue(json))
                 {
                     WriteJson(result);

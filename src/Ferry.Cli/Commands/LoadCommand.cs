@@ -3,7 +3,8 @@ using Ferry.Cli.Output;
 using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.Loading;
-using Ferry.Registry;
+using Ferry.References;
+using Ferry.Saving;
 using Ferry.Registry.Auth;
 using Microsoft.Extensions.Logging;
 
@@ -14,10 +15,13 @@ internal static class LoadCommand
 {
     public static Command Create()
     {
-        var archives = new Argument<string[]>("archives") { Arity = ArgumentArity.OneOrMore, Description = "Archives: Ferry's, docker save, podman save, skopeo docker-archive/oci-archive/oci, crane (tar, tar.gz, tar.zst or directory; detected by content)" };
+        var archives = new Argument<string[]>("archives") { Arity = ArgumentArity.OneOrMore, Description = "Archives: Ferry's, docker save, podman save, skopeo docker-archive/oci-archive/oci, crane (tar, tar.gz, tar.zst or directory; detected by content); - reads stdin" };
         var to = new Option<string?>("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror)" };
+        var nameAs = new Option<string?>("--as") { Description = "Push the one selected image under this full name (registry:5000/team/app:2.0); also names an unnamed image" };
+        var image = new Option<string[]>("--image", "-i") { Description = "Load only this image of the archives (repeatable)" };
+        var platform = new Option<string[]>("--platform") { Description = "Platform(s) to push, os/arch[/variant], repeatable or comma-separated (default: every platform; a subset gets a new index)" };
         var daemon = new Option<bool>("--daemon") { Description = "Load into a Docker Engine instead (DOCKER_HOST, else unix:///var/run/docker.sock)" };
-        var dockerHost = new Option<string?>("--docker-host") { Description = "The Docker Engine for --daemon: unix:///path or tcp://host:port" };
+        var dockerHost = new Option<string?>("--docker-host", "-H") { Description = "The Docker Engine for --daemon: unix:///path or tcp://host:port" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Images pushed concurrently (1-20)", DefaultValueFactory = _ => 4 };
         var failed = new Option<string>("--failed") { Description = "Where the names of images that failed are written (only when something failed)", DefaultValueFactory = _ => "load-failed.txt" };
         var mountFrom = new Option<string?>("--mount-from") { Description = "A repository of the target registry holding the layers a partial archive leaves out" };
@@ -25,18 +29,22 @@ internal static class LoadCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var access = new RegistryAccessOptions();
         var command = new Command("load", """
-            Push the images of archives into a registry, keeping every manifest's bytes and digest. Blobs the target
-            has are skipped, blobs pushed to another repository of it in this run are cross-mounted, the rest stream
-            from the archive. Archives without registry manifests (docker save, skopeo/podman docker-archive) get
-            manifests built from their layers (layers kept as they are in the archive).
+            Push the images of archives into a registry, keeping every manifest's bytes and digest. Each blob is decided
+            once for the whole run: skipped when the target has it, mounted from another repository of the target when
+            this run (or the source) put it there, else uploaded once, streaming from the archive. Archives without
+            registry manifests (docker save, skopeo/podman docker-archive) get manifests built from their layers (layers
+            kept as they are in the archive).
 
             Examples:
               ferry load bundle.tar --to registry.internal:5000
               ferry load bundle.tar.gz part2.tar --to registry.internal:5000/mirror -j 8 --failed load-failed.txt
+              ferry load app.tar --as registry.internal:5000/team/app:2.0
+              ferry load bundle.tar --to registry.internal:5000 --image docker.io/library/nginx:1.27 --platform linux/arm64
+              gunzip < bundle.tar.gz | ferry load - --to registry.internal:5000
               ferry load bundle.tar --daemon
             """)
         {
-            archives, to, daemon, dockerHost, mountFrom, jobs, failed, debug, quiet,
+            archives, to, nameAs, image, platform, daemon, dockerHost, mountFrom, jobs, failed, debug, quiet,
         };
         access.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -45,27 +53,56 @@ internal static class LoadCommand
             var isQuiet = parseResult.GetValue(quiet);
             try
             {
-                if (parseResult.GetValue(daemon))
+                var paths = parseResult.GetValue(archives)!;
+                if (paths.Count(p => p == "-") > 1)
                 {
-                    if (parseResult.GetValue(to) is not null)
-                    {
-                        throw new InvalidInputException("--to and --daemon are exclusive: load into a registry or into a Docker Engine");
-                    }
-
-                    return await LoadIntoDaemonAsync(parseResult.GetValue(archives)!, parseResult.GetValue(dockerHost), parseResult.GetValue(failed)!, isQuiet, cancellationToken).ConfigureAwait(false);
+                    throw new InvalidInputException("- (stdin) can be read once only");
                 }
 
-                var target = parseResult.GetValue(to) ?? throw new InvalidInputException("say where to load: --to REGISTRY[/PREFIX] or --daemon");
+                var stdin = paths.Contains("-") ? StdinArchive.Open() : null;
+                if (parseResult.GetValue(daemon) || parseResult.GetValue(dockerHost) is not null)
+                {
+                    if (parseResult.GetValue(to) is not null || parseResult.GetValue(nameAs) is not null)
+                    {
+                        throw new InvalidInputException("--to/--as and --daemon are exclusive: load into a registry or into a Docker Engine");
+                    }
+
+                    return await LoadIntoDaemonAsync(paths, parseResult.GetValue(dockerHost), parseResult.GetValue(failed)!, isQuiet, stdin, cancellationToken).ConfigureAwait(false);
+                }
+
+                var target = parseResult.GetValue(to);
+                var name = parseResult.GetValue(nameAs);
+                if (target is null && name is null)
+                {
+                    throw new InvalidInputException("say where to load: --to REGISTRY[/PREFIX], --as REGISTRY/REPOSITORY:TAG, or --daemon");
+                }
+
+                if (target is not null && name is not null)
+                {
+                    throw new InvalidInputException("--to and --as are exclusive: --as names the one image's full target");
+                }
+
                 var jobCount = parseResult.GetValue(jobs);
                 if (jobCount is < 1 or > 20)
                 {
                     throw new InvalidInputException($"--jobs must be between 1 and 20, not {jobCount}");
                 }
 
-                var targetRegistry = ImageLoader.ParseTarget(target).Registry;
+                var targetRegistry = target is not null ? RegistryTarget.Parse(target).Registry : ImageReference.Parse(name!).Registry;
                 var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
                 var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
-                var request = new LoadRequest { Archives = parseResult.GetValue(archives)!, Target = target, Jobs = jobCount, MountFrom = parseResult.GetValue(mountFrom) };
+                var platforms = parseResult.GetValue(platform) ?? [];
+                var request = new LoadRequest
+                {
+                    Archives = paths,
+                    Target = target,
+                    As = name,
+                    Images = parseResult.GetValue(image) ?? [],
+                    Platforms = platforms.Length == 0 ? PlatformSelection.All : PlatformSelection.Of(platforms.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(Platform.Parse)),
+                    Jobs = jobCount,
+                    MountFrom = parseResult.GetValue(mountFrom),
+                    Stdin = stdin,
+                };
                 var result = await Images.LoadAsync(request, new SynchronousProgress<LoadEvent>(e => Report(e, isQuiet)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 if (result.Failed.Count > 0)
@@ -88,7 +125,7 @@ internal static class LoadCommand
 
                 if (!isQuiet)
                 {
-                    Console.Error.WriteLine($"ferry: loaded {result.Images.Count} image(s) into {target}, {Units.Bytes(bytes)} uploaded");
+                    Console.Error.WriteLine($"ferry: loaded {result.Images.Count} image(s) into {target ?? name}, {Units.Bytes(bytes)} uploaded");
                 }
 
                 return ExitCodes.Success;
@@ -101,7 +138,7 @@ internal static class LoadCommand
         return command;
     }
 
-    private static async Task<int> LoadIntoDaemonAsync(string[] archives, string? dockerHost, string failedFile, bool quiet, CancellationToken cancellationToken)
+    private static async Task<int> LoadIntoDaemonAsync(string[] archives, string? dockerHost, string failedFile, bool quiet, Stream? stdin, CancellationToken cancellationToken)
     {
         var endpoint = DockerEndpointResolver.Resolve(new DockerEndpointOptions(Host: dockerHost));
         var result = await Images.LoadIntoDaemonAsync(archives, endpoint, new SynchronousProgress<string>(line =>
@@ -110,7 +147,7 @@ internal static class LoadCommand
             {
                 Console.Error.WriteLine($"ferry: daemon: {line}");
             }
-        }), cancellationToken).ConfigureAwait(false);
+        }), stdin, cancellationToken).ConfigureAwait(false);
         foreach (var failure in result.Failed)
         {
             ErrorPresenter.WriteError($"{failure.Source}: {failure.Message}");
@@ -149,17 +186,4 @@ internal static class LoadCommand
         }
     }
 
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        private readonly Lock _gate = new();
-
-        public void Report(T value)
-        {
-            lock (_gate)
-            {
-                report(value);
-            }
-        }
-    }
 }

@@ -108,7 +108,7 @@ internal static class SaveCommand
     private static int Range(int value, int min, int max, string name) =>
         value >= min && value <= max ? value : throw new InvalidInputException($"{name} must be between {min} and {max}, not {value}");
 
-    private static PlatformSelection BuildSelection(string[] platforms, string? arch, string os, bool all)
+    internal static PlatformSelection BuildSelection(string[] platforms, string? arch, string os, bool all)
     {
         var list = platforms.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(Platform.Parse).ToList();
         if (!string.IsNullOrWhiteSpace(arch))

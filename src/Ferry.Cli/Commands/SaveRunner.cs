@@ -4,6 +4,7 @@ using Ferry.Errors;
 using Ferry.References;
 using Ferry.Registry.Auth;
 using Ferry.Saving;
+using Ferry.Transfer;
 using Microsoft.Extensions.Logging;
 
 namespace Ferry.Cli.Commands;
@@ -13,7 +14,7 @@ internal static class SaveRunner
 {
     public static async Task<int> RunAsync(SaveOptions options, CancellationToken cancellationToken)
     {
-        var list = ReadList(options);
+        var list = ImageListInput.Read(options.Images, options.ListFile, options.PasswordFromStdin);
         var bulk = list is not null;
         var lines = list?.Select(e => e.Line).ToList() ?? options.Images.ToList();
         if (lines.Count == 0)
@@ -48,8 +49,8 @@ internal static class SaveRunner
             CompressLayers = options.CompressLayers,
         };
 
-        // The live view draws bars while blobs download; the one-pass daemon save has no download phase to draw.
-        var live = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported && !Images.IsOnePassDaemonSave(request);
+        // The live view draws bars while blobs download; a daemon's export streams in its own order with no download phase to draw.
+        var live = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported && request.Daemon is null;
         var partial = options.Exclude.Count > 0 || options.ExcludeArchives.Count > 0;
         var result = live
             ? await LiveProgressView.RunAsync(describePosition, view => Images.SaveAsync(request, view, access, logger, cancellationToken)).ConfigureAwait(false)
@@ -88,7 +89,7 @@ internal static class SaveRunner
             Console.Error.WriteLine($"ferry: saved {result.Images.Count} image(s), {Units.Bytes(result.ArchiveBytes)}, to {where}");
             if (partial)
             {
-                var full = result.Images.Sum(i => i.Bytes);
+                var full = result.UniqueBytes;
                 var left = result.Omitted.Sum(o => o.Size);
                 var delta = full - left;
                 Console.Error.WriteLine($"ferry: partial archive: full size {Units.Bytes(full)}, delta {Units.Bytes(delta)}, saved {(full == 0 ? 0 : 100.0 * left / full):0.#}% ({result.Omitted.Count} layer(s) left out, listed in ferry-partial.json)");
@@ -96,56 +97,6 @@ internal static class SaveRunner
         }
 
         return ExitCodes.Success;
-    }
-
-    /// <summary>The list from -f, or from stdin when no image is given; <see langword="null"/> when images are positional.</summary>
-    private static IReadOnlyList<ImageListEntry>? ReadList(SaveOptions options)
-    {
-        if (options.ListFile is { } file)
-        {
-            if (options.Images.Count > 0)
-            {
-                throw new InvalidInputException("give images either as arguments or with -f, not both");
-            }
-
-            if (!File.Exists(file))
-            {
-                throw new InvalidInputException($"image list {file} does not exist");
-            }
-
-            return ImageList.ParseFile(file);
-        }
-
-        if (options.Images.Count > 0)
-        {
-            return null;
-        }
-
-        if (options.PasswordFromStdin)
-        {
-            throw new InvalidInputException("--password-stdin reads stdin, so the image list cannot come from it: give images as arguments or with -f");
-        }
-
-        if (!Console.IsInputRedirected)
-        {
-            Console.Error.WriteLine("Enter images, one per line; end with Ctrl-D:");
-            var lines = new List<string>();
-            while (true)
-            {
-                Console.Error.Write(">>> ");
-                if (Console.ReadLine() is not { } line)
-                {
-                    Console.Error.WriteLine();
-                    break;
-                }
-
-                lines.Add(line);
-            }
-
-            return ImageList.Parse(new StringReader(string.Join('\n', lines)));
-        }
-
-        return ImageList.Parse(Console.In);
     }
 
     private static (string? Output, Stream? Stream) ChooseOutput(SaveOptions options, List<string> lines)

@@ -9,12 +9,14 @@ internal static class VerifyCommand
 {
     public static Command Create()
     {
-        var archive = new Argument<string>("archive") { Description = "A Ferry archive: tar, tar.gz, tar.zst (detected by content) or a layout directory" };
+        var archive = new Argument<string>("archive") { Description = "Any archive Ferry reads: tar, tar.gz, tar.zst (detected by content) or a layout directory; - reads stdin" };
         var command = new Command("verify", """
-            Check an archive: every blob's digest and size, every reference resolvable. Exit 0 when sound, 1 otherwise.
+            Check an archive with the reader load uses: every blob's digest and size, every reference resolvable. Exit 0
+            when sound, 1 otherwise.
 
-            Example:
+            Examples:
               ferry verify bundle.tar.zst
+              ferry verify - < bundle.tar.zst
             """)
         {
             archive,
@@ -24,7 +26,9 @@ internal static class VerifyCommand
             try
             {
                 var path = parseResult.GetValue(archive)!;
-                var result = await ArchiveVerifier.VerifyAsync(path, cancellationToken).ConfigureAwait(false);
+                var result = path == "-"
+                    ? await ArchiveVerifier.VerifyAsync(StdinArchive.Open(), "stdin", cancellationToken).ConfigureAwait(false)
+                    : await ArchiveVerifier.VerifyAsync(path, cancellationToken).ConfigureAwait(false);
                 foreach (var problem in result.Problems)
                 {
                     Console.Error.WriteLine($"ferry: {path}: {problem}");

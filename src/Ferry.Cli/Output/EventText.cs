@@ -1,4 +1,5 @@
 using Ferry.Saving;
+using Ferry.Transfer;
 
 namespace Ferry.Cli.Output;
 

@@ -1,4 +1,5 @@
 using Ferry.Saving;
+using Ferry.Transfer;
 using Spectre.Console;
 
 namespace Ferry.Cli.Output;
@@ -62,6 +63,15 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
                     break;
                 case BytesTransferredEvent e:
                     _overall?.Increment(e.Bytes);
+                    foreach (var position in e.Positions)
+                    {
+                        if (_images.TryGetValue(position, out var bar))
+                        {
+                            bar.IsIndeterminate = false;
+                            bar.Increment(e.Bytes);
+                        }
+                    }
+
                     break;
                 case ImageSavedEvent e:
                     _done++;

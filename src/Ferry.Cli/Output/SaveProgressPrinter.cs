@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Ferry.Saving;
+using Ferry.Transfer;
 
 namespace Ferry.Cli.Output;
 

@@ -38,7 +38,7 @@ internal static class BlobCopier
 
                 await write(buffer.AsMemory(0, filled), position, cancellationToken).ConfigureAwait(false);
                 position += filled;
-                context.OnBytes?.Invoke(filled);
+                context.OnBytes?.Invoke(blob, filled);
                 if (filled < ChunkSize)
                 {
                     // The inner loop ended on a read of 0: end of stream, already verified.

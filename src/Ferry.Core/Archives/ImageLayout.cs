@@ -30,7 +30,7 @@ public sealed record ImageLayout(IReadOnlyList<LayoutBlob> Blobs, ReadOnlyMemory
     public static ReadOnlyMemory<byte> OciLayoutJson { get; } = "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray();
 
     /// <summary>The name of the file that makes an archive partial: the blobs left out and where they come from.</summary>
-    public const string PartialFileName = "ferry-partial.json";
+    public const string PartialFileName = Format.PartialRecord.FileName;
 
     /// <summary>The bytes of <see cref="PartialFileName"/> for a partial (delta) archive; <see langword="null"/> for a full one.</summary>
     public ReadOnlyMemory<byte>? PartialJson { get; init; }
@@ -54,6 +54,6 @@ public delegate Task<Stream> BlobOpener(LayoutBlob blob, CancellationToken cance
 /// <summary>What a layout writer needs besides the layout.</summary>
 /// <param name="Open">Opens remote blobs.</param>
 /// <param name="Concurrency">How many blobs may be fetched at once.</param>
-/// <param name="OnBytes">Called with each number of blob bytes written (may be called concurrently).</param>
+/// <param name="OnBytes">Called with each number of a blob's bytes written (may be called concurrently).</param>
 /// <param name="OnBlobDone">Called when a fetched blob is complete and verified.</param>
-public sealed record LayoutWriteContext(BlobOpener Open, int Concurrency, Action<long>? OnBytes = null, Action<LayoutBlob>? OnBlobDone = null);
+public sealed record LayoutWriteContext(BlobOpener Open, int Concurrency, Action<LayoutBlob, long>? OnBytes = null, Action<LayoutBlob>? OnBlobDone = null);

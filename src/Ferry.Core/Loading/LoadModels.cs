@@ -8,8 +8,23 @@ public sealed record LoadRequest
     /// <summary>Archives to read (any format Ferry reads).</summary>
     public required IReadOnlyList<string> Archives { get; init; }
 
-    /// <summary>The target: <c>host[:port]</c>, optionally followed by a path prefix (<c>registry:5000/mirror</c>).</summary>
-    public required string Target { get; init; }
+    /// <summary>
+    /// The target: <c>host[:port]</c>, optionally followed by a path prefix (<c>registry:5000/mirror</c>); each image keeps
+    /// its repository path and tag under it. <see langword="null"/> with <see cref="As"/>.
+    /// </summary>
+    public string? Target { get; init; }
+
+    /// <summary>The full name of the one image to push (<c>registry:5000/team/app:2.0</c>): also names an unnamed image.</summary>
+    public string? As { get; init; }
+
+    /// <summary>Only these images of the archives (every image when empty).</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+
+    /// <summary>Which platforms of each image to push (every platform by default; a subset gets a new index).</summary>
+    public Saving.PlatformSelection Platforms { get; init; } = Saving.PlatformSelection.All;
+
+    /// <summary>What an archive named <c>-</c> reads (stdin).</summary>
+    public Stream? Stdin { get; init; }
 
     /// <summary>Images pushed concurrently (1–20).</summary>
     public int Jobs { get; init; } = 4;
@@ -44,7 +59,7 @@ public sealed record LoadFailure(string Source, string Archive, string Message);
 public sealed record LoadResult(IReadOnlyList<LoadedImage> Images, IReadOnlyList<LoadFailure> Failed);
 
 /// <summary>Progress of a load.</summary>
-public abstract record LoadEvent;
+public abstract record LoadEvent : Transfer.TransferEvent;
 
 /// <summary>An image was pushed.</summary>
 /// <param name="Image">The result.</param>
@@ -53,3 +68,8 @@ public sealed record ImageLoadedEvent(LoadedImage Image) : LoadEvent;
 /// <summary>An image failed.</summary>
 /// <param name="Failure">What went wrong.</param>
 public sealed record ImageLoadFailedEvent(LoadFailure Failure) : LoadEvent;
+
+/// <summary>What a daemon load did.</summary>
+/// <param name="Loaded">The daemon's own report lines (<c>Loaded image: …</c>).</param>
+/// <param name="Failed">Images that could not be sent (no manifest for the daemon's platform, zstd layers, broken blobs).</param>
+public sealed record DaemonLoadResult(IReadOnlyList<string> Loaded, IReadOnlyList<LoadFailure> Failed);

@@ -1,4 +1,5 @@
-using System.IO.Compression;
+using Ferry.Archives.Format;
+using Ferry.Content;
 using Ferry.Errors;
 
 namespace Ferry.Reading;
@@ -61,28 +62,48 @@ public sealed class ArchiveFile : IDisposable
             throw new InvalidInputException($"{path} does not exist");
         }
 
-        var compression = DetectCompression(path);
-        string? temporary = null;
-        var tarPath = path;
+        var compression = CompressionDetector.DetectFile(path);
+        if (compression == DetectedCompression.None)
+        {
+            return new ArchiveFile(path, "none", await IndexTarAsync(path, path, cancellationToken).ConfigureAwait(false), path, null, null);
+        }
+
+        await using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        return await SpoolAsync(input, path, compression, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Opens an archive read from a stream (a pipe, stdin): a tar needs random access, so the stream is copied —
+    /// decompressed when it is gzip or zstd — into one temporary file Ferry owns and removes on dispose or failure.
+    /// </summary>
+    /// <param name="input">The stream, read to its end.</param>
+    /// <param name="displayName">How messages name it (e.g. <c>stdin</c>).</param>
+    /// <param name="cancellationToken">Cancels the copy and indexing.</param>
+    /// <returns>The opened archive; dispose it to remove the temporary file.</returns>
+    /// <exception cref="InvalidInputException">Not an archive, or hostile.</exception>
+    public static async Task<ArchiveFile> OpenAsync(Stream input, string displayName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(displayName);
+        var magic = new byte[CompressionDetector.MagicLength];
+        var n = await input.ReadAtLeastAsync(magic, magic.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        var compression = CompressionDetector.Detect(magic.AsSpan(0, n));
+        return await SpoolAsync(new PrefixedStream(magic.AsMemory(0, n), input), displayName, compression, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<ArchiveFile> SpoolAsync(Stream input, string displayName, DetectedCompression compression, CancellationToken cancellationToken)
+    {
+        var temporary = Directory.CreateTempSubdirectory("ferry-read-").FullName;
         try
         {
-            if (compression != "none")
-            {
-                temporary = Directory.CreateTempSubdirectory("ferry-read-").FullName;
-                tarPath = System.IO.Path.Combine(temporary, "archive.tar");
-                await DecompressAsync(path, compression, tarPath, cancellationToken).ConfigureAwait(false);
-            }
-
-            var entries = await IndexTarAsync(tarPath, path, cancellationToken).ConfigureAwait(false);
-            return new ArchiveFile(path, compression, entries, tarPath, null, temporary);
+            var tarPath = System.IO.Path.Combine(temporary, "archive.tar");
+            await SpoolDecompressedAsync(input, displayName, compression, tarPath, cancellationToken).ConfigureAwait(false);
+            var entries = await IndexTarAsync(tarPath, displayName, cancellationToken).ConfigureAwait(false);
+            return new ArchiveFile(displayName, CompressionDetector.Name(compression), entries, tarPath, null, temporary);
         }
         catch
         {
-            if (temporary is not null)
-            {
-                Directory.Delete(temporary, recursive: true);
-            }
-
+            Directory.Delete(temporary, recursive: true);
             throw;
         }
     }
@@ -90,7 +111,7 @@ public sealed class ArchiveFile : IDisposable
     /// <summary>Whether the archive holds a regular file of that name.</summary>
     /// <param name="name">A name, relative to the archive root.</param>
     /// <returns><see langword="true"/> when present.</returns>
-    public bool Contains(string name) => Normalize(name) is { } normalized && _entries.ContainsKey(normalized);
+    public bool Contains(string name) => EntryNames.Normalize(name) is { } normalized && _entries.ContainsKey(normalized);
 
     /// <summary>The size of a file.</summary>
     /// <param name="name">The name.</param>
@@ -143,88 +164,20 @@ public sealed class ArchiveFile : IDisposable
         }
     }
 
-    /// <summary>Normalises an entry or reference name; <see langword="null"/> when it is absolute or climbs out with <c>..</c>.</summary>
-    /// <param name="name">The raw name.</param>
-    /// <returns>The name without <c>./</c> prefixes and trailing slashes.</returns>
-    public static string? Normalize(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        if (name.StartsWith('/') || name.Contains('\0', StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var parts = new List<string>();
-        foreach (var part in name.Split('/'))
-        {
-            if (part is "" or ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                return null;
-            }
-
-            parts.Add(part);
-        }
-
-        return parts.Count == 0 ? null : string.Join('/', parts);
-    }
-
-    /// <summary>Resolves <c>..</c> lexically; <see langword="null"/> when the path climbs above the archive root.</summary>
-    internal static string? ResolveWithin(string path)
-    {
-        var parts = new List<string>();
-        foreach (var part in path.Split('/'))
-        {
-            if (part is "" or ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                if (parts.Count == 0)
-                {
-                    return null;
-                }
-
-                parts.RemoveAt(parts.Count - 1);
-                continue;
-            }
-
-            parts.Add(part);
-        }
-
-        return parts.Count == 0 ? null : string.Join('/', parts);
-    }
-
     private Entry Find(string name) =>
-        Normalize(name) is { } normalized && _entries.TryGetValue(normalized, out var entry)
+        EntryNames.Normalize(name) is { } normalized && _entries.TryGetValue(normalized, out var entry)
             ? entry
             : throw new InvalidInputException($"{Path}: \"{name}\" is not in the archive");
 
-    private static string DetectCompression(string path)
-    {
-        Span<byte> magic = stackalloc byte[4];
-        using var file = File.OpenRead(path);
-        var n = file.Read(magic);
-        return n >= 3 && magic[0] == 0x1f && magic[1] == 0x8b ? "gzip"
-            : n == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd ? "zstd"
-            : "none";
-    }
-
     /// <summary>
-    /// Decompresses into Ferry's temporary file, refusing a decompression bomb: more than
-    /// <see cref="MaxExpansion"/> times the compressed size (plus <see cref="BombAllowance"/>), or a temporary filesystem running out of room.
+    /// Copies the input, decompressed, into Ferry's temporary file, refusing a decompression bomb: more than
+    /// <see cref="MaxExpansion"/> times the compressed bytes read so far (plus <see cref="BombAllowance"/>), or a
+    /// temporary filesystem running out of room.
     /// </summary>
-    private static async Task DecompressAsync(string path, string compression, string target, CancellationToken cancellationToken)
+    private static async Task SpoolDecompressedAsync(Stream input, string displayName, DetectedCompression compression, string target, CancellationToken cancellationToken)
     {
-        await using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        var limit = (input.Length * MaxExpansion) + BombAllowance;
-        await using Stream decompressed = compression == "gzip" ? new GZipStream(input, CompressionMode.Decompress) : new ZstdSharp.DecompressionStream(input);
+        var counted = new CountingReadStream(input);
+        await using Stream decompressed = CompressionDetector.Decompress(counted, compression, leaveOpen: true);
         await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
         var drive = new DriveInfo(System.IO.Path.GetDirectoryName(target)!);
         var buffer = new byte[1 << 20];
@@ -235,14 +188,14 @@ public sealed class ArchiveFile : IDisposable
             while ((n = await decompressed.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 total += n;
-                if (total > limit)
+                if (compression != DetectedCompression.None && total > (counted.BytesRead * MaxExpansion) + BombAllowance)
                 {
-                    throw new InvalidInputException($"{path} decompresses to more than {MaxExpansion} times its size; refused as a likely decompression bomb");
+                    throw new InvalidInputException($"{displayName} decompresses to more than {MaxExpansion} times its size; refused as a likely decompression bomb");
                 }
 
                 if ((total & ((64 << 20) - 1)) < n && drive.AvailableFreeSpace < 256L << 20)
                 {
-                    throw new InvalidInputException($"{path}: not enough room in {drive.RootDirectory} to decompress it (under 256 MiB free); set TMPDIR to a larger filesystem");
+                    throw new InvalidInputException($"{displayName}: not enough room in {drive.RootDirectory} to unpack it (under 256 MiB free); set TMPDIR to a larger filesystem");
                 }
 
                 await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
@@ -250,7 +203,7 @@ public sealed class ArchiveFile : IDisposable
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException && ex is not OperationCanceledException)
         {
-            throw new InvalidInputException($"{path}: the {compression} stream is corrupt or truncated: {ex.Message}");
+            throw new InvalidInputException($"{displayName}: the {CompressionDetector.Name(compression)} stream is corrupt or truncated: {ex.Message}");
         }
     }
 
@@ -265,7 +218,7 @@ public sealed class ArchiveFile : IDisposable
                 continue;
             }
 
-            var name = Normalize(member.Name) ?? throw new InvalidInputException($"{displayPath}: entry \"{member.Name}\" escapes the archive (absolute path or ..); refused");
+            var name = EntryNames.Normalize(member.Name) ?? throw new InvalidInputException($"{displayPath}: entry \"{member.Name}\" escapes the archive (absolute path or ..); refused");
             if (member.Type is '0' or '7')
             {
                 raw[name] = new RawEntry(name, member.Offset, member.Size, null, false);
@@ -289,9 +242,7 @@ public sealed class ArchiveFile : IDisposable
                     throw new InvalidInputException($"{displayPath}: \"{item.Name}\" is part of a link cycle; refused");
                 }
 
-                var directory = target.Name.Contains('/', StringComparison.Ordinal) ? target.Name[..target.Name.LastIndexOf('/')] : string.Empty;
-                var joined = target.IsHardLink || target.LinkName.StartsWith('/') ? target.LinkName : directory.Length == 0 ? target.LinkName : directory + "/" + target.LinkName;
-                var resolved = target.LinkName.StartsWith('/') ? null : ResolveWithin(joined);
+                var resolved = EntryNames.ResolveLink(target.Name, target.LinkName, target.IsHardLink);
                 if (resolved is null || !raw.TryGetValue(resolved, out var next))
                 {
                     throw new InvalidInputException($"{displayPath}: link \"{item.Name}\" -> \"{item.LinkName}\" points outside the archive or at nothing; refused");

@@ -23,7 +23,7 @@ public sealed record InspectedImage(string? Name, Digest Digest, string MediaTyp
 public sealed record InspectResult(string Path, string Format, string Compression, IReadOnlyList<InspectedImage> Images, int UniqueBlobs, long UniqueBytes)
 {
     /// <summary>For a partial archive: the layers it leaves out and the excluded images they come from.</summary>
-    public IReadOnlyList<Saving.OmittedBlob> Omitted { get; init; } = [];
+    public IReadOnlyList<Archives.Format.OmittedBlob> Omitted { get; init; } = [];
 }
 
 /// <summary>Reads an archive's images, platforms, sizes and layers without pushing or extracting anything.</summary>
@@ -36,6 +36,22 @@ public static class ArchiveInspector
     public static async Task<InspectResult> InspectAsync(string path, CancellationToken cancellationToken = default)
     {
         using var archive = await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+        return await InspectAsync(archive, path, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Inspects an archive read from a stream (stdin, a pipe); it is copied into a temporary file first.</summary>
+    /// <param name="input">The stream.</param>
+    /// <param name="displayName">How the result names it.</param>
+    /// <param name="cancellationToken">Cancels the inspection.</param>
+    /// <returns>What it holds.</returns>
+    public static async Task<InspectResult> InspectAsync(Stream input, string displayName, CancellationToken cancellationToken = default)
+    {
+        using var archive = await ImageArchive.OpenAsync(input, displayName, cancellationToken).ConfigureAwait(false);
+        return await InspectAsync(archive, displayName, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<InspectResult> InspectAsync(ImageArchive archive, string path, CancellationToken cancellationToken)
+    {
         var images = new List<InspectedImage>();
         var unique = new Dictionary<Digest, long>();
         foreach (var image in archive.Images)

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Ferry.Archives.Format;
 using Ferry.Content;
 using Ferry.Errors;
 using Ferry.Oci;
@@ -40,7 +41,7 @@ public sealed class ImageArchive : IDisposable
     public IReadOnlyList<ArchivedImage> Images { get; }
 
     /// <summary>Layers a partial archive leaves out on purpose (its <c>ferry-partial.json</c>), by digest.</summary>
-    public IReadOnlyDictionary<Digest, Saving.OmittedBlob> Omitted { get; init; } = new Dictionary<Digest, Saving.OmittedBlob>();
+    public IReadOnlyDictionary<Digest, OmittedBlob> Omitted { get; init; } = new Dictionary<Digest, OmittedBlob>();
 
     /// <summary>Things worth telling the user that do not stop a load.</summary>
     public IReadOnlyList<string> Warnings { get; }
@@ -51,6 +52,14 @@ public sealed class ImageArchive : IDisposable
     /// <returns>The archive; dispose it.</returns>
     /// <exception cref="InvalidInputException">Not an image archive, or malformed or hostile.</exception>
     public static Task<ImageArchive> OpenAsync(string path, CancellationToken cancellationToken = default) => ImageArchiveReader.ReadAsync(path, cancellationToken);
+
+    /// <summary>Opens an archive read from a stream (stdin, a pipe): it is copied into a temporary file Ferry removes on dispose.</summary>
+    /// <param name="input">The stream, read to its end.</param>
+    /// <param name="displayName">How messages name it.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The archive; dispose it.</returns>
+    /// <exception cref="InvalidInputException">Not an image archive, or malformed or hostile.</exception>
+    public static Task<ImageArchive> OpenAsync(Stream input, string displayName, CancellationToken cancellationToken = default) => ImageArchiveReader.ReadAsync(input, displayName, cancellationToken);
 
     /// <summary>Whether the archive holds a blob.</summary>
     /// <param name="digest">The digest.</param>
@@ -168,5 +177,4 @@ public sealed class ImageArchive : IDisposable
     /// <summary>Where a blob's bytes are: an archive entry, or bytes Ferry built.</summary>
     internal sealed record BlobSource(string? EntryName, byte[]? Bytes);
 
-    internal static Digest Sha256(byte[] bytes) => Digest.Parse("sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using System.IO.Compression;
 using System.Security.Cryptography;
-using System.Text.Json;
+using Ferry.Archives.Format;
 using Ferry.Errors;
 using Ferry.Oci;
 using Ferry.References;
@@ -18,24 +17,35 @@ internal static class ImageArchiveReader
 {
     public const int MaxJsonBytes = 4 * 1024 * 1024;
     public const int MaxConfigBytes = 8 * 1024 * 1024;
-    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
 
-    public static async Task<ImageArchive> ReadAsync(string path, CancellationToken cancellationToken)
+    public static async Task<ImageArchive> ReadAsync(string path, CancellationToken cancellationToken) =>
+        await ReadAsync(await ArchiveFile.OpenAsync(path, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    public static async Task<ImageArchive> ReadAsync(Stream input, string displayName, CancellationToken cancellationToken) =>
+        await ReadAsync(await ArchiveFile.OpenAsync(input, displayName, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Reads the metadata of an opened archive; the archive owns <paramref name="file"/> (disposed on failure).</summary>
+    private static async Task<ImageArchive> ReadAsync(ArchiveFile file, CancellationToken cancellationToken)
     {
-        var file = await ArchiveFile.OpenAsync(path, cancellationToken).ConfigureAwait(false);
         try
         {
-            if (file.Contains("index.json") && file.Contains("oci-layout"))
+            if (file.Contains(OciIndexFile.FileName) && file.Contains("oci-layout"))
             {
-                return await ReadOciLayoutAsync(file, cancellationToken).ConfigureAwait(false);
+                var entries = OciIndexFile.Read(await file.ReadSmallAsync(OciIndexFile.FileName, MaxJsonBytes, cancellationToken).ConfigureAwait(false), file.Path);
+
+                // Docker 25+ saving an untagged image writes "manifests": null; docker load and skopeo then read manifest.json.
+                if (entries.Count > 0 || !file.Contains(DockerManifestFile.FileName))
+                {
+                    return await ReadOciLayoutAsync(file, entries, cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            if (file.Contains("manifest.json"))
+            if (file.Contains(DockerManifestFile.FileName))
             {
                 return await ReadDockerArchiveAsync(file, cancellationToken).ConfigureAwait(false);
             }
 
-            throw new InvalidInputException($"{path} is not an image archive: it has neither index.json + oci-layout nor manifest.json");
+            throw new InvalidInputException($"{file.Path} is not an image archive: it has neither index.json + oci-layout nor manifest.json");
         }
         catch
         {
@@ -44,7 +54,7 @@ internal static class ImageArchiveReader
         }
     }
 
-    private static async Task<ImageArchive> ReadOciLayoutAsync(ArchiveFile file, CancellationToken cancellationToken)
+    private static async Task<ImageArchive> ReadOciLayoutAsync(ArchiveFile file, IReadOnlyList<OciIndexEntry> entries, CancellationToken cancellationToken)
     {
         var blobs = new Dictionary<Digest, ImageArchive.BlobSource>();
         foreach (var name in file.Names)
@@ -56,63 +66,30 @@ internal static class ImageArchiveReader
             }
         }
 
-        var bytes = await file.ReadSmallAsync("index.json", MaxJsonBytes, cancellationToken).ConfigureAwait(false);
-        var index = ManifestDocument.Parse(bytes, MediaTypes.OciIndex, $"{file.Path}: index.json");
-        var names = ReadAnnotationNames(bytes, file.Path);
-        var images = new List<ArchivedImage>();
-        for (var i = 0; i < index.Manifests.Count; i++)
+        var images = entries.Select(e => new ArchivedImage(e.Name, e.Descriptor, BuiltFromLayers: false)).ToList();
+        var omitted = new Dictionary<Digest, OmittedBlob>();
+        if (file.Contains(PartialRecord.FileName))
         {
-            images.Add(new ArchivedImage(names[i], index.Manifests[i], BuiltFromLayers: false));
-        }
-
-        var omitted = new Dictionary<Digest, Saving.OmittedBlob>();
-        if (file.Contains(Archives.ImageLayout.PartialFileName))
-        {
-            try
+            foreach (var blob in PartialRecord.Read(await file.ReadSmallAsync(PartialRecord.FileName, MaxJsonBytes, cancellationToken).ConfigureAwait(false), file.Path))
             {
-                foreach (var blob in Saving.Exclusions.ParsePartialJson(await file.ReadSmallAsync(Archives.ImageLayout.PartialFileName, MaxJsonBytes, cancellationToken).ConfigureAwait(false)))
-                {
-                    omitted[blob.Digest] = blob;
-                }
-            }
-            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                throw new InvalidInputException($"{file.Path}: {Archives.ImageLayout.PartialFileName} is malformed: {ex.Message}");
+                omitted[blob.Digest] = blob;
             }
         }
 
         return new ImageArchive(file, "oci-layout", images, blobs, []) { Omitted = omitted };
     }
 
-    private static List<string?> ReadAnnotationNames(byte[] indexJson, string path)
-    {
-        using var document = JsonDocument.Parse(indexJson, Strict);
-        var names = new List<string?>();
-        foreach (var entry in document.RootElement.GetProperty("manifests").EnumerateArray())
-        {
-            string? Annotation(string key) => entry.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object &&
-                                              a.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            var name = Annotation("io.containerd.image.name") ?? Annotation("org.opencontainers.image.ref.name");
-
-            // The OCI spec's ref.name is often a tag alone ("1.27"); that names no repository.
-            names.Add(name is not null && (name.Contains('/', StringComparison.Ordinal) || name.Contains(':', StringComparison.Ordinal)) ? name : null);
-        }
-
-        return names;
-    }
-
     private static async Task<ImageArchive> ReadDockerArchiveAsync(ArchiveFile file, CancellationToken cancellationToken)
     {
-        var json = await file.ReadSmallAsync("manifest.json", MaxJsonBytes, cancellationToken).ConfigureAwait(false);
-        var items = ParseDockerManifest(json, file.Path);
+        var items = DockerManifestFile.Read(await file.ReadSmallAsync(DockerManifestFile.FileName, MaxJsonBytes, cancellationToken).ConfigureAwait(false), file.Path);
         var blobs = new Dictionary<Digest, ImageArchive.BlobSource>();
         var images = new List<ArchivedImage>();
         var layerInfo = new ConcurrentDictionary<string, Task<LayerInfo>>(StringComparer.Ordinal);
         foreach (var item in items)
         {
             var configBytes = await file.ReadSmallAsync(item.Config, MaxConfigBytes, cancellationToken).ConfigureAwait(false);
-            var configDigest = ImageArchive.Sha256(configBytes);
-            var diffIds = ReadDiffIds(configBytes, file.Path, item.Config);
+            var configDigest = Digest.Sha256Of(configBytes);
+            var diffIds = ImageConfigInfo.Parse(configBytes, $"{file.Path}: {item.Config}").DiffIds;
             if (diffIds.Count != item.Layers.Count)
             {
                 throw new InvalidInputException($"{file.Path}: {item.Config} lists {diffIds.Count} diff_ids but manifest.json lists {item.Layers.Count} layers");
@@ -129,75 +106,43 @@ internal static class ImageArchiveReader
                 blobs[layers[i].Descriptor.Digest] = new ImageArchive.BlobSource(item.Layers[i], null);
             }
 
-            var oci = layers.Any(l => l.Descriptor.MediaType.Contains("zstd", StringComparison.Ordinal));
-            var config = new Descriptor(oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig, configDigest, configBytes.Length);
+            var manifest = BuildManifest(configBytes, layers.Select(l => (l.Descriptor, l.Compression)).ToList());
             blobs[configDigest] = new ImageArchive.BlobSource(null, configBytes);
-            var manifestBytes = ManifestWriter.ImageManifest(config, layers.Select(l => oci ? l.Descriptor with { MediaType = OciLayerType(l.Compression) } : l.Descriptor), oci);
-            var manifest = new Descriptor(oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest, ImageArchive.Sha256(manifestBytes), manifestBytes.Length);
-            blobs[manifest.Digest] = new ImageArchive.BlobSource(null, manifestBytes);
+            blobs[manifest.Digest] = new ImageArchive.BlobSource(null, manifest.Content.ToArray());
             if (item.RepoTags.Count == 0)
             {
-                images.Add(new ArchivedImage(null, manifest, BuiltFromLayers: true));
+                images.Add(new ArchivedImage(null, manifest.Descriptor, BuiltFromLayers: true));
             }
 
-            images.AddRange(item.RepoTags.Select(tag => new ArchivedImage(tag, manifest, BuiltFromLayers: true)));
+            images.AddRange(item.RepoTags.Select(tag => new ArchivedImage(tag, manifest.Descriptor, BuiltFromLayers: true)));
         }
 
         return new ImageArchive(file, "docker-archive", images, blobs, []);
     }
 
-    private static List<DockerManifestItem> ParseDockerManifest(byte[] json, string path)
+    /// <summary>
+    /// The manifest of an image that came without one (a docker-archive, a daemon's export): the config and the layers
+    /// as stored. A Docker schema 2 manifest, or an OCI one when a layer is zstd (Docker's types have no zstd).
+    /// </summary>
+    /// <param name="config">The config's bytes.</param>
+    /// <param name="layers">Each layer's descriptor (digest and size of the stored bytes) and compression.</param>
+    /// <returns>The manifest.</returns>
+    internal static ManifestDocument BuildManifest(byte[] config, IReadOnlyList<(Descriptor Layer, DetectedCompression Compression)> layers)
     {
-        try
-        {
-            using var document = JsonDocument.Parse(json, Strict);
-            if (document.RootElement.ValueKind != JsonValueKind.Array)
-            {
-                throw new InvalidInputException($"{path}: manifest.json is not an array");
-            }
-
-            var items = new List<DockerManifestItem>();
-            foreach (var item in document.RootElement.EnumerateArray())
-            {
-                var config = item.TryGetProperty("Config", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : throw new InvalidInputException($"{path}: a manifest.json entry has no Config");
-                var tags = item.TryGetProperty("RepoTags", out var t) && t.ValueKind == JsonValueKind.Array ? t.EnumerateArray().Select(x => x.GetString()).OfType<string>().ToList() : [];
-                var layers = item.TryGetProperty("Layers", out var l) && l.ValueKind == JsonValueKind.Array ? l.EnumerateArray().Select(x => x.GetString() ?? string.Empty).ToList() : throw new InvalidInputException($"{path}: a manifest.json entry has no Layers");
-                foreach (var name in layers.Append(config))
-                {
-                    if (ArchiveFile.Normalize(name) is null)
-                    {
-                        throw new InvalidInputException($"{path}: manifest.json names \"{name}\", which escapes the archive; refused");
-                    }
-                }
-
-                items.Add(new DockerManifestItem(config, tags, layers));
-            }
-
-            return items;
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidInputException($"{path}: manifest.json is not valid JSON: {ex.Message}");
-        }
+        var oci = layers.Any(l => l.Compression == DetectedCompression.Zstd);
+        var configDescriptor = new Descriptor(oci ? MediaTypes.OciConfig : MediaTypes.DockerConfig, Digest.Sha256Of(config), config.Length);
+        var bytes = ManifestWriter.ImageManifest(configDescriptor, layers.Select(l => l.Layer with { MediaType = LayerType(l.Compression, oci) }), oci);
+        return ManifestDocument.Parse(bytes, oci ? MediaTypes.OciManifest : MediaTypes.DockerManifest, configDescriptor.Digest.Short);
     }
 
-    private static List<Digest> ReadDiffIds(byte[] config, string path, string name)
+    private static string LayerType(DetectedCompression compression, bool oci) => (compression, oci) switch
     {
-        try
-        {
-            using var document = JsonDocument.Parse(config, Strict);
-            if (!document.RootElement.TryGetProperty("rootfs", out var rootfs) || !rootfs.TryGetProperty("diff_ids", out var ids) || ids.ValueKind != JsonValueKind.Array)
-            {
-                throw new InvalidInputException($"{path}: config {name} has no rootfs.diff_ids");
-            }
-
-            return ids.EnumerateArray().Select(id => Digest.TryParse(id.GetString(), out var d) ? d : throw new InvalidInputException($"{path}: config {name} has a malformed diff_id")).ToList();
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidInputException($"{path}: config {name} is not valid JSON: {ex.Message}");
-        }
-    }
+        (DetectedCompression.Gzip, false) => "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        (_, false) => "application/vnd.docker.image.rootfs.diff.tar",
+        (DetectedCompression.Gzip, true) => "application/vnd.oci.image.layer.v1.tar+gzip",
+        (DetectedCompression.Zstd, true) => "application/vnd.oci.image.layer.v1.tar+zstd",
+        _ => "application/vnd.oci.image.layer.v1.tar",
+    };
 
     private static async Task<LayerInfo> DescribeLayerAsync(ArchiveFile file, string name, CancellationToken cancellationToken)
     {
@@ -205,11 +150,11 @@ internal static class ImageArchiveReader
         await using var stream = file.Open(name);
         var magic = new byte[4];
         var read = await stream.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        var compression = read >= 2 && magic[0] == 0x1f && magic[1] == 0x8b ? "gzip" : read == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd ? "zstd" : "none";
+        var compression = CompressionDetector.Detect(magic.AsSpan(0, read));
         using var fileHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         fileHash.AppendData(magic, 0, read);
         var size = (long)read;
-        if (compression == "none")
+        if (compression == DetectedCompression.None)
         {
             var buffer = new byte[1 << 20];
             int n;
@@ -220,12 +165,12 @@ internal static class ImageArchiveReader
             }
 
             var digest = Digest.Parse("sha256:" + Convert.ToHexStringLower(fileHash.GetHashAndReset()));
-            return new LayerInfo(new Descriptor("application/vnd.docker.image.rootfs.diff.tar", digest, size), digest, compression);
+            return new LayerInfo(new Descriptor(string.Empty, digest, size), digest, compression);
         }
 
         await using var again = file.Open(name);
         using var tee = new HashingReadStream(again);
-        await using Stream decompressed = compression == "gzip" ? new GZipStream(tee, CompressionMode.Decompress, leaveOpen: true) : new ZstdSharp.DecompressionStream(tee, leaveOpen: true);
+        await using var decompressed = CompressionDetector.Decompress(tee, compression, leaveOpen: true);
         using var diffHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunk = new byte[1 << 20];
         var limit = (file.SizeOf(name) * ArchiveFile.MaxExpansion) + ArchiveFile.BombAllowance;
@@ -245,25 +190,15 @@ internal static class ImageArchiveReader
         }
         catch (InvalidDataException ex)
         {
-            throw new InvalidInputException($"{file.Path}: layer {name} is not valid {compression}: {ex.Message}");
+            throw new InvalidInputException($"{file.Path}: layer {name} is not valid {CompressionDetector.Name(compression)}: {ex.Message}");
         }
 
         await tee.DrainAsync(cancellationToken).ConfigureAwait(false);
         var layerDigest = tee.Digest();
-        var mediaType = compression == "gzip" ? "application/vnd.docker.image.rootfs.diff.tar.gzip" : "application/vnd.oci.image.layer.v1.tar+zstd";
-        return new LayerInfo(new Descriptor(mediaType, layerDigest, tee.BytesRead), Digest.Parse("sha256:" + Convert.ToHexStringLower(diffHash.GetHashAndReset())), compression);
+        return new LayerInfo(new Descriptor(string.Empty, layerDigest, tee.BytesRead), Digest.Parse("sha256:" + Convert.ToHexStringLower(diffHash.GetHashAndReset())), compression);
     }
 
-    private static string OciLayerType(string compression) => compression switch
-    {
-        "gzip" => "application/vnd.oci.image.layer.v1.tar+gzip",
-        "zstd" => "application/vnd.oci.image.layer.v1.tar+zstd",
-        _ => "application/vnd.oci.image.layer.v1.tar",
-    };
-
-    private sealed record DockerManifestItem(string Config, IReadOnlyList<string> RepoTags, IReadOnlyList<string> Layers);
-
-    private sealed record LayerInfo(Descriptor Descriptor, Digest DiffId, string Compression);
+    private sealed record LayerInfo(Descriptor Descriptor, Digest DiffId, DetectedCompression Compression);
 
     /// <summary>Hashes what is read through it (the compressed bytes under a decompressor).</summary>
     private sealed class HashingReadStream(Stream inner) : Content.ForwardOnlyStream(inner)

@@ -61,11 +61,11 @@ public sealed partial class RegistryClient
     /// </summary>
     /// <param name="repository">The target repository.</param>
     /// <param name="descriptor">The blob.</param>
-    /// <param name="open">Opens the blob's bytes.</param>
+    /// <param name="open">Opens the blob's bytes (a stream that verifies them; called again for a retry).</param>
     /// <param name="cancellationToken">Cancels the upload.</param>
     /// <returns>A task.</returns>
     /// <exception cref="RegistryException">The registry refused the upload or could not be reached.</exception>
-    public async Task UploadBlobAsync(ImageReference repository, Descriptor descriptor, Func<Stream> open, CancellationToken cancellationToken = default)
+    public async Task UploadBlobAsync(ImageReference repository, Descriptor descriptor, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -85,8 +85,7 @@ public sealed partial class RegistryClient
             AbsoluteUri = put,
             Content = () =>
             {
-                var content = new StreamContent(open(), 1 << 20);
-                content.Headers.ContentLength = descriptor.Size;
+                var content = new OpeningStreamContent(open, descriptor.Size);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
                 return content;
             },
@@ -145,5 +144,23 @@ public sealed partial class RegistryClient
         }
 
         return absolute;
+    }
+
+    /// <summary>A request body opened only when it is sent (the source may be a download that must not start earlier), of known length.</summary>
+    private sealed class OpeningStreamContent(Func<CancellationToken, Task<Stream>> open, long length) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            await using var source = await open(cancellationToken).ConfigureAwait(false);
+            await source.CopyToAsync(stream, 1 << 20, cancellationToken).ConfigureAwait(false);
+        }
+
+        protected override bool TryComputeLength(out long length1)
+        {
+            length1 = length;
+            return true;
+        }
     }
 }

@@ -3,6 +3,7 @@ using Ferry.Archives.Compression;
 using Ferry.Errors;
 using Ferry.Oci;
 using Ferry.Reading;
+using Ferry.Transfer;
 
 namespace Ferry.Saving;
 
@@ -14,9 +15,9 @@ namespace Ferry.Saving;
 internal static class UpToDate
 {
     /// <summary>The images as the existing archive describes them (read locally) and its size, when it is up to date.</summary>
-    public static async Task<(List<SavedImage> Images, long Bytes)?> CheckAsync(string target, SaveRequest request, Func<string, CancellationToken, Task<ImageIdentity?>> peek, CancellationToken cancellationToken)
+    public static async Task<(List<SavedImage> Images, long Bytes)?> CheckAsync(string target, TransferRequest request, ArchiveFormat format, OuterCompression compression, Func<string, CancellationToken, Task<ImageIdentity?>> peek, CancellationToken cancellationToken)
     {
-        if (request.Force || request.Exclude.Count > 0 || request.ExcludeArchives.Count > 0 || !(File.Exists(target) || Directory.Exists(target)))
+        if (!(File.Exists(target) || Directory.Exists(target)))
         {
             return null;
         }
@@ -35,8 +36,8 @@ internal static class UpToDate
             }
 
             using var archive = await ImageArchive.OpenAsync(target, cancellationToken).ConfigureAwait(false);
-            var expected = request.Format == ArchiveFormat.Directory ? "directory"
-                : request.Compression switch { OuterCompression.Gzip => "gzip", OuterCompression.Zstd => "zstd", _ => "none" };
+            var expected = format == ArchiveFormat.Directory ? "directory"
+                : compression switch { OuterCompression.Gzip => "gzip", OuterCompression.Zstd => "zstd", _ => "none" };
             if (archive.File.Compression != expected || archive.Format != "oci-layout" || archive.Omitted.Count > 0)
             {
                 return null;

@@ -1,7 +1,7 @@
 using Ferry.Oci;
 using Ferry.References;
 
-namespace Ferry.Saving;
+namespace Ferry.Transfer;
 
 /// <summary>One platform's image: its manifest and config, both verified.</summary>
 /// <param name="Platform">The platform (from the index entry, or the config).</param>

@@ -1,0 +1,134 @@
+using System.CommandLine;
+using Ferry.Cli.Output;
+using Ferry.Copying;
+using Ferry.Errors;
+using Ferry.Loading;
+using Ferry.References;
+using Ferry.Registry.Auth;
+using Ferry.Transfer;
+using Ferry.Transfer.Sinks;
+using Microsoft.Extensions.Logging;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary><c>ferry copy</c>: registry → registry through the transfer engine, digests unchanged, nothing on disk.</summary>
+internal static class CopyCommand
+{
+    public static Command Create()
+    {
+        var images = new Argument<string[]>("images") { Arity = ArgumentArity.ZeroOrMore, Description = "Image references: name[:tag][@digest]. Without images and -f, the list is read from stdin." };
+        var file = new Option<string?>("--file", "-f") { Description = "Image list: one reference per line; blank lines and lines starting with # or // are ignored" };
+        var to = new Option<string>("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror)", Required = true };
+        var platform = new Option<string[]>("--platform") { Description = "Platform(s) to copy, os/arch[/variant], repeatable or comma-separated (default: the host's)" };
+        var arch = new Option<string?>("--arch", "-a") { Description = "Architectures, comma-separated: shorthand for --platform OS/ARCH" };
+        var os = new Option<string>("--os") { Description = "The OS for --arch", DefaultValueFactory = _ => "linux" };
+        var allPlatforms = new Option<bool>("--all-platforms") { Description = "Copy every platform: the index is pushed byte-for-byte (same digest)" };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Images processed concurrently (1-20)", DefaultValueFactory = _ => 4 };
+        var transfers = new Option<int>("--max-concurrent-transfers") { Description = "Blobs moving at once, all images together (1-32)", DefaultValueFactory = _ => 8 };
+        var source = new Option<string?>("--source-registry", "-s") { Description = "Pull every image from this registry instead; the target keeps the names as written" };
+        var failed = new Option<string>("--failed") { Description = "Where the list lines that failed are written (only when something failed)", DefaultValueFactory = _ => "copy-failed.txt" };
+        var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
+        var command = new Command("copy", """
+            Copy images from registries into a registry with every digest unchanged: each blob streams from the source
+            registry straight into the target (mounted instead when both are the same registry), never touching the disk;
+            a blob shared by several images is uploaded once and mounted into the other repositories.
+
+            Examples:
+              ferry copy -f images.txt --to registry.internal:5000/mirror -j 8 -a amd64,arm64
+              ferry copy docker.io/library/nginx:1.27 --to registry.internal:5000
+            """)
+        {
+            images, file, to, platform, arch, os, allPlatforms, jobs, transfers, source, failed, debug, quiet,
+        };
+        var access = new RegistryAccessOptions();
+        access.AddTo(command);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var isDebug = parseResult.GetValue(debug);
+            var isQuiet = parseResult.GetValue(quiet);
+            try
+            {
+                var list = ImageListInput.Read(parseResult.GetValue(images) ?? [], parseResult.GetValue(file), access.ReadsStdin(parseResult));
+                var lines = list?.Select(e => e.Line).ToList() ?? [.. parseResult.GetValue(images) ?? []];
+                if (lines.Count == 0)
+                {
+                    throw new InvalidInputException("no image given (see 'ferry copy --help')");
+                }
+
+                var target = RegistryTarget.Parse(parseResult.GetValue(to)!);
+                var sourceRegistry = parseResult.GetValue(source);
+
+                // Explicit credentials (--username, --ilogin) belong to one registry: the source's, as for save.
+                var credentialRegistry = sourceRegistry ?? lines.Select(l => ImageReference.TryParse(l.Trim(), out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
+                var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, credentialRegistry), credentialRegistry));
+                var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
+                var count = RangeOf(parseResult.GetValue(transfers), 1, 32, "--max-concurrent-transfers");
+                var request = new CopyRequest
+                {
+                    Images = lines,
+                    Target = parseResult.GetValue(to)!,
+                    Platforms = SaveCommand.BuildSelection(parseResult.GetValue(platform) ?? [], parseResult.GetValue(arch), parseResult.GetValue(os)!, parseResult.GetValue(allPlatforms)),
+                    Jobs = RangeOf(parseResult.GetValue(jobs), 1, 20, "--jobs"),
+                    MaxConcurrentTransfers = count,
+                    SourceRegistry = sourceRegistry,
+                    ContinueOnError = true,
+                };
+                string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
+                var result = await Images.CopyAsync(request, new SynchronousProgress<TransferEvent>(e => Report(e, isQuiet, Where)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4)), logger, cancellationToken).ConfigureAwait(false);
+                var failedFile = parseResult.GetValue(failed)!;
+                if (result.Failed.Count > 0)
+                {
+                    await File.WriteAllLinesAsync(failedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false);
+                }
+
+                var bytes = result.Images.Sum(i => i.UploadedBytes);
+                if (result.Images.Count == 0)
+                {
+                    ErrorPresenter.WriteError($"nothing copied: all {result.Failed.Count} image(s) failed (listed in {failedFile})");
+                    return ExitCodes.Failure;
+                }
+
+                if (result.Failed.Count > 0)
+                {
+                    Console.Error.WriteLine($"ferry: copied {result.Images.Count} of {lines.Count} images ({Units.Bytes(bytes)} uploaded) to {target.Registry}; {result.Failed.Count} failed, listed in {failedFile} (retry with -f {failedFile})");
+                    return ExitCodes.PartialFailure;
+                }
+
+                if (!isQuiet)
+                {
+                    Console.Error.WriteLine($"ferry: copied {result.Images.Count} image(s) to {parseResult.GetValue(to)}, {Units.Bytes(bytes)} uploaded");
+                }
+
+                return ExitCodes.Success;
+            }
+            catch (Exception ex)
+            {
+                return ErrorPresenter.Present(ex, isDebug);
+            }
+        });
+        return command;
+    }
+
+    private static int RangeOf(int value, int min, int max, string name) =>
+        value >= min && value <= max ? value : throw new InvalidInputException($"{name} must be between {min} and {max}, not {value}");
+
+    private static void Report(TransferEvent transferEvent, bool quiet, Func<int, string> where)
+    {
+        switch (transferEvent)
+        {
+            case ImagePushedEvent { Pushed: var pushed, Image: var image }:
+                // stdout: one line per image, for scripts: target reference and digest.
+                Console.Out.WriteLine($"{pushed.Target}\t{pushed.Digest}");
+                if (!quiet)
+                {
+                    Console.Error.WriteLine($"ferry: {image.Image.Reference} -> {pushed.Target}@{pushed.Digest.Short}: {pushed.Uploaded} uploaded ({Units.Bytes(pushed.UploadedBytes)}), {pushed.Mounted} mounted, {pushed.Existing} already there");
+                }
+
+                break;
+            case ImageFailedEvent { Failure: var failure }:
+                ErrorPresenter.WriteError($"{where(failure.Position)}{failure.Image}: {failure.Reason}");
+                break;
+        }
+    }
+}

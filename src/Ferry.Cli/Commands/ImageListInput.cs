@@ -1,0 +1,58 @@
+using Ferry.Errors;
+using Ferry.Saving;
+
+namespace Ferry.Cli.Commands;
+
+/// <summary>Where a command's image list comes from: arguments, <c>-f FILE</c>, or stdin (save and copy alike).</summary>
+internal static class ImageListInput
+{
+    /// <summary>The list from -f, or from stdin when no image is given; <see langword="null"/> when images are positional.</summary>
+    public static IReadOnlyList<ImageListEntry>? Read(IReadOnlyList<string> images, string? listFile, bool passwordFromStdin)
+    {
+        if (listFile is { } file)
+        {
+            if (images.Count > 0)
+            {
+                throw new InvalidInputException("give images either as arguments or with -f, not both");
+            }
+
+            if (!File.Exists(file))
+            {
+                throw new InvalidInputException($"image list {file} does not exist");
+            }
+
+            return ImageList.ParseFile(file);
+        }
+
+        if (images.Count > 0)
+        {
+            return null;
+        }
+
+        if (passwordFromStdin)
+        {
+            throw new InvalidInputException("--password-stdin reads stdin, so the image list cannot come from it: give images as arguments or with -f");
+        }
+
+        if (!Console.IsInputRedirected)
+        {
+            Console.Error.WriteLine("Enter images, one per line; end with Ctrl-D:");
+            var lines = new List<string>();
+            while (true)
+            {
+                Console.Error.Write(">>> ");
+                if (Console.ReadLine() is not { } line)
+                {
+                    Console.Error.WriteLine();
+                    break;
+                }
+
+                lines.Add(line);
+            }
+
+            return ImageList.Parse(new StringReader(string.Join('\n', lines)));
+        }
+
+        return ImageList.Parse(Console.In);
+    }
+}

@@ -1,0 +1,55 @@
+namespace Ferry.Transfer;
+
+/// <summary>
+/// Where the <see cref="TransferEngine"/> puts images: an archive (<see cref="Sinks.ArchiveSink"/>), a registry
+/// (<see cref="Sinks.RegistrySink"/>) or a Docker Engine (<see cref="Sinks.DaemonSink"/>). A sink receives the whole
+/// run's plan — every image and every distinct blob once — and decides how each blob lands (an archive plans every
+/// offset first and takes blobs in any order; a registry skips, mounts or uploads each blob once); it commits
+/// atomically or leaves nothing behind. One sink instance serves one run.
+/// </summary>
+public interface IImageSink
+{
+    /// <summary>Whether the sink can hold a partial (delta) transfer that leaves layers out.</summary>
+    bool AcceptsPartial { get; }
+
+    /// <summary>
+    /// Idempotence: whether the destination already holds exactly these images, intact; <see langword="null"/> when
+    /// it does not (or the sink cannot tell), in which case the run goes ahead.
+    /// </summary>
+    /// <param name="request">The run.</param>
+    /// <param name="peek">Asks the source for an image's identity without reading blobs.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The report of the destination as it is, or <see langword="null"/>.</returns>
+    Task<SinkReport?> CheckUpToDateAsync(TransferRequest request, Func<string, CancellationToken, Task<ImageIdentity?>> peek, CancellationToken cancellationToken) =>
+        Task.FromResult<SinkReport?>(null);
+
+    /// <summary>Transfers the planned images: blobs (each at most once), then manifests children first, then names.</summary>
+    /// <param name="plan">The run's plan.</param>
+    /// <param name="context">Opens blobs at the source and reports progress with identity.</param>
+    /// <param name="cancellationToken">Cancels the transfer; nothing half-written is left.</param>
+    /// <returns>What the sink did.</returns>
+    Task<SinkReport> WriteAsync(TransferPlan plan, TransferContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>A sink that takes blobs in the order a streaming source yields them (a tar file with positional writes).</summary>
+public interface IAppendingSink : IImageSink
+{
+    /// <summary>Whether this sink, as configured, can take appended blobs (an uncompressed tar file can; a stream cannot).</summary>
+    bool CanAppend { get; }
+
+    /// <summary>Starts taking blobs; the returned appender is finished by <see cref="FinishAppendAsync"/>.</summary>
+    /// <returns>The appender.</returns>
+    IBlobAppender BeginAppend();
+
+    /// <summary>Writes what the plan still needs (manifests, configs, index files), then commits.</summary>
+    /// <param name="plan">The run's plan, built from what was appended.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>What the sink did.</returns>
+    Task<SinkReport> FinishAppendAsync(TransferPlan plan, CancellationToken cancellationToken);
+
+    /// <summary>Removes everything appended (the run failed or was cancelled).</summary>
+    void AbandonAppend();
+}
+
+/// <summary>What a sink reports; each sink has its own kind.</summary>
+public abstract record SinkReport;

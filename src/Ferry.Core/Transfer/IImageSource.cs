@@ -1,0 +1,89 @@
+using Ferry.Archives;
+using Ferry.References;
+using Ferry.Saving;
+
+namespace Ferry.Transfer;
+
+/// <summary>
+/// Where the <see cref="TransferEngine"/> takes images from: a registry (<see cref="Sources.RegistrySource"/>), an
+/// archive in any format Ferry reads (<see cref="Sources.ArchiveSource"/>) or a Docker Engine
+/// (<see cref="Sources.DaemonSource"/>). A source resolves images to verified manifests and configs, and opens blobs
+/// as streams that verify digest and size as they are read. It decides nothing about where the bytes go.
+/// </summary>
+public interface IImageSource
+{
+    /// <summary>Called once with every image of the run (and every excluded one) before any is resolved.</summary>
+    /// <param name="images">The images as the source names them.</param>
+    /// <param name="cancellationToken">Cancels the preparation.</param>
+    /// <returns>A task.</returns>
+    Task PrepareAsync(IReadOnlyList<string> images, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// The name and digest an image would have once transferred, found without reading any blob, for the
+    /// up-to-date check; <see langword="null"/> when the source cannot tell.
+    /// </summary>
+    /// <param name="image">The image as the source names it.</param>
+    /// <param name="platforms">The platform selection.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The name and digest, or <see langword="null"/>.</returns>
+    Task<ImageIdentity?> PeekAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken) => Task.FromResult<ImageIdentity?>(null);
+
+    /// <summary>Resolves one image to the manifests and configs to transfer, verified.</summary>
+    /// <param name="image">The image as the source names it.</param>
+    /// <param name="platforms">The platform selection.</param>
+    /// <param name="cancellationToken">Cancels the resolution.</param>
+    /// <returns>The resolved image.</returns>
+    Task<ResolvedImage> ResolveAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken);
+
+    /// <summary>Opens a blob that is not held in memory; the stream verifies digest and size when read to its end.</summary>
+    /// <param name="blob">The blob, with the image it belongs to.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The stream.</returns>
+    Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken);
+
+    /// <summary>The layers of these images that the source itself lacks on purpose (a partial archive): the sink must find them at the destination.</summary>
+    /// <param name="images">The resolved images.</param>
+    /// <returns>The left-out layers (none for a complete source).</returns>
+    IReadOnlyList<Archives.Format.OmittedBlob> LeftOut(IReadOnlyList<ResolvedImage> images) => [];
+}
+
+/// <summary>
+/// A source that can also yield its blobs in its own order, as they arrive, instead of on request — a Docker
+/// Engine's export stream. The engine uses this with a sink that accepts blobs in any order (<see cref="IAppendingSink"/>),
+/// so the bytes cross the disk once.
+/// </summary>
+public interface IStreamingImageSource : IImageSource
+{
+    /// <summary>Streams the requested images' blobs into <paramref name="appender"/> and resolves the images from what arrived.</summary>
+    /// <param name="images">The images as the source names them.</param>
+    /// <param name="appender">Takes each blob as it arrives.</param>
+    /// <param name="continueOnError">Whether a missing image is a listed failure rather than the end of the run.</param>
+    /// <param name="cancellationToken">Cancels the stream.</param>
+    /// <returns>Each image resolved (in request order) or why it failed.</returns>
+    Task<IReadOnlyList<(ResolvedImage? Image, string? Failure)>> StreamAsync(IReadOnlyList<string> images, IBlobAppender appender, bool continueOnError, CancellationToken cancellationToken);
+}
+
+/// <summary>What a streaming source writes its blobs into.</summary>
+public interface IBlobAppender
+{
+    /// <summary>Takes one blob of known length whose digest is learnt while it is written.</summary>
+    /// <param name="data">The blob's bytes (exactly <paramref name="length"/> of them).</param>
+    /// <param name="length">Its length.</param>
+    /// <param name="compress">Whether to gzip it on the way (the stored blob is then the compressed bytes).</param>
+    /// <param name="expected">The digest the blob must have, when the source names it by digest.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The stored blob's descriptor (media type empty), the digest of the uncompressed bytes, and the bytes when small enough to be metadata.</returns>
+    Task<AppendedBlob> AppendAsync(Stream data, long length, bool compress, Digest? expected, CancellationToken cancellationToken);
+}
+
+/// <summary>A blob a streaming source appended.</summary>
+/// <param name="Descriptor">What is stored (media type left empty).</param>
+/// <param name="DiffId">The digest of the uncompressed bytes.</param>
+/// <param name="Compressed">Whether the stored bytes are gzip.</param>
+public sealed record AppendedBlob(Oci.Descriptor Descriptor, Digest DiffId, bool Compressed);
+
+/// <summary>What identifies an image once transferred, for the up-to-date check.</summary>
+/// <param name="Name">The name it is recorded under.</param>
+/// <param name="Digest">The digest of what index.json points at — or, when <paramref name="IsConfigDigest"/>, of its config (a daemon's image ID).</param>
+/// <param name="IsConfigDigest">Whether <paramref name="Digest"/> is the config's digest.</param>
+public sealed record ImageIdentity(ImageReference Name, Digest Digest, bool IsConfigDigest = false);

@@ -1,0 +1,171 @@
+using System.Text.Json;
+using Ferry.Errors;
+using Ferry.Oci;
+using Ferry.References;
+using Ferry.Saving;
+
+namespace Ferry.Transfer;
+
+/// <summary>Where a resolver reads manifests and configs: a registry, an archive, a daemon's export.</summary>
+internal interface IManifestStore
+{
+    /// <summary>The top manifest or index of an image, verified.</summary>
+    Task<ManifestDocument> GetTopAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether a child manifest of the top index is available here (an archive may hold only some platforms).</summary>
+    bool Has(Descriptor child);
+
+    /// <summary>A child manifest of the top index, verified against its descriptor.</summary>
+    Task<ManifestDocument> GetManifestAsync(Descriptor child, CancellationToken cancellationToken);
+
+    /// <summary>A config blob, verified against its descriptor.</summary>
+    Task<ReadOnlyMemory<byte>> GetConfigAsync(Descriptor config, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The one place that turns an image's top manifest into what is transferred, whatever the source: all platforms
+/// keep the original index; a subset gets a new index holding only the selected entries (their manifest digests
+/// unchanged); a single-platform image is kept when its platform is selected; artifacts in an index (attestations,
+/// signatures) are kept for index fidelity and never chosen as the image docker loads.
+/// </summary>
+internal static class ImageResolver
+{
+    public static async Task<ResolvedImage> ResolveAsync(ImageReference name, ImageReference source, IManifestStore store, PlatformSelection selection, CancellationToken cancellationToken)
+    {
+        var top = await store.GetTopAsync(cancellationToken).ConfigureAwait(false);
+        if (!top.IsIndex)
+        {
+            var single = await LoadPlatformImageAsync(source, store, top, null, cancellationToken).ConfigureAwait(false);
+            if (!selection.Includes(single.Platform))
+            {
+                throw new PlatformNotFoundException($"{source}: image is for {single.Platform} only, which is not selected ({selection}); choose it with --platform {single.Platform}");
+            }
+
+            return new ResolvedImage(name, top, [single], single, false, source);
+        }
+
+        var entries = top.Manifests;
+        var selected = entries.Where(e => (e.Platform is { } p ? selection.Includes(p) : selection.IsAll) && (selection.IsAll || store.Has(e))).ToList();
+        if (selected.Count == 0)
+        {
+            var available = string.Join(", ", entries.Where(e => e.Platform is not null && e.Platform.Os != "unknown" && store.Has(e)).Select(e => e.Platform!.ToString()).Distinct());
+            throw new PlatformNotFoundException($"{source}: no image for {selection}; it has {(available.Length == 0 ? "no platforms" : available)}");
+        }
+
+        var platforms = new PlatformImage[selected.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, selected.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var entry = selected[i];
+                var child = await store.GetManifestAsync(entry, ct).ConfigureAwait(false);
+                if (child.Content.Length != entry.Size)
+                {
+                    throw new DigestMismatchException($"{source}: manifest {entry.Digest.Short} has {child.Content.Length} bytes, the index says {entry.Size}");
+                }
+
+                if (child.IsIndex)
+                {
+                    throw new UnsupportedContentException($"{source}: nested indexes are not supported ({entry.Digest.Short})");
+                }
+
+                platforms[i] = await LoadPlatformImageAsync(source, store, child, entry.Platform, ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+
+        var isSubset = selected.Count != entries.Count;
+        var saved = isSubset ? SubsetIndex(top, selected, source) : top;
+        var images = platforms.Where(p => MediaTypes.IsImageConfig(p.Manifest.Config!.MediaType)).ToList();
+        if (images.Count == 0)
+        {
+            throw new UnsupportedContentException($"{source}: the selected entries hold no container image");
+        }
+
+        return new ResolvedImage(name, saved, platforms, ChoosePrimary(images, selection), isSubset, source);
+    }
+
+    /// <summary>
+    /// What an archive's index.json would point at for this reference — the top manifest, or the subset index the
+    /// platform selection makes — from the top manifest alone: no child manifest, no blob is read.
+    /// </summary>
+    public static ManifestDocument TopFor(ManifestDocument top, PlatformSelection selection, ImageReference reference)
+    {
+        if (!top.IsIndex)
+        {
+            return top;
+        }
+
+        var selected = top.Manifests.Where(e => e.Platform is { } p ? selection.Includes(p) : selection.IsAll).ToList();
+        return selected.Count == 0 || selected.Count == top.Manifests.Count ? top : SubsetIndex(top, selected, reference);
+    }
+
+    private static PlatformImage ChoosePrimary(List<PlatformImage> images, PlatformSelection selection)
+    {
+        var preference = selection.IsAll ? [Platform.Host] : selection.Platforms;
+        foreach (var wanted in preference)
+        {
+            if (images.FirstOrDefault(p => wanted.Matches(p.Platform)) is { } match)
+            {
+                return match;
+            }
+        }
+
+        return images[0];
+    }
+
+    private static async Task<PlatformImage> LoadPlatformImageAsync(ImageReference reference, IManifestStore store, ManifestDocument manifest, Platform? indexPlatform, CancellationToken cancellationToken)
+    {
+        var configDescriptor = manifest.Config!;
+        var config = await store.GetConfigAsync(configDescriptor, cancellationToken).ConfigureAwait(false);
+        if (!MediaTypes.IsImageConfig(configDescriptor.MediaType))
+        {
+            // An artifact (attestation, signature…): kept for index fidelity, never listed in manifest.json.
+            return new PlatformImage(indexPlatform ?? new Platform("unknown", "unknown"), manifest, config);
+        }
+
+        var info = ImageConfigInfo.Parse(config.Span, reference.ToString());
+        if (info.DiffIdCount != manifest.Layers.Count)
+        {
+            throw new UnsupportedContentException($"{reference}: config lists {info.DiffIdCount} diff_ids but the manifest has {manifest.Layers.Count} layers");
+        }
+
+        return new PlatformImage(indexPlatform ?? info.Platform, manifest, config);
+    }
+
+    /// <summary>A copy of the index with only the selected entries; every other field is kept as it was.</summary>
+    private static ManifestDocument SubsetIndex(ManifestDocument index, IReadOnlyList<Descriptor> selected, ImageReference reference)
+    {
+        var keep = selected.Select(d => d.Digest.ToString()).ToHashSet(StringComparer.Ordinal);
+        using var document = JsonDocument.Parse(index.Content);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.NameEquals("manifests"))
+                {
+                    writer.WritePropertyName("manifests");
+                    writer.WriteStartArray();
+                    foreach (var entry in property.Value.EnumerateArray())
+                    {
+                        if (entry.TryGetProperty("digest", out var digest) && keep.Contains(digest.GetString() ?? string.Empty))
+                        {
+                            entry.WriteTo(writer);
+                        }
+                    }
+
+                    writer.WriteEndArray();
+                }
+                else
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return ManifestDocument.Parse(buffer.ToArray(), index.MediaType, reference.ToString());
+    }
+}

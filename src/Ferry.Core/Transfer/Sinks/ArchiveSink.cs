@@ -1,0 +1,233 @@
+using Ferry.Archives;
+using Ferry.Archives.Compression;
+using Ferry.Errors;
+using Ferry.Saving;
+
+namespace Ferry.Transfer.Sinks;
+
+/// <summary>What an archive sink wrote.</summary>
+/// <param name="Images">The images as recorded (for an up-to-date archive: as the archive describes them).</param>
+/// <param name="ArchiveBytes">The size of the archive (tar) or of its blobs (directory).</param>
+/// <param name="Output">The path written, or <see langword="null"/> for a stream.</param>
+public sealed record ArchiveReport(IReadOnlyList<SavedImage> Images, long ArchiveBytes, string? Output) : SinkReport;
+
+/// <summary>Where and how an archive is written.</summary>
+public sealed record ArchiveTarget
+{
+    /// <summary>The output path (file or directory); ignored when <see cref="Stream"/> is set.</summary>
+    public string? Path { get; init; }
+
+    /// <summary>A forward-only stream to write the tar to (stdout, a pipe) instead of a file.</summary>
+    public Stream? Stream { get; init; }
+
+    /// <summary>Tar or directory.</summary>
+    public ArchiveFormat Format { get; init; } = ArchiveFormat.Tar;
+
+    /// <summary>Compression of the whole archive (tar only).</summary>
+    public OuterCompression Compression { get; init; }
+}
+
+/// <summary>
+/// Writes Ferry's archive — an OCI image layout that is also a docker-archive — as a tar file, a tar stream or a
+/// directory, optionally gzip/zstd-compressed. For a file the whole layout is planned first (every offset known), the
+/// file is sized up front and blobs are written straight to their places, in parallel and in any order; for a
+/// stream the entries go out in order. The output appears atomically (temporary name, fsync, rename); a failure or
+/// cancellation leaves any earlier file untouched and nothing half-written. An output that already holds exactly the
+/// requested images is left alone ("up to date").
+/// </summary>
+public sealed class ArchiveSink : IAppendingSink
+{
+    private readonly ArchiveTarget _target;
+    private readonly AtomicOutput? _output;
+    private TarAppendWriter? _appender;
+
+    /// <summary>Creates the sink (the output directory must exist).</summary>
+    /// <param name="target">Where and how.</param>
+    /// <exception cref="InvalidInputException">The combination is impossible (a compressed directory, a directory on a stream).</exception>
+    /// <exception cref="OutputException">The output's directory does not exist.</exception>
+    public ArchiveSink(ArchiveTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.Stream is null && string.IsNullOrEmpty(target.Path))
+        {
+            throw new InvalidInputException("no output given");
+        }
+
+        if (target.Stream is not null && target.Format == ArchiveFormat.Directory)
+        {
+            throw new InvalidInputException("a directory layout cannot be written to a stream");
+        }
+
+        if (target.Format == ArchiveFormat.Directory && target.Compression != OuterCompression.None)
+        {
+            throw new InvalidInputException("a directory layout cannot be compressed");
+        }
+
+        _target = target;
+        _output = target.Stream is null ? AtomicOutput.Prepare(target.Path!) : null;
+    }
+
+    /// <inheritdoc />
+    public bool AcceptsPartial => true;
+
+    /// <inheritdoc />
+    public bool CanAppend => _output is not null && _target.Format == ArchiveFormat.Tar && _target.Compression == OuterCompression.None;
+
+    /// <inheritdoc />
+    public async Task<SinkReport?> CheckUpToDateAsync(TransferRequest request, Func<string, CancellationToken, Task<ImageIdentity?>> peek, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_output is null)
+        {
+            return null;
+        }
+
+        return await UpToDate.CheckAsync(_output.Target, request, _target.Format, _target.Compression, peek, cancellationToken).ConfigureAwait(false) is { } upToDate
+            ? new ArchiveReport(upToDate.Images, upToDate.Bytes, _output.Target)
+            : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<SinkReport> WriteAsync(TransferPlan plan, TransferContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(context);
+        var layout = LayoutBuilder.Build(plan);
+        var tar = TarLayoutPlan.Create(layout);
+        var writers = context.ForLayoutWriters();
+        var saved = plan.Images.Select(p => TransferEngine.Describe(p.Image)).ToList();
+        if (_output is null)
+        {
+            return new ArchiveReport(saved, await WriteToStreamAsync(tar, _target.Stream!, writers, cancellationToken).ConfigureAwait(false), null);
+        }
+
+        try
+        {
+            var bytes = await WriteToFileAsync(layout, tar, _output, writers, cancellationToken).ConfigureAwait(false);
+            return new ArchiveReport(saved, bytes, _output.Target);
+        }
+        catch (Exception ex)
+        {
+            _output.Abandon();
+            throw ex is IOException or UnauthorizedAccessException ? new OutputException($"cannot write {_output.Target}: {ex.Message}", ex) : ex;
+        }
+    }
+
+    /// <inheritdoc />
+    public IBlobAppender BeginAppend()
+    {
+        if (!CanAppend)
+        {
+            throw new InvalidOperationException("this archive cannot take appended blobs");
+        }
+
+        _appender = new TarAppendWriter(_output!.Temporary);
+        return new OutputErrors(_appender, _output.Target);
+    }
+
+    /// <inheritdoc />
+    public async Task<SinkReport> FinishAppendAsync(TransferPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        try
+        {
+            await _appender!.FinishAsync(LayoutBuilder.Build(plan), cancellationToken).ConfigureAwait(false);
+            await _appender.DisposeAsync().ConfigureAwait(false);
+            _output!.CommitFile();
+        }
+        catch (IOException ex) when (ex is not EndOfStreamException)
+        {
+            throw new OutputException($"cannot write {_output!.Target}: {ex.Message}", ex);
+        }
+
+        var saved = plan.Images.Select(p => TransferEngine.Describe(p.Image) with { Platforms = [p.Image.Primary.Platform] }).ToList();
+        return new ArchiveReport(saved, new FileInfo(_output.Target).Length, _output.Target);
+    }
+
+    /// <inheritdoc />
+    public void AbandonAppend()
+    {
+        _appender?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _output?.Abandon();
+    }
+
+    private async Task<long> WriteToStreamAsync(TarLayoutPlan plan, Stream stream, LayoutWriteContext context, CancellationToken cancellationToken) =>
+        await WriteCompressedAsync(stream, null, async target =>
+        {
+            await TarStreamWriter.WriteAsync(plan, target, context, cancellationToken).ConfigureAwait(false);
+            return plan.Length;
+        }, cancellationToken).ConfigureAwait(false);
+
+    private async Task<long> WriteToFileAsync(ImageLayout layout, TarLayoutPlan plan, AtomicOutput output, LayoutWriteContext context, CancellationToken cancellationToken)
+    {
+        if (_target.Format == ArchiveFormat.Directory)
+        {
+            Directory.CreateDirectory(output.Temporary);
+            await DirectoryLayoutWriter.WriteAsync(layout, output.Temporary, context, cancellationToken).ConfigureAwait(false);
+            output.CommitDirectory();
+            return layout.BlobBytes;
+        }
+
+        // The tar is written with parallel positional writes; compression then streams it once more, on all cores, into the final file.
+        var tarPath = _target.Compression == OuterCompression.None ? output.Temporary : output.Temporary + ".tar";
+        try
+        {
+            using (var file = File.OpenHandle(tarPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+            {
+                await TarFileWriter.WriteAsync(plan, file, context, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_target.Compression != OuterCompression.None)
+            {
+                await using var source = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.DeleteOnClose);
+                await using var target = new FileStream(output.Temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+                await WriteCompressedAsync(target, _target.Compression, async compressed =>
+                {
+                    await source.CopyToAsync(compressed, 1 << 20, cancellationToken).ConfigureAwait(false);
+                    return 0;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (tarPath != output.Temporary && File.Exists(tarPath))
+            {
+                File.Delete(tarPath);
+            }
+        }
+
+        output.CommitFile();
+        return new FileInfo(output.Target).Length;
+    }
+
+    /// <summary>Runs <paramref name="write"/> into <paramref name="destination"/>, through the parallel compressor when compressing; returns the bytes that reached it.</summary>
+    private async Task<long> WriteCompressedAsync(Stream destination, OuterCompression? compression, Func<Stream, Task<long>> write, CancellationToken cancellationToken)
+    {
+        var outer = compression ?? _target.Compression;
+        if (outer == OuterCompression.None)
+        {
+            return await write(destination).ConfigureAwait(false);
+        }
+
+        await using var compressor = new ParallelBlockCompressor(destination, outer);
+        await write(compressor).ConfigureAwait(false);
+        await compressor.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        return compressor.CompressedBytes;
+    }
+
+    /// <summary>A failed write to the output file is the output's failure, named with its path.</summary>
+    private sealed class OutputErrors(IBlobAppender inner, string target) : IBlobAppender
+    {
+        public async Task<AppendedBlob> AppendAsync(Stream data, long length, bool compress, References.Digest? expected, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await inner.AppendAsync(data, length, compress, expected, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException ex) when (ex is not EndOfStreamException)
+            {
+                throw new OutputException($"cannot write {target}: {ex.Message}", ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Ferry.Archives;
+using Ferry.Archives.Format;
+using Ferry.Errors;
+using Ferry.Oci;
+using Ferry.Reading;
+using Ferry.References;
+using Ferry.Saving;
+
+namespace Ferry.Transfer.Sources;
+
+/// <summary>Which images of the archives a run takes, and under what name.</summary>
+public sealed record ArchiveSelection
+{
+    /// <summary>Only these images (full or short references, as <c>docker</c> names them); every image when empty.</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+
+    /// <summary>The name of the one selected image (<c>--as</c>): also the way to name an unnamed image.</summary>
+    public string? As { get; init; }
+}
+
+/// <summary>
+/// Images read from archives in any format Ferry reads (Ferry's, OCI layouts and archives, docker save of every
+/// version, podman, skopeo, crane; tar, gzip, zstd or a directory; a file or a stream). Each image is named as the
+/// archive names it (or by <see cref="ArchiveSelection.As"/>); before an image counts as resolved, every blob it needs
+/// is hashed against its descriptor — once per run however many images share it — so nothing of a broken image moves.
+/// </summary>
+public sealed class ArchiveSource : IImageSource, IDisposable
+{
+    private readonly IReadOnlyList<ImageArchive> _archives;
+    private readonly List<(ImageArchive Archive, ArchivedImage Image)> _images;
+    private readonly string? _as;
+    private readonly ConcurrentDictionary<Digest, Lazy<Task>> _verified = new();
+    private readonly SemaphoreSlim _hashing = new(Environment.ProcessorCount);
+
+    private ArchiveSource(IReadOnlyList<ImageArchive> archives, List<(ImageArchive Archive, ArchivedImage Image)> images, string? nameAs)
+    {
+        _archives = archives;
+        _images = images;
+        _as = nameAs;
+        Keys = Enumerable.Range(0, images.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
+    }
+
+    /// <summary>The selected images, as keys for <see cref="TransferRequest.Images"/>.</summary>
+    public IReadOnlyList<string> Keys { get; }
+
+    /// <summary>Opens archives (<c>-</c> reads <paramref name="stdin"/>) and selects images.</summary>
+    /// <param name="paths">Archive paths; <c>-</c> for the stream.</param>
+    /// <param name="selection">Which images, under what name.</param>
+    /// <param name="stdin">The stream <c>-</c> stands for.</param>
+    /// <param name="cancellationToken">Cancels the reading.</param>
+    /// <returns>The source; dispose it to remove temporary files.</returns>
+    /// <exception cref="InvalidInputException">An archive cannot be read, a selected image is not in any, or <c>--as</c> names several images.</exception>
+    public static async Task<ArchiveSource> OpenAsync(IReadOnlyList<string> paths, ArchiveSelection? selection = null, Stream? stdin = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        selection ??= new ArchiveSelection();
+        var archives = new List<ImageArchive>();
+        try
+        {
+            foreach (var path in paths)
+            {
+                archives.Add(path == "-"
+                    ? await ImageArchive.OpenAsync(stdin ?? throw new InvalidInputException("- reads an archive from stdin, and there is none"), "stdin", cancellationToken).ConfigureAwait(false)
+                    : await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false));
+            }
+
+            var images = archives.SelectMany(a => a.Images.Select(i => (Archive: a, Image: i))).ToList();
+            if (selection.Images.Count > 0)
+            {
+                var wanted = selection.Images.Select(w => (Text: w, Reference: ImageReference.Parse(w).ToString())).ToList();
+                foreach (var (text, reference) in wanted.Where(w => !images.Any(i => SameName(i.Image.Name, w.Reference))))
+                {
+                    throw new InvalidInputException($"--image {text}: no image of that name in {string.Join(", ", paths)}");
+                }
+
+                images = images.Where(i => wanted.Any(w => SameName(i.Image.Name, w.Reference))).ToList();
+            }
+
+            if (selection.As is { } nameAs)
+            {
+                ImageReference.Parse(nameAs);
+                if (images.Select(i => i.Image.Top.Digest).Distinct().Count() != 1)
+                {
+                    throw new InvalidInputException($"--as {nameAs} names one image, but {images.Count} are selected; choose one with --image");
+                }
+
+                images = [images[0]];
+            }
+
+            if (images.Count == 0)
+            {
+                throw new InvalidInputException($"{string.Join(", ", paths)}: no image in the archive");
+            }
+
+            return new ArchiveSource(archives, images, selection.As);
+        }
+        catch
+        {
+            foreach (var archive in archives)
+            {
+                archive.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The archive an image key comes from, for messages and failed lists.</summary>
+    /// <param name="key">A key of <see cref="Keys"/>.</param>
+    /// <returns>The archive's path.</returns>
+    public string ArchiveOf(string key) => Lookup(key).Archive.File.Path;
+
+    /// <summary>How an image key is shown: its name in the archive, or its digest when unnamed.</summary>
+    /// <param name="key">A key of <see cref="Keys"/>.</param>
+    /// <returns>The description.</returns>
+    public string Describe(string key)
+    {
+        var (_, image) = Lookup(key);
+        return image.Name ?? $"(unnamed image {image.Top.Digest.Short})";
+    }
+
+    /// <summary>Whether Ferry built the manifest of an image (its archive carries none).</summary>
+    /// <param name="key">A key of <see cref="Keys"/>.</param>
+    /// <returns><see langword="true"/> for built manifests.</returns>
+    public bool IsBuiltFromLayers(string key) => Lookup(key).Image.BuiltFromLayers;
+
+    /// <inheritdoc />
+    public async Task<ResolvedImage> ResolveAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken)
+    {
+        var (archive, archived) = Lookup(image);
+        var text = _as ?? archived.Name ?? throw new InvalidInputException($"{archive.File.Path}: image {archived.Top.Digest.Short} has no name in the archive; name it with --as REGISTRY/REPOSITORY:TAG");
+        var name = ImageReference.Parse(text);
+        var resolved = await ImageResolver.ResolveAsync(name, name, new Store(archive, archived.Top), platforms, cancellationToken).ConfigureAwait(false);
+
+        // Every blob the image needs, hashed before anything of it moves; layers a partial archive leaves out are the sink's to find.
+        var blobs = resolved.Platforms.SelectMany(p => p.Manifest.Layers).Where(l => !archive.Omitted.ContainsKey(l.Digest)).DistinctBy(l => l.Digest);
+        await Task.WhenAll(blobs.Select(d => _verified.GetOrAdd(d.Digest, _ => new Lazy<Task>(() => VerifyAsync(archive, d, cancellationToken))).Value)).ConfigureAwait(false);
+        return resolved;
+    }
+
+    /// <inheritdoc />
+    public Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        var archive = _archives.FirstOrDefault(a => a.Contains(blob.Descriptor.Digest)) ?? _archives[0];
+        return Task.FromResult<Stream>(archive.OpenBlob(blob.Descriptor));
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<OmittedBlob> LeftOut(IReadOnlyList<ResolvedImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var layers = images.SelectMany(i => i.LayerDescriptors).Select(l => l.Digest).ToHashSet();
+        return _archives.SelectMany(a => a.Omitted.Values).Where(o => layers.Contains(o.Digest) && !_archives.Any(a => a.Contains(o.Digest)))
+            .DistinctBy(o => o.Digest).OrderBy(o => o.Digest.ToString(), StringComparer.Ordinal).ToList();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var archive in _archives)
+        {
+            archive.Dispose();
+        }
+
+        _hashing.Dispose();
+    }
+
+    private static bool SameName(string? name, string reference) =>
+        name is not null && ImageReference.TryParse(name, out var parsed, out _) && parsed!.ToString() == reference;
+
+    private (ImageArchive Archive, ArchivedImage Image) Lookup(string key) =>
+        int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < _images.Count
+            ? _images[i]
+            : throw new InvalidInputException($"no image {key} in the archives");
+
+    private async Task VerifyAsync(ImageArchive archive, Descriptor descriptor, CancellationToken cancellationToken)
+    {
+        await _hashing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await archive.VerifyBlobsAsync([descriptor], cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _hashing.Release();
+        }
+    }
+
+    /// <summary>Manifests and configs of one archived image, verified as they are read.</summary>
+    internal sealed class Store(ImageArchive archive, Descriptor top) : IManifestStore
+    {
+        public Task<ManifestDocument> GetTopAsync(CancellationToken cancellationToken) => archive.ReadManifestAsync(top, cancellationToken);
+
+        public bool Has(Descriptor child) => archive.Contains(child.Digest);
+
+        public Task<ManifestDocument> GetManifestAsync(Descriptor child, CancellationToken cancellationToken) => archive.ReadManifestAsync(child, cancellationToken);
+
+        public async Task<ReadOnlyMemory<byte>> GetConfigAsync(Descriptor config, CancellationToken cancellationToken) =>
+            await archive.ReadSmallBlobAsync(config, ImageArchiveReader.MaxConfigBytes, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Ferry.Errors;
+using Ferry.Saving;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ferry.Transfer;
+
+/// <summary>
+/// The one transfer engine behind every command: source → plan → sink. It asks the sink whether the destination is
+/// already up to date, resolves every image (<see cref="TransferRequest.Jobs"/> at a time; in bulk mode a failing image
+/// is listed and the others go on), plans the whole run once — every distinct blob once, layers of excluded images
+/// left out — and hands the plan to the sink, which moves each blob at most once, verified while it streams, and
+/// commits atomically. A streaming source (a Docker Engine's export) writes into a sink that takes blobs in any order
+/// instead, so its bytes also cross the disk once; the plan is then made from what arrived.
+/// </summary>
+/// <param name="logger">Receives debug detail; nothing when <see langword="null"/>.</param>
+public sealed class TransferEngine(ILogger? logger = null)
+{
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    /// <summary>Runs a transfer.</summary>
+    /// <param name="request">Which images.</param>
+    /// <param name="source">Where they come from.</param>
+    /// <param name="sink">Where they go.</param>
+    /// <param name="progress">Typed progress events.</param>
+    /// <param name="cancellationToken">Cancels the run; the sink leaves nothing half-written.</param>
+    /// <returns>The plan, the failures, and the sink's report.</returns>
+    /// <exception cref="FerryException">Outside bulk mode, any failure; in bulk mode, failures that are not one image's.</exception>
+    public async Task<TransferResult> RunAsync(TransferRequest request, IImageSource source, IImageSink sink, IProgress<TransferEvent>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(sink);
+        request.Validate();
+        if (request.IsPartial && !sink.AcceptsPartial)
+        {
+            throw new InvalidInputException("leaving layers out (--exclude, --exclude-archive) needs an archive as the destination");
+        }
+
+        var clock = Stopwatch.StartNew();
+        if (!request.Force && !request.IsPartial &&
+            await sink.CheckUpToDateAsync(request, (image, token) => source.PeekAsync(image, request.Platforms, token), cancellationToken).ConfigureAwait(false) is { } upToDate)
+        {
+            return new TransferResult(TransferPlan.Empty, [], upToDate) { Executed = false };
+        }
+
+        if (source is IStreamingImageSource streaming && sink is IAppendingSink { CanAppend: true } appending && !request.IsPartial)
+        {
+            return await RunStreamedAsync(request, streaming, appending, progress, clock, cancellationToken).ConfigureAwait(false);
+        }
+
+        await source.PrepareAsync([.. request.Images, .. request.Exclude], cancellationToken).ConfigureAwait(false);
+        var (planned, failed) = await ResolveAllAsync(request, source, progress, cancellationToken).ConfigureAwait(false);
+        if (planned.Count == 0)
+        {
+            // Bulk mode, every image failed: nothing is written; the caller reports the failures.
+            return new TransferResult(TransferPlan.Empty, failed, null);
+        }
+
+        var omitted = request.IsPartial
+            ? (await Exclusions.CollectAsync(request, source, cancellationToken).ConfigureAwait(false)).Omit(planned.Select(p => p.Image).ToList())
+            : source.LeftOut(planned.Select(p => p.Image).ToList());
+        var plan = TransferPlan.Create(planned, omitted, request.Images.Count);
+        Diagnostics.Log.Plan(_logger, plan.Blobs.Count, plan.StreamedBytes, plan.UniqueBytes);
+        var context = new TransferContext(source, plan, request.MaxConcurrentTransfers, request.Jobs, progress, clock);
+        context.Start();
+        var report = await sink.WriteAsync(plan, context, cancellationToken).ConfigureAwait(false);
+        return new TransferResult(plan, failed, report);
+    }
+
+    /// <summary>What an image is, for events and results.</summary>
+    /// <param name="image">The resolved image.</param>
+    /// <returns>Its name, digest, platforms and size.</returns>
+    public static SavedImage Describe(ResolvedImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return new SavedImage(image.Reference, image.Top.Digest, image.Platforms.Where(p => p.Platform.Os != "unknown").Select(p => p.Platform).ToList(), image.TotalBytes, image.IsSubset);
+    }
+
+    private static async Task<(List<PlannedImage> Planned, List<FailedImage> Failed)> ResolveAllAsync(TransferRequest request, IImageSource source, IProgress<TransferEvent>? progress, CancellationToken cancellationToken)
+    {
+        var count = request.Images.Count;
+        var results = new ResolvedImage?[count];
+        var failures = new ConcurrentDictionary<int, FailedImage>();
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, count),
+            new ParallelOptions { MaxDegreeOfParallelism = request.Jobs, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                try
+                {
+                    results[i] = await source.ResolveAsync(request.Images[i], request.Platforms, ct).ConfigureAwait(false);
+                    progress?.Report(new ImageResolvedEvent(Describe(results[i]!), i + 1, count));
+                }
+                catch (FerryException ex) when (request.ContinueOnError)
+                {
+                    var failure = new FailedImage(request.Images[i], i + 1, ex.Message);
+                    failures[i] = failure;
+                    progress?.Report(new ImageFailedEvent(failure, count));
+                }
+            }).ConfigureAwait(false);
+
+        var planned = new List<PlannedImage>();
+        for (var i = 0; i < count; i++)
+        {
+            if (results[i] is { } image)
+            {
+                planned.Add(new PlannedImage(image, i + 1, request.Images[i]));
+            }
+        }
+
+        return (planned, failures.OrderBy(f => f.Key).Select(f => f.Value).ToList());
+    }
+
+    private async Task<TransferResult> RunStreamedAsync(TransferRequest request, IStreamingImageSource source, IAppendingSink sink, IProgress<TransferEvent>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var appender = new ReportingAppender(sink.BeginAppend(), progress);
+        try
+        {
+            var streamed = await source.StreamAsync(request.Images, appender, request.ContinueOnError, cancellationToken).ConfigureAwait(false);
+            var planned = new List<PlannedImage>();
+            var failed = new List<FailedImage>();
+            for (var i = 0; i < streamed.Count; i++)
+            {
+                if (streamed[i].Image is { } image)
+                {
+                    planned.Add(new PlannedImage(image, i + 1, request.Images[i]));
+                }
+                else
+                {
+                    var failure = new FailedImage(request.Images[i], i + 1, streamed[i].Failure ?? "failed");
+                    failed.Add(failure);
+                    progress?.Report(new ImageFailedEvent(failure, request.Images.Count));
+                }
+            }
+
+            if (planned.Count == 0)
+            {
+                sink.AbandonAppend();
+                return new TransferResult(TransferPlan.Empty, failed, null);
+            }
+
+            var plan = TransferPlan.Create(planned, [], request.Images.Count);
+            Diagnostics.Log.Plan(_logger, plan.Blobs.Count, appender.Bytes, plan.UniqueBytes);
+            var report = await sink.FinishAppendAsync(plan, cancellationToken).ConfigureAwait(false);
+            foreach (var image in planned)
+            {
+                progress?.Report(new ImageSavedEvent(Describe(image.Image), image.Position, request.Images.Count, clock.Elapsed));
+            }
+
+            return new TransferResult(plan, failed, report);
+        }
+        catch
+        {
+            sink.AbandonAppend();
+            throw;
+        }
+    }
+
+    /// <summary>Reports each appended blob's bytes as they land.</summary>
+    private sealed class ReportingAppender(IBlobAppender inner, IProgress<TransferEvent>? progress) : IBlobAppender
+    {
+        private long _bytes;
+
+        public long Bytes => Interlocked.Read(ref _bytes);
+
+        public async Task<AppendedBlob> AppendAsync(Stream data, long length, bool compress, References.Digest? expected, CancellationToken cancellationToken)
+        {
+            var blob = await inner.AppendAsync(data, length, compress, expected, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _bytes, blob.Descriptor.Size);
+            progress?.Report(new BytesTransferredEvent(blob.Descriptor.Size) { Blob = blob.Descriptor.Digest });
+            return blob;
+        }
+    }
+}

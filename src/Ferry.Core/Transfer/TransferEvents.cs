@@ -1,0 +1,52 @@
+using Ferry.References;
+using Ferry.Saving;
+
+namespace Ferry.Transfer;
+
+/// <summary>A progress event of a transfer.</summary>
+public abstract record TransferEvent;
+
+/// <summary>An image's manifests and configs were fetched and verified.</summary>
+/// <param name="Image">What will be saved.</param>
+/// <param name="Position">1-based position in the request.</param>
+/// <param name="Count">Number of images requested.</param>
+public sealed record ImageResolvedEvent(SavedImage Image, int Position, int Count) : TransferEvent;
+
+/// <summary>An image could not be resolved (bulk mode goes on without it).</summary>
+/// <param name="Failure">Which image and why.</param>
+/// <param name="Count">Number of images requested.</param>
+public sealed record ImageFailedEvent(FailedImage Failure, int Count) : TransferEvent;
+
+/// <summary>Every blob of an image is in the destination (for an archive: the image is saved).</summary>
+/// <param name="Image">The image.</param>
+/// <param name="Position">1-based position in the request.</param>
+/// <param name="Count">Number of images requested.</param>
+/// <param name="Elapsed">Time since the save started.</param>
+public sealed record ImageSavedEvent(SavedImage Image, int Position, int Count, TimeSpan Elapsed) : TransferEvent;
+
+/// <summary>All manifests are known; layer downloads start.</summary>
+/// <param name="Blobs">The number of distinct layer blobs to download.</param>
+/// <param name="TotalBytes">The bytes the layers to download take.</param>
+public sealed record DownloadStartedEvent(int Blobs, long TotalBytes) : TransferEvent;
+
+/// <summary>Layer bytes were written (reported per chunk of up to 1 MiB, for live progress).</summary>
+/// <param name="Bytes">The bytes just written.</param>
+public sealed record BytesTransferredEvent(long Bytes) : TransferEvent
+{
+    /// <summary>The blob the bytes belong to (<see langword="null"/> when the source streams several at once).</summary>
+    public Digest? Blob { get; init; }
+
+    /// <summary>The 1-based request positions of the images that share the blob.</summary>
+    public IReadOnlyList<int> Positions { get; init; } = [];
+}
+
+/// <summary>A layer was downloaded, verified and written.</summary>
+/// <param name="Digest">The layer's digest.</param>
+/// <param name="Size">Its size.</param>
+/// <param name="DoneBytes">The layer bytes done so far, all layers together.</param>
+/// <param name="TotalBytes">The layer bytes to download in all.</param>
+public sealed record BlobCompletedEvent(Digest Digest, long Size, long DoneBytes, long TotalBytes) : TransferEvent
+{
+    /// <summary>The 1-based request positions of the images that share the blob.</summary>
+    public IReadOnlyList<int> Positions { get; init; } = [];
+}

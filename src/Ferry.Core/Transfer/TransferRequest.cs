@@ -1,0 +1,63 @@
+using Ferry.Errors;
+using Ferry.Saving;
+
+namespace Ferry.Transfer;
+
+/// <summary>One run of the <see cref="TransferEngine"/>: which images, which platforms, how much at once.</summary>
+public sealed record TransferRequest
+{
+    /// <summary>The images, as the source names them (references for a registry or daemon; keys for an archive).</summary>
+    public required IReadOnlyList<string> Images { get; init; }
+
+    /// <summary>Which platforms to keep.</summary>
+    public PlatformSelection Platforms { get; init; } = PlatformSelection.Host;
+
+    /// <summary>How many images are resolved (and, by a registry sink, pushed) at once (1–20).</summary>
+    public int Jobs { get; init; } = 4;
+
+    /// <summary>How many blobs move at once, all images together.</summary>
+    public int MaxConcurrentTransfers { get; init; } = 8;
+
+    /// <summary>Bulk mode: an image that fails is listed and the others go on. Otherwise any failure ends the run.</summary>
+    public bool ContinueOnError { get; init; }
+
+    /// <summary>Images whose layers are left out (a partial transfer; sinks that accept it only).</summary>
+    public IReadOnlyList<string> Exclude { get; init; } = [];
+
+    /// <summary>Archives whose images' layers are left out.</summary>
+    public IReadOnlyList<string> ExcludeArchives { get; init; } = [];
+
+    /// <summary>Transfer even when the destination is up to date.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Whether layers are left out.</summary>
+    public bool IsPartial => Exclude.Count > 0 || ExcludeArchives.Count > 0;
+
+    internal void Validate()
+    {
+        if (Images.Count == 0)
+        {
+            throw new InvalidInputException("no image given");
+        }
+
+        if (Jobs is < 1 or > 20)
+        {
+            throw new InvalidInputException($"jobs must be between 1 and 20, not {Jobs}");
+        }
+
+        if (MaxConcurrentTransfers is < 1 or > 64)
+        {
+            throw new InvalidInputException($"concurrent transfers must be between 1 and 64, not {MaxConcurrentTransfers}");
+        }
+    }
+}
+
+/// <summary>The outcome of a run.</summary>
+/// <param name="Plan">What was planned (empty when nothing was transferred).</param>
+/// <param name="Failed">The images that could not be transferred, in request order.</param>
+/// <param name="Report">What the sink did.</param>
+public sealed record TransferResult(TransferPlan Plan, IReadOnlyList<FailedImage> Failed, SinkReport? Report)
+{
+    /// <summary>Whether anything was written: <see langword="false"/> when the destination was already up to date.</summary>
+    public bool Executed { get; init; } = true;
+}
