@@ -13,7 +13,17 @@ public abstract class FerryException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>The registry answer this failure comes from (method, URI, status, the distribution spec's error code), when it comes from one.</summary>
+    public RegistryResponse? Response { get; init; }
 }
+
+/// <summary>A registry's failed answer, for programs that handle failures by kind (e.g. <c>DENIED</c>, <c>TOOMANYREQUESTS</c>).</summary>
+/// <param name="Method">The HTTP method.</param>
+/// <param name="Uri">The URI, without query string or user info.</param>
+/// <param name="Status">The HTTP status.</param>
+/// <param name="ErrorCode">The first error code of the body's <c>errors</c> (e.g. <c>MANIFEST_UNKNOWN</c>), if any.</param>
+public sealed record RegistryResponse(string Method, string Uri, int Status, string? ErrorCode);
 
 /// <summary>The user's input is invalid: a malformed reference, platform, option or path.</summary>
 public sealed class InvalidInputException : FerryException

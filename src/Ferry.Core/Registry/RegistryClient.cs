@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using Ferry.Content;
 using Ferry.Diagnostics;
 using Ferry.Errors;
@@ -23,12 +21,11 @@ namespace Ferry.Registry;
 public sealed partial class RegistryClient : IDisposable
 {
     private readonly RegistryHttp _http;
-    private readonly ICredentialProvider _credentials;
     private readonly RegistryClientOptions _options;
     private readonly ILogger _logger;
-    private readonly TokenCache _tokens = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<Uri>>> _endpoints = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, AuthChallenge> _challenges = new(StringComparer.Ordinal);
+    private readonly RegistryAuthHandler _auth;
+    private readonly HttpMessageInvoker _invoker;
 
     /// <summary>Creates a client.</summary>
     /// <param name="credentials">Where credentials come from; anonymous when <see langword="null"/>.</param>
@@ -37,10 +34,11 @@ public sealed partial class RegistryClient : IDisposable
     /// <param name="handler">One HTTP handler for every host (tests, custom stacks); by default each host gets its own with its TLS settings.</param>
     public RegistryClient(ICredentialProvider? credentials = null, RegistryClientOptions? options = null, ILogger? logger = null, HttpMessageHandler? handler = null)
     {
-        _credentials = credentials ?? AnonymousCredentialProvider.Instance;
         _options = options ?? new RegistryClientOptions();
         _logger = logger ?? NullLogger.Instance;
         _http = new RegistryHttp(_options, _logger, handler);
+        _auth = new RegistryAuthHandler(credentials ?? AnonymousCredentialProvider.Instance, _options, _logger, _http) { InnerHandler = new RegistryTransportHandler(_http) };
+        _invoker = new HttpMessageInvoker(_auth, disposeHandler: true);
     }
 
     /// <summary>Fetches a manifest or index by tag or digest and verifies it.</summary>
@@ -171,7 +169,7 @@ public sealed partial class RegistryClient : IDisposable
         }
 
         var challenges = AuthChallenge.Parse(anonymous.Headers.WwwAuthenticate.Select(h => h.ToString()));
-        var authorization = await AuthorizeAsync(image, scope: null, challenges, baseUri, what, credential, cancellationToken).ConfigureAwait(false);
+        var authorization = await _auth.AuthorizeAsync(image, scope: null, challenges, baseUri, what, credential, cancellationToken).ConfigureAwait(false);
         using var checkedResponse = await _http.SendAsync(new HttpRequestSpec(HttpMethod.Get, uri, what, registry) { Authorization = authorization }, cancellationToken).ConfigureAwait(false);
         if (checkedResponse.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {
@@ -185,7 +183,11 @@ public sealed partial class RegistryClient : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _invoker.Dispose();
+        _http.Dispose();
+    }
 
     /// <summary>Opens the blob body at <paramref name="offset"/>: a verified 206, or a full 200 body with the prefix skipped.</summary>
     private async Task<Stream> OpenBodyAsync(ImageReference image, Descriptor descriptor, string what, long offset, CancellationToken cancellationToken)
@@ -266,8 +268,9 @@ public sealed partial class RegistryClient : IDisposable
         SendAsync(image, new RegistryCall(HttpMethod.Get, path, what) { Accept = accept, RangeFrom = rangeFrom }, cancellationToken);
 
     /// <summary>
-    /// Sends one registry call with authentication: a cached or pre-fetched token for the call's scope, one
-    /// refresh on 401, then failure. Statuses the call accepts are returned; other failures throw.
+    /// Sends one registry call. Authentication is the handler chain's (<see cref="RegistryAuthHandler"/>): the call only
+    /// says which scope it needs. Statuses the call accepts are returned; other failures throw, typed, with the
+    /// method, the URI and the registry's error code.
     /// </summary>
     private async Task<HttpResponseMessage> SendAsync(ImageReference image, RegistryCall call, CancellationToken cancellationToken)
     {
@@ -276,8 +279,7 @@ public sealed partial class RegistryClient : IDisposable
         var scope = call.Push
             ? $"repository:{image.Repository}:pull,push" + (call.MountFrom is { } from ? $" repository:{from}:pull" : string.Empty)
             : $"repository:{image.Repository}:pull";
-        var registry = image.Registry;
-        var spec = new HttpRequestSpec(call.Method, uri, call.What, registry)
+        var spec = new HttpRequestSpec(call.Method, uri, call.What, image.Registry)
         {
             Accept = call.Accept,
             RangeFrom = call.RangeFrom,
@@ -287,223 +289,17 @@ public sealed partial class RegistryClient : IDisposable
 
         // Credentials only go to the registry's own origin (an upload Location on another host gets none).
         var sendsCredentials = HostRules.SameOrigin(uri, baseUri);
-        var authorization = !sendsCredentials ? null : _tokens.Get(registry, scope) ?? await PreAuthorizeAsync(image, scope, baseUri, cancellationToken).ConfigureAwait(false);
-        var response = await _http.SendAsync(spec with { Authorization = authorization }, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.Unauthorized && sendsCredentials)
-        {
-            // Refresh once (expired or insufficient token), then give up: no 401 loop.
-            var challenges = AuthChallenge.Parse(response.Headers.WwwAuthenticate.Select(h => h.ToString()));
-            response.Dispose();
-            _tokens.Remove(registry, scope);
-            var credential = await GetCredentialAsync(image, cancellationToken).ConfigureAwait(false);
-            authorization = await AuthorizeAsync(image, scope, challenges, baseUri, call.What, credential, cancellationToken).ConfigureAwait(false);
-            response = await _http.SendAsync(spec with { Authorization = authorization }, cancellationToken).ConfigureAwait(false);
-        }
-
+        using var request = RegistryRequest.Create(spec, sendsCredentials ? new RegistryScope(image, scope, baseUri) : null);
+        var response = await _invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode && !(call.AcceptStatus?.Invoke(response.StatusCode) ?? false))
         {
             using (response)
             {
-                throw await RegistryErrors.FromResponseAsync(response, call.What, registry, cancellationToken).ConfigureAwait(false);
+                throw await RegistryErrors.FromResponseAsync(response, call.What, image.Registry, cancellationToken).ConfigureAwait(false);
             }
         }
 
         return response;
-    }
-
-    private async Task<RegistryCredential?> GetCredentialAsync(ImageReference image, CancellationToken cancellationToken)
-    {
-        var credential = await _credentials.GetAsync(image.Registry, image.Repository, cancellationToken).ConfigureAwait(false);
-        if (credential is not null)
-        {
-            Log.UsingCredentials(_logger, image.Registry, credential.ToString());
-        }
-
-        return credential;
-    }
-
-    private async Task<string?> PreAuthorizeAsync(ImageReference image, string scope, Uri baseUri, CancellationToken cancellationToken)
-    {
-        // Once a registry has challenged us, ask for tokens of new scopes up front instead of paying a 401 each time.
-        if (!_challenges.TryGetValue(image.Registry, out var challenge))
-        {
-            return null;
-        }
-
-        var credential = await GetCredentialAsync(image, cancellationToken).ConfigureAwait(false);
-        return await AuthorizeAsync(image, scope, [challenge], baseUri, image.ToString(), credential, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<string?> AuthorizeAsync(ImageReference image, string? scope, IReadOnlyList<AuthChallenge> challenges, Uri baseUri, string what, RegistryCredential? credential, CancellationToken cancellationToken)
-    {
-        var bearer = challenges.FirstOrDefault(c => c.Scheme == "bearer" && c["realm"] is not null);
-        if (bearer is not null)
-        {
-            _challenges[image.Registry] = bearer;
-            var (token, lifetime) = await FetchTokenAsync(image, bearer, scope, credential, baseUri, what, cancellationToken).ConfigureAwait(false);
-            var header = "Bearer " + token;
-            if (scope is not null)
-            {
-                _tokens.Set(image.Registry, scope, header, lifetime);
-            }
-
-            return header;
-        }
-
-        if (challenges.Any(c => c.Scheme == "basic"))
-        {
-            _challenges[image.Registry] = challenges.First(c => c.Scheme == "basic");
-            if (credential is null)
-            {
-                throw new AuthenticationFailedException($"{what}: {image.Registry} requires a user name and password, and none are configured (ferry login / docker login)");
-            }
-
-            if (credential.IdentityToken is not null && credential.Password.Length == 0)
-            {
-                throw new AuthenticationFailedException($"{what}: {image.Registry} asks for a password, but only an identity token is stored ({credential.Source})");
-            }
-
-            if (baseUri.Scheme == Uri.UriSchemeHttp && !HostRules.IsLoopback(image.RegistryHost) && !_options.PlainHttp && !_options.Insecure)
-            {
-                throw new AuthenticationFailedException($"{what}: refusing to send a password over plain HTTP to {image.Registry}");
-            }
-
-            var header = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}"));
-            if (scope is not null)
-            {
-                _tokens.Set(image.Registry, scope, header, TimeSpan.FromHours(12));
-            }
-
-            return header;
-        }
-
-        throw new AuthenticationFailedException(challenges.Count == 0
-            ? $"{what}: {image.Registry} answered 401 without an authentication challenge"
-            : $"{what}: {image.Registry} requires authentication with an unsupported scheme ({string.Join(", ", challenges.Select(c => c.Scheme))})");
-    }
-
-    private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(ImageReference image, AuthChallenge challenge, string? scope, RegistryCredential? credential, Uri baseUri, string what, CancellationToken cancellationToken)
-    {
-        var realm = ValidateRealm(challenge["realm"]!, baseUri, image.Registry);
-        var service = challenge["service"];
-        var spec = new HttpRequestSpec(HttpMethod.Get, realm, what, image.Registry)
-        {
-            AllowLocalRedirects = HostRules.IsLocal(image.RegistryHost),
-            ValidateRedirect = next =>
-            {
-                try
-                {
-                    ValidateRealm(next.ToString(), baseUri, image.Registry);
-                    return null;
-                }
-                catch (AuthenticationFailedException ex)
-                {
-                    return "a token service redirect: " + ex.Message;
-                }
-            },
-        };
-
-        if (credential?.IdentityToken is { } identityToken)
-        {
-            // OAuth2 refresh-token grant (distribution's token spec, "oauth.md"): POST a form to the realm.
-            var form = new List<KeyValuePair<string, string>>
-            {
-                new("grant_type", "refresh_token"),
-                new("refresh_token", identityToken),
-                new("client_id", "ferry"),
-            };
-            if (service is not null)
-            {
-                form.Add(new("service", service));
-            }
-
-            if (scope is not null)
-            {
-                form.Add(new("scope", scope));
-            }
-
-            spec = spec with { Method = HttpMethod.Post, Content = () => new FormUrlEncodedContent(form) };
-        }
-        else
-        {
-            var query = new StringBuilder();
-            if (service is not null)
-            {
-                query.Append("service=").Append(Uri.EscapeDataString(service));
-            }
-
-            foreach (var part in scope?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [])
-            {
-                query.Append(query.Length > 0 ? "&" : string.Empty).Append("scope=").Append(Uri.EscapeDataString(part));
-            }
-
-            var builder = new UriBuilder(realm) { Query = string.Join('&', new[] { realm.Query.TrimStart('?'), query.ToString() }.Where(q => q.Length > 0)) };
-            spec = spec with { Uri = builder.Uri };
-            if (credential is not null)
-            {
-                spec = spec with { Authorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")) };
-            }
-        }
-
-        using var response = await _http.SendAsync(spec, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest && credential is not null)
-        {
-            var kind = credential!.IdentityToken is not null && credential.Password.Length == 0 ? "identity token" : $"credentials for user \"{credential.Username}\"";
-            throw new AuthenticationFailedException($"{what}: {image.Registry} refused the {kind} (from {credential.Source})");
-        }
-
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-        {
-            throw new AuthenticationFailedException($"{what}: {image.Registry} refused anonymous access; log in first (ferry login {image.Registry})");
-        }
-
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new RegistryException($"{what}: token service of {image.Registry} returned {(int)response.StatusCode}", (int)response.StatusCode);
-        }
-
-        // Token bodies are never logged: they are secrets.
-        var body = await ReadLimitedAsync(response, 1024 * 1024, what, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            var root = document.RootElement;
-            string? Field(string name) => root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            var token = Field("token") is { Length: > 0 } t ? t : Field("access_token") is { Length: > 0 } a ? a : throw new RegistryException($"{what}: token service of {image.Registry} returned no token");
-            var seconds = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var s) && s > 0 ? s : 60;
-            Log.TokenIssued(_logger, image.Registry, scope ?? "(none)", seconds);
-            return (token, TimeSpan.FromSeconds(seconds));
-        }
-        catch (JsonException)
-        {
-            throw new RegistryException($"{what}: token service of {image.Registry} returned malformed JSON");
-        }
-    }
-
-    /// <summary>
-    /// A token realm is where credentials are sent, so it must be https (http only when the registry itself is
-    /// reached over http), carry no user info, and not point at link-local, unspecified or (unless it is the
-    /// registry's own host, or the registry is itself local) loopback and private addresses.
-    /// </summary>
-    private Uri ValidateRealm(string realm, Uri registryBase, string registry)
-    {
-        if (!Uri.TryCreate(realm, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
-        {
-            throw new AuthenticationFailedException($"{registry} sent an invalid token realm");
-        }
-
-        if (uri.Scheme == Uri.UriSchemeHttp && registryBase.Scheme != Uri.UriSchemeHttp && !_options.Insecure)
-        {
-            throw new AuthenticationFailedException($"{registry} asked for credentials to be sent over plain HTTP to {uri.Host}; refused");
-        }
-
-        var sameHost = string.Equals(uri.IdnHost, registryBase.IdnHost, StringComparison.OrdinalIgnoreCase);
-        if (!sameHost && HostRules.IsForbiddenTarget(uri.Host, allowLocal: HostRules.IsLocal(registryBase.Authority)))
-        {
-            throw new AuthenticationFailedException($"{registry} named the internal address {uri.Host} as its token service; refused");
-        }
-
-        return uri;
     }
 
     private Task<Uri> GetEndpointAsync(ImageReference image, CancellationToken cancellationToken)
@@ -541,7 +337,7 @@ public sealed partial class RegistryClient : IDisposable
         try
         {
             using var response = await _http.SendAsync(new HttpRequestSpec(HttpMethod.Get, ping, $"{image.Registry}: ping", image.Registry) { Retry = false }, cancellationToken).ConfigureAwait(false);
-            RememberChallenge(image.Registry, response);
+            _auth.RememberChallenge(image.Registry, response);
             return https;
         }
         catch (RegistryException ex) when (ex.InnerException is HttpRequestException && !_http.SpeaksTls(ping))
@@ -553,7 +349,7 @@ public sealed partial class RegistryClient : IDisposable
         try
         {
             using var response = await _http.SendAsync(new HttpRequestSpec(HttpMethod.Get, new Uri(http, "/v2/"), $"{image.Registry}: ping", image.Registry) { Retry = false }, cancellationToken).ConfigureAwait(false);
-            RememberChallenge(image.Registry, response);
+            _auth.RememberChallenge(image.Registry, response);
         }
         catch (RegistryException)
         {
@@ -563,16 +359,7 @@ public sealed partial class RegistryClient : IDisposable
         return http;
     }
 
-    private void RememberChallenge(string registry, HttpResponseMessage response)
-    {
-        if (response.StatusCode == HttpStatusCode.Unauthorized &&
-            AuthChallenge.Parse(response.Headers.WwwAuthenticate.Select(h => h.ToString())).FirstOrDefault(c => c.Scheme == "bearer" && c["realm"] is not null) is { } bearer)
-        {
-            _challenges.TryAdd(registry, bearer);
-        }
-    }
-
-    private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, string what, CancellationToken cancellationToken)
+    internal static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, string what, CancellationToken cancellationToken)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var buffer = new MemoryStream();

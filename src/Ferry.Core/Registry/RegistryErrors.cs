@@ -16,16 +16,17 @@ internal static class RegistryErrors
         var method = response.RequestMessage?.Method.Method ?? "GET";
         var uri = Redact(response.RequestMessage?.RequestUri);
         var detail = message ?? code ?? response.ReasonPhrase ?? "error";
+        var answer = new RegistryResponse(method, uri, status, code);
         return response.StatusCode switch
         {
-            HttpStatusCode.NotFound when code is "NAME_UNKNOWN" => new ImageNotFoundException($"{what}: repository not found in {registry}"),
-            HttpStatusCode.NotFound when code is "MANIFEST_UNKNOWN" or null => new ImageNotFoundException($"{what}: not found in {registry} (manifest unknown)"),
-            HttpStatusCode.NotFound when code is "BLOB_UNKNOWN" => new ImageNotFoundException($"{what}: blob not found in {registry}"),
-            HttpStatusCode.NotFound => new ImageNotFoundException($"{what}: not found in {registry} ({detail})"),
-            HttpStatusCode.Unauthorized => new AuthenticationFailedException($"{what}: authentication required by {registry} ({detail}); check your credentials (docker login / ~/.docker/config.json)"),
-            HttpStatusCode.Forbidden => new AuthenticationFailedException($"{what}: access denied by {registry} ({detail})"),
-            HttpStatusCode.TooManyRequests => new RegistryException($"{what}: rate limited by {registry}{RetryAfterText(response)} ({detail})", status),
-            _ => new RegistryException($"{what}: {method} {uri} returned {status}: {detail}", status),
+            HttpStatusCode.NotFound when code is "NAME_UNKNOWN" => new ImageNotFoundException($"{what}: repository not found in {registry}") { Response = answer },
+            HttpStatusCode.NotFound when code is "MANIFEST_UNKNOWN" or null => new ImageNotFoundException($"{what}: not found in {registry} (manifest unknown)") { Response = answer },
+            HttpStatusCode.NotFound when code is "BLOB_UNKNOWN" => new ImageNotFoundException($"{what}: blob not found in {registry}") { Response = answer },
+            HttpStatusCode.NotFound => new ImageNotFoundException($"{what}: not found in {registry} ({detail})") { Response = answer },
+            HttpStatusCode.Unauthorized => new AuthenticationFailedException($"{what}: authentication required by {registry} ({detail}); check your credentials (docker login / ~/.docker/config.json)") { Response = answer },
+            HttpStatusCode.Forbidden => new AuthenticationFailedException($"{what}: access denied by {registry} ({detail})") { Response = answer },
+            HttpStatusCode.TooManyRequests => new RegistryException($"{what}: rate limited by {registry}{RetryAfterText(response)} ({detail})", status) { Response = answer },
+            _ => new RegistryException($"{what}: {method} {uri} returned {status}: {detail}", status) { Response = answer },
         };
     }
 
