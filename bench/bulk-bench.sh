@@ -9,7 +9,10 @@ source "$here/lib.sh"
 ROUNDS="${ROUNDS:-3}"
 IMAGES="${IMAGES:-6}"
 "$here/../scripts/install-deps.sh"
-"$here/../ferry" --help >/dev/null
+FERRY="${FERRY:-$here/../ferry}"
+"$FERRY" --help >/dev/null
+# FERRY_BEFORE=path/to/an/older/ferry adds its runs to the same rounds (before/after a change, in one run).
+[[ -n "${FERRY_BEFORE:-}" ]] && "$FERRY_BEFORE" --help >/dev/null
 
 work="$(mktemp -d /tmp/ferry-bulk.XXXXXX)"
 trap 'kill "$REGISTRY_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -39,8 +42,12 @@ export -f skopeo_sync podman_save; export work
 
 for round in $(seq "$ROUNDS"); do
   rm -rf "$work/out"; mkdir -p "$work/out"/{ferry,ferrygz,sync,syncgz,podman}
-  measure ferry "$work/out/ferry/b.tar" "$here/../ferry" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/out/ferry/b.tar"
-  measure ferry-gzip "$work/out/ferrygz/b.tar.gz" "$here/../ferry" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 --compress gzip -o "$work/out/ferrygz/b.tar.gz"
+  measure ferry "$work/out/ferry/b.tar" "$FERRY" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/out/ferry/b.tar"
+  if [[ -n "${FERRY_BEFORE:-}" ]]; then
+    rm -rf "$work/out/before"; mkdir -p "$work/out/before"
+    measure ferry-before "$work/out/before/b.tar" "$FERRY_BEFORE" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/out/before/b.tar"
+  fi
+  measure ferry-gzip "$work/out/ferrygz/b.tar.gz" "$FERRY" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 --compress gzip -o "$work/out/ferrygz/b.tar.gz"
   measure skopeo-sync+tar "$work/out/sync/bundle" bash -c "skopeo_sync $work/out/sync -cf"
   measure skopeo-sync+tar-z "$work/out/syncgz/bundle" bash -c "skopeo_sync $work/out/syncgz -czf"
   measure podman-pull+save-m "$work/out/podman/bundle.tar" bash -c "podman_save $work/out/podman"

@@ -8,7 +8,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
 ROUNDS="${ROUNDS:-5}"
 "$here/../scripts/install-deps.sh"
-"$here/../ferry" --help >/dev/null
+FERRY="${FERRY:-$here/../ferry}"
+"$FERRY" --help >/dev/null
+# FERRY_BEFORE=path/to/an/older/ferry adds its runs to the same rounds (before/after a change, in one run).
+[[ -n "${FERRY_BEFORE:-}" ]] && "$FERRY_BEFORE" --help >/dev/null
 
 work="$(mktemp -d /tmp/ferry-dbench.XXXXXX)"
 droot="$(mktemp -d /tmp/fdd.XXXX)"
@@ -43,7 +46,8 @@ done
 RESULTS="$work/results.txt"; : > "$RESULTS"
 for round in $(seq "$ROUNDS"); do
   rm -rf "$work/out"; mkdir -p "$work/out"
-  measure ferry "$work/out/ferry.tar" "$here/../ferry" save -q --daemon -o "$work/out/ferry.tar" "${images[@]}"
+  measure ferry "$work/out/ferry.tar" "$FERRY" save -q --daemon -o "$work/out/ferry.tar" "${images[@]}"
+  [[ -n "${FERRY_BEFORE:-}" ]] && measure ferry-before "$work/out/before.tar" "$FERRY_BEFORE" save -q --daemon -o "$work/out/before.tar" "${images[@]}"
   measure docker-save "$work/out/docker.tar" /usr/bin/docker save -o "$work/out/docker.tar" "${images[@]}"
   echo "round $round done" >&2
 done

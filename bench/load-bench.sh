@@ -16,7 +16,10 @@ source "$here/lib.sh"
 ROUNDS="${ROUNDS:-3}"
 IMAGES="${IMAGES:-6}"
 "$here/../scripts/install-deps.sh"
-"$here/../ferry" --help >/dev/null
+FERRY="${FERRY:-$here/../ferry}"
+"$FERRY" --help >/dev/null
+# FERRY_BEFORE=path/to/an/older/ferry adds its runs to the same rounds (before/after a change, in one run).
+[[ -n "${FERRY_BEFORE:-}" ]] && "$FERRY_BEFORE" --help >/dev/null
 
 work="$(mktemp -d /tmp/ferry-load.XXXXXX)"
 droot="$(mktemp -d /tmp/fdb.XXXX)"   # short: unix socket paths are limited to 108 bytes
@@ -29,7 +32,7 @@ trap cleanup EXIT
 start_registry "$work"
 SOURCE="$REGISTRY"; SOURCE_PID="$REGISTRY_PID"
 make_bulk_images "$IMAGES" "$work"
-"$here/../ferry" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/bundle.tar"
+"$FERRY" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/bundle.tar"
 echo "bundle: $(du -b "$work/bundle.tar" | cut -f1) bytes" >&2
 
 dockerd --storage-driver=vfs --iptables=false --ip-masq=false --bridge=none --data-root "$droot/data" --exec-root "$droot/exec" \
@@ -64,7 +67,14 @@ export -f skopeo_each docker_load_push; export work
 
 for round in $(seq "$ROUNDS"); do
   fresh_registry; TARGET="$REGISTRY"; export TARGET
-  measure ferry "" "$here/../ferry" load -q "$work/bundle.tar" --to "$TARGET" -j 6
+  before=$(awk '/^rchar/ {print $2}' "/proc/$TARGET_PID/io")
+  measure ferry "" "$FERRY" load -q "$work/bundle.tar" --to "$TARGET" -j 6
+  # What the registry read from its sockets (and files) during the load: uploads plus request overhead.
+  echo "$(( $(awk '/^rchar/ {print $2}' "/proc/$TARGET_PID/io") - before ))" >> "$work/received.txt"
+  if [[ -n "${FERRY_BEFORE:-}" ]]; then
+    fresh_registry; TARGET="$REGISTRY"; export TARGET
+    measure ferry-before "" "$FERRY_BEFORE" load -q "$work/bundle.tar" --to "$TARGET" -j 6
+  fi
   fresh_registry; TARGET="$REGISTRY"; export TARGET
   measure skopeo-copy-per-image "" bash -c skopeo_each
   fresh_registry; TARGET="$REGISTRY"; export TARGET
@@ -72,4 +82,6 @@ for round in $(seq "$ROUNDS"); do
   echo "round $round done" >&2
 done
 kill "$TARGET_PID" 2>/dev/null || true
+unique=$("$FERRY" inspect --json "$work/bundle.tar" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["uniqueBytes"])')
+echo "registry bytes read during ferry load (median): $(sort -n "$work/received.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'); unique bytes in the bundle (manifests included): $unique"
 python3 "$here/report.py" "$RESULTS" "load of a $IMAGES-image × 2-platform bundle ($(du -b "$work/bundle.tar" | cut -f1) bytes) into an empty registry, median of $ROUNDS runs"

@@ -7,7 +7,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
 ROUNDS="${ROUNDS:-5}"
 "$here/../scripts/install-deps.sh"
-"$here/../ferry" --help >/dev/null   # build once, outside the timings
+FERRY="${FERRY:-$here/../ferry}"
+"$FERRY" --help >/dev/null
+# FERRY_BEFORE=path/to/an/older/ferry adds its runs to the same rounds (before/after a change, in one run).
+[[ -n "${FERRY_BEFORE:-}" ]] && "$FERRY_BEFORE" --help >/dev/null   # build once, outside the timings
 
 work="$(mktemp -d /tmp/ferry-bench.XXXXXX)"
 trap 'kill "$REGISTRY_PID" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -29,7 +32,8 @@ export -f floor; export REGISTRY
 
 for round in $(seq "$ROUNDS"); do
   rm -rf "$work/out"; mkdir -p "$work/out"
-  measure ferry "$work/out/ferry.tar" "$here/../ferry" save -q -o "$work/out/ferry.tar" "$REF"
+  measure ferry "$work/out/ferry.tar" "$FERRY" save -q -o "$work/out/ferry.tar" "$REF"
+  [[ -n "${FERRY_BEFORE:-}" ]] && rm -f "$work/out/before.tar" && measure ferry-before "$work/out/before.tar" "$FERRY_BEFORE" save -q -o "$work/out/before.tar" "$REF"
   measure skopeo-oci-archive "$work/out/skopeo-oci.tar" skopeo copy -q --src-tls-verify=false "docker://$REF" "oci-archive:$work/out/skopeo-oci.tar"
   measure skopeo-docker-archive "$work/out/skopeo-docker.tar" skopeo copy -q --src-tls-verify=false "docker://$REF" "docker-archive:$work/out/skopeo-docker.tar:bench/big:1"
   measure curl-floor "$work/out/floor" bash -c "floor $work/out/floor"

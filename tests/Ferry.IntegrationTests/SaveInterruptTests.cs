@@ -48,8 +48,8 @@ public sealed class SaveInterruptTests(RealComponentsFixture env)
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await process.WaitForExitAsync(cts.Token);
-        Assert.Equal(expectedExitCode, process.ExitCode);
         var errors = await stderr;
+        Assert.True(expectedExitCode == process.ExitCode, $"exit code {process.ExitCode}, expected {expectedExitCode}; stderr:\n{errors}");
         Assert.Equal("previous", await File.ReadAllTextAsync(archive));
         var left = Directory.GetFileSystemEntries(dir.Path).Where(e => e != archive).ToList();
         if (signal == "KILL")

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Benchmark of `ferry copy` (issue: one transfer engine): the bulk corpus of bulk-bench.sh (6 images × 2 platforms,
+# a base layer per platform shared by all, ~400 MB unique) copied from one loopback registry into an EMPTY one (a
+# fresh registry per run) by:
+#   ferry copy -f images.txt -a amd64,arm64 -j 6 --to TARGET
+#   skopeo sync --all --src docker --dest docker, once per image (docker → docker)
+#   skopeo copy --all docker://… docker://…, once per image
+# Every tool moves both platforms and keeps the index. Alternating runs; medians of ROUNDS (default 3).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/lib.sh"
+ROUNDS="${ROUNDS:-3}"
+IMAGES="${IMAGES:-6}"
+"$here/../scripts/install-deps.sh"
+FERRY="${FERRY:-$here/../ferry}"
+"$FERRY" --help >/dev/null
+
+work="$(mktemp -d /tmp/ferry-copy.XXXXXX)"
+cleanup() {
+  kill "${SOURCE_PID:-}" "${TARGET_PID:-}" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+start_registry "$work"
+SOURCE="$REGISTRY"; SOURCE_PID="$REGISTRY_PID"
+make_bulk_images "$IMAGES" "$work"
+RESULTS="$work/results.txt"; : > "$RESULTS"
+
+fresh_registry() { # a new empty registry for each run; sets TARGET
+  [[ -n "${TARGET_PID:-}" ]] && kill "$TARGET_PID" 2>/dev/null || true
+  rm -rf "$work/target"; start_registry "$work/target"; TARGET="$REGISTRY"; TARGET_PID="$REGISTRY_PID"; export TARGET
+}
+skopeo_sync_each() {
+  set -e
+  mapfile -t refs < "$work/images.txt"
+  for ref in "${refs[@]}"; do
+    skopeo sync -q --all --src docker --dest docker --src-tls-verify=false --dest-tls-verify=false "$ref" "$TARGET/mirror" </dev/null >/dev/null
+  done
+}
+skopeo_copy_each() {
+  set -e
+  mapfile -t refs < "$work/images.txt"
+  for ref in "${refs[@]}"; do
+    skopeo copy -q --all --src-tls-verify=false --dest-tls-verify=false "docker://$ref" "docker://$TARGET/${ref#*/}" </dev/null >/dev/null
+  done
+}
+export -f skopeo_sync_each skopeo_copy_each; export work
+
+for round in $(seq "$ROUNDS"); do
+  fresh_registry
+  measure ferry "" "$FERRY" copy -q -f "$work/images.txt" -a amd64,arm64 -j 6 --to "$TARGET"
+  fresh_registry
+  measure skopeo-sync "" bash -c skopeo_sync_each
+  fresh_registry
+  measure skopeo-copy-per-image "" bash -c skopeo_copy_each
+  echo "round $round done" >&2
+done
+unique=$(cat "$work"/registry/data/docker/registry/v2/blobs/sha256/*/*/data | wc -c)
+python3 "$here/report.py" "$RESULTS" "copy of $IMAGES images × 2 platforms ($((unique / 1024 / 1024)) MB unique blobs) registry → empty registry, median of $ROUNDS runs"
