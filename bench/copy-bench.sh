@@ -5,6 +5,7 @@
 #   ferry copy -f images.txt -a amd64,arm64 -j 6 --to TARGET
 #   skopeo sync --all --src docker --dest docker, once per image (docker → docker)
 #   skopeo copy --all docker://… docker://…, once per image
+#   curl: every distinct blob PUT into the target, 8 at a time (the floor: what the target registry can ingest)
 # Every tool moves both platforms and keeps the index. Alternating runs; medians of ROUNDS (default 3).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,7 +35,7 @@ skopeo_sync_each() {
   set -e
   mapfile -t refs < "$work/images.txt"
   for ref in "${refs[@]}"; do
-    skopeo sync -q --all --src docker --dest docker --src-tls-verify=false --dest-tls-verify=false "$ref" "$TARGET/mirror" </dev/null >/dev/null
+    skopeo sync --all --src docker --dest docker --src-tls-verify=false --dest-tls-verify=false "$ref" "$TARGET/mirror" </dev/null >/dev/null
   done
 }
 skopeo_copy_each() {
@@ -44,7 +45,15 @@ skopeo_copy_each() {
     skopeo copy -q --all --src-tls-verify=false --dest-tls-verify=false "docker://$ref" "docker://$TARGET/${ref#*/}" </dev/null >/dev/null
   done
 }
-export -f skopeo_sync_each skopeo_copy_each; export work
+upload_floor() { # every distinct blob of the source registry PUT into the target by curl, 8 at a time: what the target registry can ingest
+  set -e
+  find "$work/registry/data/docker/registry/v2/blobs/sha256" -name data | xargs -P 8 -I{} bash -c '
+    f={}; d="sha256:$(basename "$(dirname "$f")")"
+    loc=$(curl -fsS -X POST -D - -o /dev/null "http://$TARGET/v2/floor/blobs/uploads/" | tr -d "\r" | awk "tolower(\$1)==\"location:\" {print \$2}")
+    [[ "$loc" == http* ]] || loc="http://$TARGET$loc"
+    curl -fsS -X PUT -H "Content-Type: application/octet-stream" --data-binary "@$f" "$loc&digest=$d" -o /dev/null'
+}
+export -f skopeo_sync_each skopeo_copy_each upload_floor; export work
 
 for round in $(seq "$ROUNDS"); do
   fresh_registry
@@ -53,6 +62,8 @@ for round in $(seq "$ROUNDS"); do
   measure skopeo-sync "" bash -c skopeo_sync_each
   fresh_registry
   measure skopeo-copy-per-image "" bash -c skopeo_copy_each
+  fresh_registry
+  measure curl-upload-floor "" bash -c upload_floor
   echo "round $round done" >&2
 done
 unique=$(cat "$work"/registry/data/docker/registry/v2/blobs/sha256/*/*/data | wc -c)

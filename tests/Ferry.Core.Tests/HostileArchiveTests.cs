@@ -104,18 +104,21 @@ public sealed class HostileArchiveTests : IDisposable
     }
 
     [Fact]
-    public async Task Case17_GzipBomb_IsStoppedAtTheExpansionCap()
+    public async Task Case17_DecompressionBomb_IsStoppedAtTheExpansionCap()
     {
-        var bomb = Path.Combine(_dir.Path, "bomb.tar.gz");
+        // zstd expands far beyond gzip's ~1,032x (a gzip stream always fits the cap: a zero-heavy layer is legitimate).
+        var bomb = Path.Combine(_dir.Path, "bomb.tar.zst");
         await using (var file = File.Create(bomb))
-        await using (var gzip = new GZipStream(file, CompressionLevel.SmallestSize))
+        await using (var zstd = new ZstdSharp.CompressionStream(file, 19))
         {
             var zeros = new byte[1 << 20];
-            for (var i = 0; i < 320; i++)
+            for (var i = 0; i < 384; i++)
             {
-                gzip.Write(zeros);
+                zstd.Write(zeros);
             }
         }
+
+        Assert.True(new FileInfo(bomb).Length * ArchiveFile.MaxExpansion < 128L << 20, "the test bomb is not compressed enough to test the cap");
 
         var ex = await Assert.ThrowsAsync<InvalidInputException>(() => ArchiveFile.OpenAsync(bomb));
         Assert.Contains("decompression bomb", ex.Message, StringComparison.Ordinal);

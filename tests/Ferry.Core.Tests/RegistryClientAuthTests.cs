@@ -65,6 +65,29 @@ public sealed class RegistryClientAuthTests
         public ValueTask<RegistryCredential?> GetAsync(string registry, string repository, CancellationToken cancellationToken = default) => ValueTask.FromResult<RegistryCredential?>(credential);
     }
 
+    [Fact]
+    public async Task Case_HeaderInjection_TokenWithCrLfIsRefusedAndNeverSent()
+    {
+        var handler = new FakeTokenRegistry { Token = "tok-1\r\nX-Injected: yes" };
+        using var client = new RegistryClient(new StaticCredentials(new RegistryCredential("u", "p")), handler: handler);
+        var ex = await Assert.ThrowsAsync<AuthenticationFailedException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/team/app:1"), "1"));
+        Assert.Contains("control characters", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(handler.Authorizations, a => a.Contains("X-Injected", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("https://localhost:9/token")]
+    [InlineData("https://auth.localhost/token")]
+    [InlineData("https://127.0.0.1:9/token")]
+    public async Task Case_TokenRealmOnALocalName_IsRefusedForARemoteRegistry(string realm)
+    {
+        var handler = new FakeTokenRegistry { Realm = realm };
+        using var client = new RegistryClient(new StaticCredentials(new RegistryCredential("u", "p")), handler: handler);
+        var ex = await Assert.ThrowsAsync<AuthenticationFailedException>(() => client.GetManifestAsync(ImageReference.Parse("registry.test/team/app:1"), "1"));
+        Assert.Contains("internal address", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, handler.TokenRequests);
+    }
+
     private sealed class FakeTokenRegistry : HttpMessageHandler
     {
         public int TokenRequests { get; private set; }
@@ -79,6 +102,10 @@ public sealed class RegistryClientAuthTests
 
         public string Realm { get; init; } = "https://auth.test/token";
 
+        public string Token { get; init; } = "tok-1";
+
+        public List<string> Authorizations { get; } = [];
+
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var uri = request.RequestUri!;
@@ -91,9 +118,10 @@ public sealed class RegistryClientAuthTests
                 LastTokenAuthorization = request.Headers.Authorization?.ToString();
                 return Task.FromResult(RefuseTokens
                     ? new HttpResponseMessage(HttpStatusCode.Unauthorized)
-                    : new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{\"token\":\"tok-1\",\"expires_in\":300}") });
+                    : new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object> { ["token"] = Token, ["expires_in"] = 300 })) });
             }
 
+            Authorizations.AddRange(request.Headers.TryGetValues("Authorization", out var sent) ? sent : []);
             if (request.Headers.Authorization?.ToString() != "Bearer tok-1")
             {
                 var challenge = new HttpResponseMessage(HttpStatusCode.Unauthorized);

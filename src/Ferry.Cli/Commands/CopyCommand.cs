@@ -77,21 +77,20 @@ internal static class CopyCommand
                 string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
                 var result = await Images.CopyAsync(request, new SynchronousProgress<TransferEvent>(e => Report(e, isQuiet, Where)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
-                if (result.Failed.Count > 0)
-                {
-                    await File.WriteAllLinesAsync(failedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false);
-                }
+                var failedWhere = result.Failed.Count > 0
+                    ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
+                    : string.Empty;
 
                 var bytes = result.Images.Sum(i => i.UploadedBytes);
                 if (result.Images.Count == 0)
                 {
-                    ErrorPresenter.WriteError($"nothing copied: all {result.Failed.Count} image(s) failed (listed in {failedFile})");
+                    ErrorPresenter.WriteError($"nothing copied: all {result.Failed.Count} image(s) failed ({failedWhere})");
                     return ExitCodes.Failure;
                 }
 
                 if (result.Failed.Count > 0)
                 {
-                    Console.Error.WriteLine($"ferry: copied {result.Images.Count} of {lines.Count} images ({Units.Bytes(bytes)} uploaded) to {target.Registry}; {result.Failed.Count} failed, listed in {failedFile} (retry with -f {failedFile})");
+                    Console.Error.WriteLine($"ferry: copied {result.Images.Count} of {lines.Count} images ({Units.Bytes(bytes)} uploaded) to {target.Registry}; {result.Failed.Count} failed, {failedWhere}");
                     return ExitCodes.PartialFailure;
                 }
 
@@ -122,7 +121,7 @@ internal static class CopyCommand
                 Console.Out.WriteLine($"{pushed.Target}\t{pushed.Digest}");
                 if (!quiet)
                 {
-                    Console.Error.WriteLine($"ferry: {image.Image.Reference} -> {pushed.Target}@{pushed.Digest.Short}: {pushed.Uploaded} uploaded ({Units.Bytes(pushed.UploadedBytes)}), {pushed.Mounted} mounted, {pushed.Existing} already there");
+                    Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Image.Reference.ToString())} -> {pushed.Target}@{pushed.Digest.Short}: {pushed.Uploaded} uploaded ({Units.Bytes(pushed.UploadedBytes)}), {pushed.Mounted} mounted, {pushed.Existing} already there");
                 }
 
                 break;

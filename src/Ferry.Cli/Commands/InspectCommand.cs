@@ -24,10 +24,13 @@ internal static class InspectCommand
         {
             archive, json,
         };
+        var reading = new ArchiveReadingOptions();
+        reading.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
             {
+                reading.Apply(parseResult);
                 var path = parseResult.GetValue(archive)!;
                 var result = path == "-"
                     ? await ArchiveInspector.InspectAsync(StdinArchive.Open(), "stdin", cancellationToken).ConfigureAwait(false)
@@ -53,7 +56,7 @@ internal static class InspectCommand
 
     private static void WriteTable(InspectResult result)
     {
-        var rows = result.Images.Select(i => new[] { i.Name ?? "(unnamed)", string.Join(",", i.Platforms), i.Digest.Short, Units.Bytes(i.Size), i.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture) }).ToList();
+        var rows = result.Images.Select(i => new[] { TerminalText.Escape(i.Name ?? "(unnamed)"), string.Join(",", i.Platforms), i.Digest.Short, Units.Bytes(i.Size), i.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture) }).ToList();
         string[] header = ["REFERENCE", "PLATFORMS", "DIGEST", "SIZE", "LAYERS"];
         var widths = header.Select((h, c) => rows.Select(r => r[c].Length).Append(h.Length).Max()).ToArray();
         foreach (var row in rows.Prepend(header))

@@ -47,12 +47,15 @@ internal static class LoadCommand
             archives, to, nameAs, image, platform, daemon, dockerHost, mountFrom, jobs, failed, debug, quiet,
         };
         access.AddTo(command);
+        var reading = new ArchiveReadingOptions();
+        reading.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var isDebug = parseResult.GetValue(debug);
             var isQuiet = parseResult.GetValue(quiet);
             try
             {
+                reading.Apply(parseResult);
                 var paths = parseResult.GetValue(archives)!;
                 if (paths.Count(p => p == "-") > 1)
                 {
@@ -105,21 +108,20 @@ internal static class LoadCommand
                 };
                 var result = await Images.LoadAsync(request, new SynchronousProgress<LoadEvent>(e => Report(e, isQuiet)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
-                if (result.Failed.Count > 0)
-                {
-                    await File.WriteAllLinesAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false);
-                }
+                var failedWhere = result.Failed.Count > 0
+                    ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false)
+                    : string.Empty;
 
                 var bytes = result.Images.Sum(i => i.UploadedBytes);
                 if (result.Images.Count == 0)
                 {
-                    ErrorPresenter.WriteError($"nothing loaded: all {result.Failed.Count} image(s) failed{(result.Failed.Count > 0 ? $" (listed in {failedFile})" : string.Empty)}");
+                    ErrorPresenter.WriteError($"nothing loaded: all {result.Failed.Count} image(s) failed{(result.Failed.Count > 0 ? $" ({failedWhere})" : string.Empty)}");
                     return ExitCodes.Failure;
                 }
 
                 if (result.Failed.Count > 0)
                 {
-                    Console.Error.WriteLine($"ferry: loaded {result.Images.Count} image(s) ({Units.Bytes(bytes)} uploaded); {result.Failed.Count} failed, listed in {failedFile}");
+                    Console.Error.WriteLine($"ferry: loaded {result.Images.Count} image(s) ({Units.Bytes(bytes)} uploaded); {result.Failed.Count} failed, {failedWhere}");
                     return ExitCodes.PartialFailure;
                 }
 
@@ -145,7 +147,7 @@ internal static class LoadCommand
         {
             if (!quiet)
             {
-                Console.Error.WriteLine($"ferry: daemon: {line}");
+                Console.Error.WriteLine($"ferry: daemon: {TerminalText.Escape(line)}");
             }
         }), stdin, cancellationToken).ConfigureAwait(false);
         foreach (var failure in result.Failed)
@@ -155,7 +157,7 @@ internal static class LoadCommand
 
         if (result.Failed.Count > 0)
         {
-            await File.WriteAllLinesAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false);
+            await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false);
         }
 
         if (result.Loaded.Count == 0)
@@ -176,7 +178,7 @@ internal static class LoadCommand
                 Console.Out.WriteLine($"{image.Target}\t{image.Digest}");
                 if (!quiet)
                 {
-                    Console.Error.WriteLine($"ferry: {image.Source} -> {image.Target}@{image.Digest.Short}{(image.BuiltFromLayers ? " (manifest built from the archive's layers)" : string.Empty)}: {image.Uploaded} uploaded ({Units.Bytes(image.UploadedBytes)}), {image.Mounted} mounted, {image.Existing} already there");
+                    Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Source)} -> {image.Target}@{image.Digest.Short}{(image.BuiltFromLayers ? " (manifest built from the archive's layers)" : string.Empty)}: {image.Uploaded} uploaded ({Units.Bytes(image.UploadedBytes)}), {image.Mounted} mounted, {image.Existing} already there");
                 }
 
                 break;

@@ -31,10 +31,12 @@ internal sealed class RegistryAccessOptions
 
     public Option<double> RetryDelay { get; } = new("--retry-delay") { Description = "First retry delay in seconds; doubles per retry, with jitter", DefaultValueFactory = _ => 1.0 };
 
+    public Option<double> Timeout { get; } = new("--timeout") { Description = "Seconds a registry may stay silent (before answering, or mid-download) before the request is retried or resumed (1-3600)", DefaultValueFactory = _ => 60 };
+
     public IEnumerable<Option> All(bool withCredentials) =>
         withCredentials
-            ? [Username, PasswordStdin, Password, InteractiveLogin, AuthFile, CertDir, TlsVerify, Insecure, PlainHttp, Retries, RetryDelay]
-            : [AuthFile, CertDir, TlsVerify, Insecure, PlainHttp, Retries, RetryDelay];
+            ? [Username, PasswordStdin, Password, InteractiveLogin, AuthFile, CertDir, TlsVerify, Insecure, PlainHttp, Retries, RetryDelay, Timeout]
+            : [AuthFile, CertDir, TlsVerify, Insecure, PlainHttp, Retries, RetryDelay, Timeout];
 
     public void AddTo(Command command, bool withCredentials = true)
     {
@@ -58,6 +60,13 @@ internal sealed class RegistryAccessOptions
             throw new InvalidInputException($"--retry-delay must be between 0 and 300 seconds, not {delay}");
         }
 
+        // Commands that take only some of these options (login) get the default.
+        var timeout = parseResult.GetResult(Timeout) is null ? 60 : parseResult.GetValue(Timeout);
+        if (timeout is < 1 or > 3600 || double.IsNaN(timeout))
+        {
+            throw new InvalidInputException($"--timeout must be between 1 and 3600 seconds, not {timeout}");
+        }
+
         if (parseResult.GetValue(CertDir) is { } certDir && !Directory.Exists(certDir))
         {
             throw new InvalidInputException($"--cert-dir {certDir} does not exist");
@@ -78,6 +87,7 @@ internal sealed class RegistryAccessOptions
             MaxAttempts = retries + 1,
             RetryDelay = TimeSpan.FromSeconds(delay),
             MaxConnectionsPerServer = maxConnectionsPerServer,
+            IdleTimeout = TimeSpan.FromSeconds(timeout),
         };
     }
 

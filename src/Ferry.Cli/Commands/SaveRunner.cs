@@ -56,10 +56,9 @@ internal static class SaveRunner
             ? await LiveProgressView.RunAsync(describePosition, view => Images.SaveAsync(request, view, access, logger, cancellationToken)).ConfigureAwait(false)
             : await Images.SaveAsync(request, printer, access, logger, cancellationToken).ConfigureAwait(false);
 
-        if (result.Failed.Count > 0)
-        {
-            await File.WriteAllLinesAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false);
-        }
+        var failedWhere = result.Failed.Count > 0
+            ? await FailedList.WriteAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
+            : string.Empty;
 
         var where = result.Output ?? (stream is null ? "nothing" : "stdout");
         if (!result.Executed)
@@ -74,13 +73,13 @@ internal static class SaveRunner
 
         if (result.Images.Count == 0)
         {
-            ErrorPresenter.WriteError($"nothing saved: all {result.Failed.Count} image(s) failed (listed in {options.FailedFile})");
+            ErrorPresenter.WriteError($"nothing saved: all {result.Failed.Count} image(s) failed ({failedWhere})");
             return ExitCodes.Failure;
         }
 
         if (result.Failed.Count > 0)
         {
-            Console.Error.WriteLine($"ferry: saved {result.Images.Count} of {lines.Count} images ({Units.Bytes(result.ArchiveBytes)}) to {where}; {result.Failed.Count} failed, listed in {options.FailedFile} (retry with -f {options.FailedFile})");
+            Console.Error.WriteLine($"ferry: saved {result.Images.Count} of {lines.Count} images ({Units.Bytes(result.ArchiveBytes)}) to {where}; {result.Failed.Count} failed, {failedWhere}{(failedWhere.StartsWith("listed", StringComparison.Ordinal) ? $" (retry with -f {options.FailedFile})" : string.Empty)}");
             return ExitCodes.PartialFailure;
         }
 
@@ -108,7 +107,7 @@ internal static class SaveRunner
                 throw new InvalidInputException("a directory output needs -o DIRECTORY");
             }
 
-            return (null, Console.OpenStandardOutput());
+            return (null, StandardOutput.OpenForData());
         }
 
         if (options.Output is not null)

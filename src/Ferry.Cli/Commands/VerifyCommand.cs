@@ -21,22 +21,25 @@ internal static class VerifyCommand
         {
             archive,
         };
+        var reading = new ArchiveReadingOptions();
+        reading.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
             {
+                reading.Apply(parseResult);
                 var path = parseResult.GetValue(archive)!;
                 var result = path == "-"
                     ? await ArchiveVerifier.VerifyAsync(StdinArchive.Open(), "stdin", cancellationToken).ConfigureAwait(false)
                     : await ArchiveVerifier.VerifyAsync(path, cancellationToken).ConfigureAwait(false);
                 foreach (var problem in result.Problems)
                 {
-                    Console.Error.WriteLine($"ferry: {path}: {problem}");
+                    Console.Error.WriteLine($"ferry: {path}: {TerminalText.Escape(problem)}");
                 }
 
                 foreach (var image in result.Images)
                 {
-                    Console.Out.WriteLine($"{image.Name}\t{image.Digest}");
+                    Console.Out.WriteLine($"{TerminalText.Escape(image.Name)}\t{image.Digest}");
                 }
 
                 if (!result.IsValid)

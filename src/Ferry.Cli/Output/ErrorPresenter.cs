@@ -5,7 +5,7 @@ namespace Ferry.Cli.Output;
 /// <summary>Maps failures to one line on stderr and an exit code. No stack trace unless --debug.</summary>
 internal static class ErrorPresenter
 {
-    public static void WriteError(string message) => Console.Error.WriteLine($"ferry: error: {message}");
+    public static void WriteError(string message) => Console.Error.WriteLine($"ferry: error: {TerminalText.Escape(message)}");
 
     public static int Present(Exception exception, bool debug)
     {

@@ -8,7 +8,7 @@ internal static class EventText
 {
     /// <summary><c>[3/14] docker.io/library/nginx:1.27 linux/amd64,linux/arm64/v8</c>.</summary>
     public static string Image(SavedImage image, int position, int count) =>
-        $"[{position}/{count}] {image.Reference} {string.Join(",", image.Platforms)}";
+        $"[{position}/{count}] {TerminalText.Escape(image.Reference.ToString())} {TerminalText.Escape(string.Join(",", image.Platforms))}";
 
     /// <summary><c>[3/14] … saved 61.2 MB in 3.1 s</c>.</summary>
     public static string Saved(ImageSavedEvent e) =>
@@ -16,5 +16,5 @@ internal static class EventText
 
     /// <summary><c>[7/14] line 9: failed: …</c>; <paramref name="where"/> is empty or <c>line N: </c>.</summary>
     public static string Failed(ImageFailedEvent e, string where) =>
-        $"[{e.Failure.Position}/{e.Count}] {where}failed: {e.Failure.Reason}";
+        $"[{e.Failure.Position}/{e.Count}] {where}failed: {TerminalText.Escape(e.Failure.Reason)}";
 }

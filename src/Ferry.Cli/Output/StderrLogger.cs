@@ -31,7 +31,7 @@ internal sealed class StderrLogger(LogLevel minimum) : ILogger
         };
         lock (Gate)
         {
-            Console.Error.WriteLine($"ferry: {level}{formatter(state, exception)}");
+            Console.Error.WriteLine($"ferry: {level}{TerminalText.Escape(formatter(state, exception))}");
         }
     }
 }

@@ -64,7 +64,7 @@ public sealed class DockerEngineClient : IDisposable
         }
         else
         {
-            throw new InvalidInputException($"docker host '{host}' (from {endpoint.Source}) is not unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]");
+            throw new InvalidInputException($"docker host '{Registry.Transport.Redaction.Address(host)}' (from {endpoint.Source}) is not unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]");
         }
     }
 
@@ -72,12 +72,12 @@ public sealed class DockerEngineClient : IDisposable
     public DockerEndpoint Endpoint { get; }
 
     /// <summary>The daemon address.</summary>
-    public string Host => Endpoint.Host;
+    public string Host => Registry.Transport.Redaction.Address(Endpoint.Host);
 
-    private string? UnixSocket => Host.StartsWith("unix://", StringComparison.Ordinal) ? Host["unix://".Length..] : null;
+    private string? UnixSocket => Endpoint.Host.StartsWith("unix://", StringComparison.Ordinal) ? Endpoint.Host["unix://".Length..] : null;
 
     /// <summary>How many small requests (image inspections) to have in flight at once: one over SSH, where every connection is an ssh process.</summary>
-    internal int ConcurrentRequests => Host.StartsWith("ssh://", StringComparison.Ordinal) ? 1 : 8;
+    internal int ConcurrentRequests => Endpoint.Host.StartsWith("ssh://", StringComparison.Ordinal) ? 1 : 8;
 
     /// <summary>Asks the daemon what it is.</summary>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -270,11 +270,11 @@ public sealed class DockerEngineClient : IDisposable
         ArgumentNullException.ThrowIfNull(read);
         await NegotiateAsync(cancellationToken).ConfigureAwait(false);
         var query = string.Join('&', names.Select(n => "names=" + Uri.EscapeDataString(n)));
-        if (Host.StartsWith("unix://", StringComparison.Ordinal))
+        if (UnixSocket is { } socketPath)
         {
             try
             {
-                await UnixSocketHttp.RunAsync(Host["unix://".Length..], $"/{_apiVersion}/images/get?{query}", Host, read, cancellationToken).ConfigureAwait(false);
+                await UnixSocketHttp.RunAsync(socketPath, $"/{_apiVersion}/images/get?{query}", Host, read, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException ex)
             {

@@ -47,6 +47,9 @@ public sealed class ManifestDocument
     /// <summary>This document as a descriptor.</summary>
     public Descriptor Descriptor => new(MediaType, Digest, Content.Length);
 
+    /// <summary>The largest blob a descriptor may declare (1 PiB): beyond it a size is hostile or corrupt, never real.</summary>
+    public const long MaxBlobSize = 1L << 50;
+
     /// <summary>Parses a manifest or index.</summary>
     /// <param name="content">The exact bytes.</param>
     /// <param name="headerMediaType">The Content-Type the registry sent, used when the document has no <c>mediaType</c>.</param>
@@ -144,6 +147,11 @@ public sealed class ManifestDocument
         if (!element.TryGetProperty("size", out var s) || s.ValueKind != JsonValueKind.Number || !s.TryGetInt64(out var size) || size < 0)
         {
             throw new InvalidInputException($"manifest of {what} has a descriptor {digest} without a valid size");
+        }
+
+        if (size > MaxBlobSize)
+        {
+            throw new InvalidInputException($"manifest of {what} declares blob {digest.Short} of {size} bytes, more than any real blob (the limit is {MaxBlobSize} bytes); refused");
         }
 
         Platform? platform = null;

@@ -13,10 +13,21 @@ namespace Ferry.Reading;
 public sealed class ArchiveFile : IDisposable
 {
     private const int MaxLinkHops = 40;
-    private const int MaxEntries = 1_000_000;
+    /// <summary>
+    /// The most members a tar may have (200,000 — a bundle of 1,000 images of 30 layers holds about 30,000): past it
+    /// the archive is refused before its index grows, so memory stays bounded. Every reader applies it (load, verify,
+    /// inspect, a daemon's export).
+    /// </summary>
+    public const int MaxMembers = 200_000;
 
-    /// <summary>The largest accepted ratio of decompressed to compressed size.</summary>
-    public const long MaxExpansion = 100;
+    /// <summary>The largest accepted ratio of decompressed to compressed size (beyond <see cref="BombAllowance"/>).</summary>
+    /// <remarks>
+    /// 1,100 by default: every gzip stream fits (deflate cannot expand more than about 1,032 times), so a legitimate
+    /// archive whose layers are mostly zeros loads, while zstd streams that expand further are refused; the
+    /// temporary file system's free space is watched besides. Process-wide; <c>FERRY_MAX_EXPANSION</c> or the CLI's
+    /// <c>--max-expansion</c> set it.
+    /// </remarks>
+    public static long MaxExpansion { get; set; } = long.TryParse(Environment.GetEnvironmentVariable("FERRY_MAX_EXPANSION"), out var configured) && configured > 0 ? configured : 1100;
 
     /// <summary>Bytes any compressed input may expand to regardless of ratio (256 MiB).</summary>
     public const long BombAllowance = 256L << 20;
@@ -93,7 +104,8 @@ public sealed class ArchiveFile : IDisposable
 
     private static async Task<ArchiveFile> SpoolAsync(Stream input, string displayName, DetectedCompression compression, CancellationToken cancellationToken)
     {
-        var temporary = Directory.CreateTempSubdirectory("ferry-read-").FullName;
+        Content.Debris.RemoveDeadSpools();
+        var temporary = Directory.CreateTempSubdirectory(Content.Debris.SpoolPrefix("read")).FullName;
         try
         {
             var tarPath = System.IO.Path.Combine(temporary, "archive.tar");
@@ -211,7 +223,7 @@ public sealed class ArchiveFile : IDisposable
     {
         var raw = new Dictionary<string, RawEntry>(StringComparer.Ordinal);
         await using var stream = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous);
-        foreach (var member in await TarIndexer.IndexAsync(stream, displayPath, MaxEntries, cancellationToken).ConfigureAwait(false))
+        foreach (var member in await TarIndexer.IndexAsync(stream, displayPath, MaxMembers, cancellationToken).ConfigureAwait(false))
         {
             if (member.Type is '5' or 'g')
             {

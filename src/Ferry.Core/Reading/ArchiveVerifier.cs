@@ -73,6 +73,14 @@ public static class ArchiveVerifier
 
         using (archive)
         {
+            return await VerifyOpenedAsync(archive, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Verifies an archive already open (the up-to-date check reuses the one it read).</summary>
+    internal static async Task<VerifyResult> VerifyOpenedAsync(ImageArchive archive, CancellationToken cancellationToken)
+    {
+        {
             var problems = new List<string>();
             var broken = new HashSet<Digest>();
             var hashed = await HashStoredBlobsAsync(archive, problems, broken, cancellationToken).ConfigureAwait(false);

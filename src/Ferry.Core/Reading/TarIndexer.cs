@@ -56,12 +56,14 @@ internal static class TarIndexer
 
             var type = (char)(header[156] == 0 ? (byte)'0' : header[156]);
             var size = ParseSize(header.AsSpan(124, 12), displayPath);
-            if (pax is not null && pax.TryGetValue("size", out var paxSize) && long.TryParse(paxSize, out var parsed))
+            if (pax is not null && pax.TryGetValue("size", out var paxSize))
             {
-                size = parsed;
+                size = long.TryParse(paxSize, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+                    ? parsed
+                    : throw new InvalidInputException($"{displayPath}: a PAX header declares the size \"{paxSize}\"; refused");
             }
 
-            if (size < 0 || position + size > length)
+            if (size < 0 || size > length - position)
             {
                 throw Truncated(displayPath, "a member's data");
             }
@@ -148,10 +150,16 @@ internal static class TarIndexer
     {
         if ((field[0] & 0x80) != 0)
         {
-            long value = 0;
+            // Base-256: a size beyond 2^63 (or negative) is no real member.
+            long value = field[0] & 0x3f;
             for (var i = 1; i < field.Length; i++)
             {
-                value = checked((value << 8) | field[i]);
+                if (value > (long.MaxValue >> 8) || (field[0] & 0x40) != 0)
+                {
+                    throw new InvalidInputException($"{path}: a tar header declares an impossible size; refused");
+                }
+
+                value = (value << 8) | field[i];
             }
 
             return value;
@@ -162,7 +170,7 @@ internal static class TarIndexer
         {
             return text.Length == 0 ? 0 : Convert.ToInt64(text, 8);
         }
-        catch (FormatException)
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
         {
             throw new InvalidInputException($"{path}: a tar header has a malformed size");
         }

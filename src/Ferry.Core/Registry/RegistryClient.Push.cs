@@ -74,7 +74,7 @@ public sealed partial class RegistryClient
         Uri location;
         using (var start = await SendAsync(repository, new RegistryCall(HttpMethod.Post, "blobs/uploads/", what) { Push = true }, cancellationToken).ConfigureAwait(false))
         {
-            location = UploadLocation(start, repository, what);
+            location = await UploadLocationAsync(start, repository, what, cancellationToken).ConfigureAwait(false);
         }
 
         var separator = string.IsNullOrEmpty(location.Query) ? "?" : "&";
@@ -132,13 +132,13 @@ public sealed partial class RegistryClient
     }
 
     /// <summary>The upload session URL, checked like a redirect: http(s), no downgrade, no internal address for a remote registry.</summary>
-    private static Uri UploadLocation(HttpResponseMessage response, ImageReference repository, string what)
+    private static async Task<Uri> UploadLocationAsync(HttpResponseMessage response, ImageReference repository, string what, CancellationToken cancellationToken)
     {
         var request = response.RequestMessage?.RequestUri ?? throw new RegistryException($"{what}: upload session without a request");
         var location = response.Headers.Location ?? throw new RegistryException($"{what}: the registry opened an upload without a Location");
         var absolute = location.IsAbsoluteUri ? location : new Uri(request, location);
         if (absolute.Scheme is not ("http" or "https") || (request.Scheme == Uri.UriSchemeHttps && absolute.Scheme == Uri.UriSchemeHttp) ||
-            HostRules.IsForbiddenTarget(absolute.Host, HostRules.IsLocal(repository.RegistryHost)))
+            await HostRules.IsForbiddenTargetAsync(absolute.Host, await HostRules.IsLocalAsync(repository.RegistryHost, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false))
         {
             throw new RegistryException($"{what}: refused the upload Location {Redaction.Uri(absolute)}");
         }

@@ -61,7 +61,7 @@ public sealed partial class RegistryClient : IDisposable
             throw new RegistryException($"{what}: manifest of {length} bytes exceeds the {_options.MaxManifestBytes}-byte limit");
         }
 
-        var content = await ReadLimitedAsync(response, _options.MaxManifestBytes, what, cancellationToken).ConfigureAwait(false);
+        var content = await ReadLimitedAsync(response, _options.MaxManifestBytes, what, cancellationToken, _options.IdleTimeout).ConfigureAwait(false);
         var document = ManifestDocument.Parse(content, response.Content.Headers.ContentType?.MediaType, what);
         if (Digest.TryParse(reference, out var expected) && expected != document.Digest)
         {
@@ -212,7 +212,7 @@ public sealed partial class RegistryClient : IDisposable
                     (range.Length is null || range.Length == descriptor.Size))
                 {
                     var partial = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                    return new ResponseOwningStream(partial, response);
+                    return new IdleTimeoutStream(new ResponseOwningStream(partial, response), _options.IdleTimeout, image.Registry);
                 }
 
                 Log.RangeNotHonoured(_logger, what, offset, $"206 with Content-Range {range}");
@@ -234,7 +234,7 @@ public sealed partial class RegistryClient : IDisposable
                 throw new DigestMismatchException($"{what}: registry announced {length} bytes, the descriptor says {descriptor.Size}");
             }
 
-            var body = new ResponseOwningStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), response);
+            var body = new IdleTimeoutStream(new ResponseOwningStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), response), _options.IdleTimeout, image.Registry);
             if (offset > 0)
             {
                 await SkipAsync(body, offset, cancellationToken).ConfigureAwait(false);
@@ -284,7 +284,7 @@ public sealed partial class RegistryClient : IDisposable
             Accept = call.Accept,
             RangeFrom = call.RangeFrom,
             Content = call.Content,
-            AllowLocalRedirects = HostRules.IsLocal(image.RegistryHost),
+            AllowLocalRedirects = await HostRules.IsLocalAsync(image.RegistryHost, cancellationToken).ConfigureAwait(false),
         };
 
         // Credentials only go to the registry's own origin (an upload Location on another host gets none).
@@ -359,20 +359,27 @@ public sealed partial class RegistryClient : IDisposable
         return http;
     }
 
-    internal static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, string what, CancellationToken cancellationToken)
+    internal static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, string what, CancellationToken cancellationToken, TimeSpan? idleTimeout = null)
     {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var stream = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), idleTimeout ?? TimeSpan.FromSeconds(60), response.RequestMessage?.RequestUri?.Authority ?? what);
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int n;
-        while ((n = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        try
         {
-            if (buffer.Length + n > limit)
+            while ((n = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                throw new RegistryException($"{what}: response exceeds the {limit}-byte limit");
-            }
+                if (buffer.Length + n > limit)
+                {
+                    throw new RegistryException($"{what}: response exceeds the {limit}-byte limit");
+                }
 
-            buffer.Write(chunk, 0, n);
+                buffer.Write(chunk, 0, n);
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new RegistryException($"{what}: the answer broke off: {ex.Message}", null, ex);
         }
 
         return buffer.ToArray();

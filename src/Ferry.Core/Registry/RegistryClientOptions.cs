@@ -32,6 +32,12 @@ public sealed record RegistryClientOptions
     /// <summary>Times a cut blob download is resumed without 1 MiB of progress in between (default 5).</summary>
     public int MaxResumeAttempts { get; init; } = 5;
 
+    /// <summary>
+    /// How long a registry may stay silent — before its answer's headers, or between two reads of a body — before the
+    /// request counts as failed (then retried, or resumed, like a cut connection; default 60 s, <c>--timeout</c>).
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The proxy; <see langword="null"/> reads <c>HTTPS_PROXY</c>/<c>HTTP_PROXY</c>/<c>NO_PROXY</c> (see <see cref="Transport.EnvironmentProxy"/>).</summary>
     public IWebProxy? Proxy { get; init; }
 

@@ -21,16 +21,45 @@ internal sealed class AtomicOutput
 
     public static AtomicOutput Prepare(string path)
     {
-        var target = Path.GetFullPath(path.TrimEnd('/') is { Length: > 0 } trimmed ? trimmed : path);
+        var target = Resolve(path);
         var directory = Path.GetDirectoryName(target) ?? ".";
         if (!Directory.Exists(directory))
         {
             throw new OutputException($"cannot write {path}: directory {directory} does not exist");
         }
 
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(target)}.ferry-{Guid.NewGuid().ToString("N")[..12]}.tmp");
-        return new AtomicOutput(target, temporary);
+        Content.Debris.RemoveDeadOutputs(target);
+        return new AtomicOutput(target, Path.Combine(directory, Content.Debris.TemporaryName(target)));
     }
+
+    /// <summary>
+    /// The path an output really goes to: a symbolic link is followed to its final target (the archive replaces what
+    /// it points at, atomically beside it, and the link stays a link).
+    /// </summary>
+    public static string Resolve(string path)
+    {
+        var target = Path.GetFullPath(path.TrimEnd('/') is { Length: > 0 } trimmed ? trimmed : path);
+        if (Content.PosixFiles.KindOf(target) == Content.FileKind.SymbolicLink)
+        {
+            try
+            {
+                target = File.ResolveLinkTarget(target, returnFinalTarget: true)?.FullName ?? target;
+            }
+            catch (IOException ex)
+            {
+                throw new OutputException($"cannot write {path}: it is a symbolic link that cannot be followed ({ex.Message})", ex);
+            }
+        }
+
+        return target;
+    }
+
+    /// <summary>
+    /// Whether an output path is a FIFO or a device (<c>/dev/stdout</c>, <c>/dev/null</c>, a named pipe): it is written to
+    /// as a stream, as <c>docker save -o</c> does, and never renamed over.
+    /// </summary>
+    public static bool IsStream(string path) =>
+        Content.PosixFiles.KindOf(Resolve(path)) is Content.FileKind.Fifo or Content.FileKind.CharacterDevice or Content.FileKind.BlockDevice;
 
     public void CommitFile()
     {
@@ -66,6 +95,14 @@ internal sealed class AtomicOutput
         if (!isEmpty && !File.Exists(Path.Combine(Target, "oci-layout")))
         {
             throw new OutputException($"cannot write directory {Target}: it exists, is not empty and is not an image layout");
+        }
+
+        // One atomic exchange: at every moment Target is the old layout or the new one, never neither. After it the
+        // temporary name holds the old layout (a crash now leaves it to the next run's clean-up).
+        if (Content.PosixFiles.TryExchange(Temporary, Target))
+        {
+            Directory.Delete(Temporary, recursive: true);
+            return;
         }
 
         var old = Temporary + ".old";

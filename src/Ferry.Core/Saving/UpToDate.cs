@@ -60,6 +60,12 @@ internal static class UpToDate
             {
                 return null;
             }
+
+            // "Up to date" vouches for the bytes too: every blob it would have written hashes to its digest, sized right.
+            if (!(await ArchiveVerifier.VerifyOpenedAsync(archive, cancellationToken).ConfigureAwait(false)).IsValid)
+            {
+                return null;
+            }
         }
         catch (Exception ex) when (ex is FerryException or IOException or System.Text.Json.JsonException)
         {

@@ -122,16 +122,16 @@ internal sealed class RegistryAuthHandler(ICredentialProvider credentials, Regis
 
     private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(ImageReference image, AuthChallenge challenge, string? scope, RegistryCredential? credential, Uri baseUri, string what, CancellationToken cancellationToken)
     {
-        var realm = ValidateRealm(challenge["realm"]!, baseUri, image.Registry);
+        var realm = await ValidateRealmAsync(challenge["realm"]!, baseUri, image.Registry, cancellationToken).ConfigureAwait(false);
         var service = challenge["service"];
         var spec = new HttpRequestSpec(HttpMethod.Get, realm, what, image.Registry)
         {
-            AllowLocalRedirects = HostRules.IsLocal(image.RegistryHost),
-            ValidateRedirect = next =>
+            AllowLocalRedirects = await HostRules.IsLocalAsync(image.RegistryHost, cancellationToken).ConfigureAwait(false),
+            ValidateRedirect = async (next, token) =>
             {
                 try
                 {
-                    ValidateRealm(next.ToString(), baseUri, image.Registry);
+                    await ValidateRealmAsync(next.ToString(), baseUri, image.Registry, token).ConfigureAwait(false);
                     return null;
                 }
                 catch (AuthenticationFailedException ex)
@@ -208,6 +208,12 @@ internal sealed class RegistryAuthHandler(ICredentialProvider credentials, Regis
             var root = document.RootElement;
             string? Field(string name) => root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             var token = Field("token") is { Length: > 0 } t ? t : Field("access_token") is { Length: > 0 } a ? a : throw new RegistryException($"{what}: token service of {image.Registry} returned no token");
+            if (Redaction.HasControlCharacters(token))
+            {
+                // A token with CR/LF would end the Authorization header and smuggle another one in.
+                throw new AuthenticationFailedException($"{what}: token service of {image.Registry} returned a token with control characters; refused");
+            }
+
             var seconds = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var s) && s > 0 ? s : 60;
             Log.TokenIssued(logger, image.Registry, scope ?? "(none)", seconds);
             return (token, TimeSpan.FromSeconds(seconds));
@@ -223,7 +229,7 @@ internal sealed class RegistryAuthHandler(ICredentialProvider credentials, Regis
     /// reached over http), carry no user info, and not point at link-local, unspecified or (unless it is the
     /// registry's own host, or the registry is itself local) loopback and private addresses.
     /// </summary>
-    private Uri ValidateRealm(string realm, Uri registryBase, string registry)
+    private async Task<Uri> ValidateRealmAsync(string realm, Uri registryBase, string registry, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(realm, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp) || uri.UserInfo.Length > 0)
         {
@@ -236,7 +242,7 @@ internal sealed class RegistryAuthHandler(ICredentialProvider credentials, Regis
         }
 
         var sameHost = string.Equals(uri.IdnHost, registryBase.IdnHost, StringComparison.OrdinalIgnoreCase);
-        if (!sameHost && HostRules.IsForbiddenTarget(uri.Host, allowLocal: HostRules.IsLocal(registryBase.Authority)))
+        if (!sameHost && await HostRules.IsForbiddenTargetAsync(uri.Host, allowLocal: await HostRules.IsLocalAsync(registryBase.Authority, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false))
         {
             throw new AuthenticationFailedException($"{registry} named the internal address {uri.Host} as its token service; refused");
         }

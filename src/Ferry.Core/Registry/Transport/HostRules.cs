@@ -41,6 +41,76 @@ internal static class HostRules
         return local && !allowLocal;
     }
 
+    /// <summary>
+    /// Whether a host named by a remote party (a redirect, a token realm, an upload location) must not be reached: an
+    /// IP literal as <see cref="IsForbiddenTarget"/> says; <c>localhost</c> and <c>*.localhost</c> as loopback; any other
+    /// name by every address it resolves to (one forbidden address is enough). A name that does not resolve is left
+    /// to fail on its own.
+    /// </summary>
+    /// <param name="host">The host, with or without a port.</param>
+    /// <param name="allowLocal">Whether loopback and private targets are acceptable (the registry is itself local).</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns><see langword="true"/> when the target is forbidden.</returns>
+    public static async Task<bool> IsForbiddenTargetAsync(string host, bool allowLocal, CancellationToken cancellationToken)
+    {
+        var name = StripPort(host);
+        if (IPAddress.TryParse(name, out _))
+        {
+            return IsForbiddenTarget(name, allowLocal);
+        }
+
+        if (IsLoopback(name))
+        {
+            return !allowLocal;
+        }
+
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(name, cancellationToken).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            return addresses.Any(a => IsForbiddenTarget(a.ToString(), allowLocal));
+        }
+        catch (Exception ex) when (ex is SocketException or TimeoutException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Whether a registry is itself local — loopback, a private address, or a name that resolves to one (a registry
+    /// inside the network, whose blob storage and token service are local too). Looked up once per host and run.
+    /// </summary>
+    /// <param name="host">The registry host, with or without a port.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns><see langword="true"/> for a local registry.</returns>
+    public static async Task<bool> IsLocalAsync(string host, CancellationToken cancellationToken)
+    {
+        var name = StripPort(host);
+        if (IsLocal(host) || IPAddress.TryParse(name, out _))
+        {
+            return IsLocal(host);
+        }
+
+        if (LocalNames.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        bool local;
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(name, cancellationToken).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            local = addresses.Length > 0 && addresses.All(a => IsLocal(a.ToString()));
+        }
+        catch (Exception ex) when (ex is SocketException or TimeoutException or ArgumentException)
+        {
+            local = false;
+        }
+
+        return LocalNames[name] = local;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> LocalNames = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Whether a registry host is itself loopback or in a private range (so local redirect and realm targets are expected).</summary>
     public static bool IsLocal(string host) => IsLoopback(host) || (IPAddress.TryParse(StripPort(host), out _) && IsForbiddenTarget(host, allowLocal: false) && !IsForbiddenTarget(host, allowLocal: true));
 

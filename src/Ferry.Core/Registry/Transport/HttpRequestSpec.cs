@@ -22,5 +22,5 @@ internal sealed record HttpRequestSpec(HttpMethod Method, Uri Uri, string What, 
     public bool AllowLocalRedirects { get; init; }
 
     /// <summary>Checks each redirect target; returns an error message to refuse it.</summary>
-    public Func<Uri, string?>? ValidateRedirect { get; init; }
+    public Func<Uri, CancellationToken, Task<string?>>? ValidateRedirect { get; init; }
 }

@@ -71,8 +71,12 @@ internal sealed class RegistryHttp : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            var target = string.Equals(spec.Uri.Authority, spec.Registry, StringComparison.OrdinalIgnoreCase) ? "registry " + spec.Registry : spec.Uri.Authority;
-            throw new RegistryException($"{spec.What}: cannot reach {target}{(spec.Retry && _options.MaxAttempts > 1 ? $" (after {_options.MaxAttempts} attempts)" : string.Empty)}: {Describe(ex, spec.Uri)}", null, ex);
+            var attempts = spec.Retry && _options.MaxAttempts > 1 && !IsPermanent(ex) ? $" (after {_options.MaxAttempts} attempts)" : string.Empty;
+            throw new RegistryException($"{spec.What}: cannot reach {Target(spec)}{attempts}: {Describe(ex, spec.Uri)}", null, ex);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new RegistryException($"{spec.What}: {Target(spec)} sent nothing for {_options.IdleTimeout.TotalSeconds:0} s{(spec.Retry && _options.MaxAttempts > 1 ? $" (after {_options.MaxAttempts} attempts)" : string.Empty)}; it is stalled or unreachable (--timeout sets the limit)", null, ex);
         }
         finally
         {
@@ -83,6 +87,11 @@ internal sealed class RegistryHttp : IDisposable
     /// <summary>A one-line description of a transport failure, naming a refused certificate when that was the cause.</summary>
     public string Describe(HttpRequestException exception, Uri uri)
     {
+        if (uri.Scheme == Uri.UriSchemeHttps && exception.HttpRequestError == HttpRequestError.SecureConnectionError && !_handlers.PresentedCertificate(uri) && CertificateFailure(uri) is null)
+        {
+            return $"{uri.Authority} does not speak TLS; if it is a plain-HTTP registry, say so with --plain-http (or --insecure)";
+        }
+
         if (CertificateFailure(uri) is { } reason)
         {
             return $"TLS: {uri.Authority} is not trusted: {reason}; add its CA as /etc/docker/certs.d/{uri.Authority}/ca.crt or with --cert-dir, or skip verification with --tls-verify=false";
@@ -108,8 +117,8 @@ internal sealed class RegistryHttp : IDisposable
 
         if (outcome.Exception is HttpRequestException http)
         {
-            // A refused certificate or a TLS configuration error does not heal by waiting.
-            return http.HttpRequestError != HttpRequestError.SecureConnectionError;
+            // A refused certificate, a TLS configuration error or a name that does not exist does not heal by waiting.
+            return http.HttpRequestError != HttpRequestError.SecureConnectionError && !IsPermanent(http);
         }
 
         if (outcome.Exception is not null)
@@ -127,6 +136,13 @@ internal sealed class RegistryHttp : IDisposable
         // A registry that asks for a longer pause than the cap fails now, saying when to come back.
         return RetryAfter(response) is not { } wait || wait <= _options.MaxRetryAfter;
     }
+
+    /// <summary>A name the DNS says does not exist (NXDOMAIN): retrying cannot help (a temporary resolver failure is retried).</summary>
+    private static bool IsPermanent(HttpRequestException exception) =>
+        exception.HttpRequestError == HttpRequestError.NameResolutionError && exception.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound };
+
+    private static string Target(HttpRequestSpec spec) =>
+        string.Equals(spec.Uri.Authority, spec.Registry, StringComparison.OrdinalIgnoreCase) ? "registry " + spec.Registry : spec.Uri.Authority;
 
     /// <summary>The <c>Retry-After</c> delay of a response (seconds or an HTTP date), if any.</summary>
     public static TimeSpan? RetryAfter(HttpResponseMessage response)
@@ -160,6 +176,12 @@ internal sealed class RegistryHttp : IDisposable
 
             if (spec.Authorization is not null && HostRules.SameOrigin(uri, spec.Uri))
             {
+                // Values from servers and files (tokens, helper output) never reach a header with a CR or LF in them.
+                if (Redaction.HasControlCharacters(spec.Authorization))
+                {
+                    throw new AuthenticationFailedException($"{spec.What}: the credentials or token for {spec.Registry} contain control characters; refused");
+                }
+
                 request.Headers.TryAddWithoutValidation("Authorization", spec.Authorization);
             }
 
@@ -170,7 +192,20 @@ internal sealed class RegistryHttp : IDisposable
 
             request.Content = spec.Content?.Invoke();
             Log.Request(_logger, spec.Method.Method, Redaction.Uri(uri));
-            var response = await _handlers.For(uri).SendAsync(request, cancellationToken).ConfigureAwait(false);
+            HttpResponseMessage response;
+            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                idle.CancelAfter(_options.IdleTimeout);
+                try
+                {
+                    response = await _handlers.For(uri).SendAsync(request, idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"{uri.Authority} sent no answer within {_options.IdleTimeout.TotalSeconds:0} s");
+                }
+            }
+
             Log.Response(_logger, (int)response.StatusCode, spec.Method.Method, Redaction.Uri(uri));
             if (!IsRedirect(response.StatusCode))
             {
@@ -197,8 +232,9 @@ internal sealed class RegistryHttp : IDisposable
 
             var refusal = next.Scheme is not ("http" or "https") ? $"a redirect to a {next.Scheme}: URL"
                 : uri.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp ? $"a redirect from https to plain http ({Redaction.Uri(next)})"
-                : HostRules.IsForbiddenTarget(next.Host, spec.AllowLocalRedirects) ? $"a redirect to the internal address {next.Host}"
-                : spec.ValidateRedirect?.Invoke(next);
+                : await HostRules.IsForbiddenTargetAsync(next.Host, spec.AllowLocalRedirects, cancellationToken).ConfigureAwait(false) ? $"a redirect to the internal address {next.Host}"
+                : spec.ValidateRedirect is { } validate ? await validate(next, cancellationToken).ConfigureAwait(false)
+                : null;
             if (refusal is not null)
             {
                 throw new RegistryException($"{spec.What}: refused {refusal}");

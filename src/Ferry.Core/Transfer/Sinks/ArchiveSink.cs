@@ -39,6 +39,7 @@ public sealed class ArchiveSink : IAppendingSink
 {
     private readonly ArchiveTarget _target;
     private readonly AtomicOutput? _output;
+    private readonly string? _device;
     private TarAppendWriter? _appender;
 
     /// <summary>Creates the sink (the output directory must exist).</summary>
@@ -64,7 +65,20 @@ public sealed class ArchiveSink : IAppendingSink
         }
 
         _target = target;
-        _output = target.Stream is null ? AtomicOutput.Prepare(target.Path!) : null;
+        if (target.Stream is null && AtomicOutput.IsStream(target.Path!))
+        {
+            // A FIFO or a device (/dev/stdout, a named pipe): written to as a stream, never renamed over.
+            if (target.Format == ArchiveFormat.Directory)
+            {
+                throw new InvalidInputException($"a directory layout cannot be written to {target.Path}: it is a device or a pipe");
+            }
+
+            _device = AtomicOutput.Resolve(target.Path!);
+        }
+        else
+        {
+            _output = target.Stream is null ? AtomicOutput.Prepare(target.Path!) : null;
+        }
     }
 
     /// <inheritdoc />
@@ -98,7 +112,23 @@ public sealed class ArchiveSink : IAppendingSink
         var saved = plan.Images.Select(p => TransferEngine.Describe(p.Image)).ToList();
         if (_output is null)
         {
-            return new ArchiveReport(saved, await WriteToStreamAsync(tar, _target.Stream!, writers, cancellationToken).ConfigureAwait(false), null);
+            var device = _device is null ? null : await OpenDeviceAsync(_device, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return new ArchiveReport(saved, await WriteToStreamAsync(tar, device ?? _target.Stream!, writers, cancellationToken).ConfigureAwait(false), _device);
+            }
+            catch (IOException ex)
+            {
+                // A pipe whose reader went away (EPIPE), a full disk behind a redirect: the archive is not whole.
+                throw new OutputException($"cannot write the archive to {_device ?? "the output stream"}: {ex.Message}; the archive is incomplete", ex);
+            }
+            finally
+            {
+                if (device is not null)
+                {
+                    await device.DisposeAsync().ConfigureAwait(false);
+                }
+            }
         }
 
         try
@@ -149,6 +179,19 @@ public sealed class ArchiveSink : IAppendingSink
     {
         _appender?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _output?.Abandon();
+    }
+
+    /// <summary>Opens a FIFO or device for writing; opening a FIFO waits for its reader, and Ctrl-C still ends the wait.</summary>
+    private static async Task<Stream> OpenDeviceAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Task.Run(() => (Stream)new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 0), CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputException($"cannot write {path}: {ex.Message}", ex);
+        }
     }
 
     private async Task<long> WriteToStreamAsync(TarLayoutPlan plan, Stream stream, LayoutWriteContext context, CancellationToken cancellationToken) =>

@@ -57,7 +57,8 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
             return;
         }
 
-        _temporary = Directory.CreateTempSubdirectory("ferry-daemon-").FullName;
+        Content.Debris.RemoveDeadSpools();
+        _temporary = Directory.CreateTempSubdirectory(Content.Debris.SpoolPrefix("daemon")).FullName;
         var export = Path.Combine(_temporary, "export.tar");
         await using (var file = new FileStream(export, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
         {
@@ -218,7 +219,7 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
         long end;
         try
         {
-            (_, end) = await TarIndexer.IndexWithEndAsync(file, $"the export of {engine.Host}", 1_000_000, cancellationToken).ConfigureAwait(false);
+            (_, end) = await TarIndexer.IndexWithEndAsync(file, $"the export of {engine.Host}", ArchiveFile.MaxMembers, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidInputException ex)
         {

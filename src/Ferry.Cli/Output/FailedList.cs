@@ -1,0 +1,21 @@
+namespace Ferry.Cli.Output;
+
+/// <summary>Writes a failed list (<c>--failed</c>); one that cannot be written is said, never a reason to lose what did succeed.</summary>
+internal static class FailedList
+{
+    /// <summary>Writes the lines; returns a sentence saying where they are, or why they could not be written there.</summary>
+    public static async Task<string> WriteAsync(string path, IEnumerable<string> lines, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await File.WriteAllLinesAsync(path, lines, cancellationToken).ConfigureAwait(false);
+            return $"listed in {path}";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            var reason = Directory.Exists(path) ? "it is a directory" : ex is UnauthorizedAccessException ? "permission denied" : ex.Message;
+            ErrorPresenter.WriteError($"cannot write the failed list to {path}: {reason}");
+            return $"the failed list could not be written to {path}";
+        }
+    }
+}

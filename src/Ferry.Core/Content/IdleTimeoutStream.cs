@@ -1,0 +1,45 @@
+namespace Ferry.Content;
+
+/// <summary>
+/// A response body that may not stay silent: a read that gets no byte within the idle timeout fails with an
+/// <see cref="IOException"/> naming the host, which the resuming reader above treats like a cut connection
+/// (resume with <c>Range</c>, bounded), so a server that accepts and then goes silent cannot hang Ferry.
+/// </summary>
+internal sealed class IdleTimeoutStream(Stream inner, TimeSpan timeout, string host) : ForwardOnlyStream(inner)
+{
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override int Read(Span<byte> buffer)
+    {
+        var rented = new byte[buffer.Length];
+        var n = ReadAsync(rented).AsTask().GetAwaiter().GetResult();
+        rented.AsSpan(0, n).CopyTo(buffer);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        idle.CancelAfter(timeout);
+        try
+        {
+            return await Inner.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new IOException($"{host} sent no data for {timeout.TotalSeconds:0} s");
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
