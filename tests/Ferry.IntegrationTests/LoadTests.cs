@@ -11,12 +11,6 @@ namespace Ferry.IntegrationTests;
 [Collection(RealComponentsCollection.Name)]
 public sealed class LoadTests(RealComponentsFixture env)
 {
-    private static readonly string[] ManifestTypes =
-    [
-        "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
-    ];
-
     [Theory]
     [InlineData("none")]
     [InlineData("gzip")]
@@ -239,18 +233,5 @@ public sealed class LoadTests(RealComponentsFixture env)
         await env.Docker.DockerAsync("rmi", reference);
     }
 
-    private static async Task<string> ManifestDigestAsync(string host, string repository, string tag)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{host}/v2/{repository}/manifests/{tag}");
-        foreach (var type in ManifestTypes)
-        {
-            request.Headers.Accept.ParseAdd(type);
-        }
-
-        using var response = await http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        var bytes = await response.Content.ReadAsByteArrayAsync();
-        return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
-    }
+    private static Task<string> ManifestDigestAsync(string host, string repository, string tag) => RegistryManifests.DigestAsync(host, repository, tag);
 }

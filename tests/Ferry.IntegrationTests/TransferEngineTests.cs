@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -18,12 +17,6 @@ namespace Ferry.IntegrationTests;
 [Collection(RealComponentsCollection.Name)]
 public sealed partial class TransferEngineTests(RealComponentsFixture env)
 {
-    private static readonly string[] ManifestTypes =
-    [
-        "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
-    ];
-
     [Fact]
     public async Task Copy_MultiImageMultiPlatformList_KeepsEveryManifestAndIndexDigest()
     {
@@ -205,7 +198,7 @@ public sealed partial class TransferEngineTests(RealComponentsFixture env)
         var load = await FerryCli.RunAsync("load", bundle, "--to", target.Host, "--image", $"{env.Host}/test/multi:1", "--platform", "linux/arm64");
         Assert.True(load.ExitCode == 0, load.StandardError);
         using var http = new HttpClient();
-        var index = JsonNode.Parse(await GetManifestAsync(http, target.Host, "test/multi", "1"))!;
+        var index = JsonNode.Parse(await RegistryManifests.GetAsync(target.Host, "test/multi", "1"))!;
         var entry = Assert.Single(index["manifests"]!.AsArray());
         Assert.Equal(env.Images["test/multi:1/arm64"].Manifest.Digest, (string)entry!["digest"]!);
         using var app = await http.GetAsync($"http://{target.Host}/v2/test/app/manifests/1");
@@ -275,32 +268,7 @@ public sealed partial class TransferEngineTests(RealComponentsFixture env)
         Add("oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray());
     }
 
-    private static async Task<string> ManifestDigestAsync(string registry, string repository, string reference)
-    {
-        using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Head, $"http://{registry}/v2/{repository}/manifests/{reference}");
-        foreach (var type in ManifestTypes)
-        {
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
-        }
-
-        using var response = await http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return response.Headers.GetValues("Docker-Content-Digest").Single();
-    }
-
-    private static async Task<string> GetManifestAsync(HttpClient http, string registry, string repository, string reference)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{registry}/v2/{repository}/manifests/{reference}");
-        foreach (var type in ManifestTypes)
-        {
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
-        }
-
-        using var response = await http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadAsStringAsync();
-    }
+    private static Task<string> ManifestDigestAsync(string registry, string repository, string reference) => RegistryManifests.DigestAsync(registry, repository, reference);
 
     [GeneratedRegex(@"saved ([0-9.]+)%")]
     private static partial Regex SavedPercent();
