@@ -15,6 +15,9 @@ check sshd openssh-server
 check ssh openssh-client
 check script bsdutils
 [[ -x /usr/bin/time ]] || need+=(time)
+# The Native AOT binary (./build.sh publish) is linked with gcc against glibc.
+check gcc gcc
+[[ -f /usr/include/stdio.h ]] || need+=(libc6-dev)
 # The runnable test images carry Debian's static busybox.
 if ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
   [[ -f /bin/busybox ]] && ldd /bin/busybox >/dev/null 2>&1 && need+=(busybox-static)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds Ferry's deliverables (./build.sh: NuGet packages and the trimmed single-file binary), installs the
-# .NET tool from the local package, and runs both: --version, and one save from a loopback registry with the
-# single-file binary, without any .NET on PATH; the archive is then verified.
+# Builds Ferry's deliverables (./build.sh: NuGet packages and the Native AOT binary), installs the .NET tool from
+# the local package, and runs both: --version, and with the native binary, on a path without .NET: a save from a
+# loopback registry, a verify of the archive, and a load of it into another repository of the registry.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/bench/lib.sh"
@@ -13,10 +13,12 @@ dotnet tool install --tool-path "$work/tools" --add-source "$root/artifacts/pack
 echo "dotnet tool: $("$work/tools/ferry" --version)"
 
 binary="$root/artifacts/bin/ferry"
-echo "single-file binary: $(env -i PATH=/nonexistent HOME="$work" "$binary" --version) ($(du -h "$binary" | cut -f1))"
+echo "native binary: $(env -i PATH=/nonexistent HOME="$work" "$binary" --version) ($(du -h "$binary" | cut -f1); needs $(ldd "$binary" | awk '/=>/ {print $1}' | tr '\n' ' '))"
 start_registry "$work"
 BASE_LAYERS=()
 make_image smoke/app 1 "$work" 1 >/dev/null 2>&1
 env -i PATH=/nonexistent HOME="$work" "$binary" save -q -o "$work/app.tar" "$REGISTRY/smoke/app:1"
 env -i PATH=/nonexistent HOME="$work" "$binary" verify "$work/app.tar"
-echo "smoke test of the packages: ok"
+env -i PATH=/nonexistent HOME="$work" "$binary" load -q "$work/app.tar" --to "$REGISTRY/loaded"
+curl -fsS -o /dev/null -H "Accept: application/vnd.docker.distribution.manifest.v2+json" "http://$REGISTRY/v2/loaded/smoke/app/manifests/1"
+echo "smoke test of the packages (tool; native binary: save, verify, load): ok"
