@@ -5,12 +5,15 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
+echo "test.sh: unit tests (~10 s), then integration tests against a real docker-registry, dockerd, podman, skopeo," >&2
+echo "test.sh: umoci and oci-image-tool (~2-3 min; each test is named as it passes). Needs root: it installs the" >&2
+echo "test.sh: Debian packages it lacks and starts its own registries and dockerd on 127.0.0.1, then stops them." >&2
 "$root/scripts/install-deps.sh"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
-dotnet test Ferry.slnx -c Release --nologo 2>&1 | tee "$log"
+dotnet test Ferry.slnx -c Release --nologo --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 

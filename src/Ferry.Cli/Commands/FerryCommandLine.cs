@@ -28,12 +28,10 @@ internal static class FerryCommandLine
             LoginCommands.CreateLogout(),
         };
 
-        var parseResult = root.Parse(args);
-        if (parseResult.Errors.Count > 0)
+        var parseResult = root.Parse(CommandLineHabits.Normalize(args, root));
+        if (CommandLineHabits.Problem(parseResult) is { } problem && !parseResult.Tokens.Any(t => t.Value is "--help" or "-h" or "-?"))
         {
-            var command = parseResult.CommandResult.Command;
-            var name = command is RootCommand ? "ferry" : $"ferry {command.Name}";
-            ErrorPresenter.WriteError($"{parseResult.Errors[0].Message} (see '{name} --help')");
+            ErrorPresenter.WriteError(problem);
             return ExitCodes.Failure;
         }
 

@@ -6,7 +6,10 @@ namespace Ferry.Cli.Commands;
 /// <summary>Where a command's image list comes from: arguments, <c>-f FILE</c>, or stdin (save and copy alike).</summary>
 internal static class ImageListInput
 {
-    /// <summary>The list from -f, or from stdin when no image is given; <see langword="null"/> when images are positional.</summary>
+    /// <summary>
+    /// The list from <c>-f FILE</c>, or from stdin (<c>-f -</c>, or no image given and stdin redirected); typed at a
+    /// prompt only when asked for with <c>-f -</c> on a terminal. <see langword="null"/> when images are positional.
+    /// </summary>
     public static IReadOnlyList<ImageListEntry>? Read(IReadOnlyList<string> images, string? listFile, bool passwordFromStdin)
     {
         if (listFile is { } file)
@@ -14,6 +17,11 @@ internal static class ImageListInput
             if (images.Count > 0)
             {
                 throw new InvalidInputException("give images either as arguments or with -f, not both");
+            }
+
+            if (file == "-")
+            {
+                return ReadStdin(passwordFromStdin, prompt: true);
             }
 
             if (!File.Exists(file))
@@ -29,12 +37,22 @@ internal static class ImageListInput
             return null;
         }
 
+        if (!Console.IsInputRedirected)
+        {
+            throw new InvalidInputException("no image given: name images, give a list with -f FILE, pipe one in, or type one with -f -");
+        }
+
+        return ReadStdin(passwordFromStdin, prompt: false);
+    }
+
+    private static IReadOnlyList<ImageListEntry> ReadStdin(bool passwordFromStdin, bool prompt)
+    {
         if (passwordFromStdin)
         {
             throw new InvalidInputException("--password-stdin reads stdin, so the image list cannot come from it: give images as arguments or with -f");
         }
 
-        if (!Console.IsInputRedirected)
+        if (prompt && !Console.IsInputRedirected)
         {
             Console.Error.WriteLine("Enter images, one per line; end with Ctrl-D:");
             var lines = new List<string>();

@@ -78,7 +78,7 @@ internal static class InspectCommand
     private static void WriteJson(InspectResult result)
     {
         using var stdout = Console.OpenStandardOutput();
-        using var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true });
+        using var writer = new Utf8JsonWriter(stdout, Oci.JsonFiles.Indented);
         writer.WriteStartObject();
         writer.WriteString("path", result.Path);
         writer.WriteString("format", result.Format);

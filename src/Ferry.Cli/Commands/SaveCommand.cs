@@ -14,7 +14,7 @@ internal static class SaveCommand
     public static Command Create()
     {
         var images = new Argument<string[]>("images") { Arity = ArgumentArity.ZeroOrMore, Description = "Image references: name[:tag][@digest]. Without images and -f, the list is read from stdin." };
-        var file = new Option<string?>("--file", "-f") { Description = "Image list: one reference per line; blank lines and lines starting with # or // are ignored" };
+        var file = new Option<string?>("--file", "-f") { Description = "Image list: one reference per line; blank lines and lines starting with # or // are ignored; - reads stdin (typed at a prompt on a terminal)" };
         var output = new Option<string?>("--output", "-o", "--destination", "-d") { Description = "Archive path ('-' for stdout). Default: stdout when it is not a terminal, else ./<repo>-<tag>.tar" };
         var platform = new Option<string[]>("--platform") { Description = "Platform(s) to save, os/arch[/variant], repeatable or comma-separated (default: the host's)" };
         var arch = new Option<string?>("--arch", "-a") { Description = "Architectures, comma-separated: shorthand for --platform OS/ARCH" };

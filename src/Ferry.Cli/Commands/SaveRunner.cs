@@ -100,6 +100,11 @@ internal static class SaveRunner
 
     private static (string? Output, Stream? Stream) ChooseOutput(SaveOptions options, List<string> lines)
     {
+        if (options.Output == "-" && !Console.IsOutputRedirected)
+        {
+            throw new InvalidInputException("refusing to write an archive to a terminal: redirect stdout (> file, | ssh …) or name a file with -o");
+        }
+
         if (options.Output == "-" || (options.Output is null && Console.IsOutputRedirected))
         {
             if (options.Format == ArchiveFormat.Directory)

@@ -71,7 +71,7 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
         }
 
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, Oci.JsonFiles.Compact))
         {
             writer.WriteStartObject();
             writer.WriteNumber("elapsed", Math.Round(_clock.Elapsed.TotalSeconds, 3));

@@ -13,7 +13,7 @@ internal static class ManifestWriter
     public static byte[] ImageManifest(Descriptor config, IEnumerable<Descriptor> layers, bool oci)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, JsonFiles.Compact))
         {
             writer.WriteStartObject();
             writer.WriteNumber("schemaVersion", 2);

@@ -138,7 +138,7 @@ internal static class ImageResolver
         var keep = selected.Select(d => d.Digest.ToString()).ToHashSet(StringComparer.Ordinal);
         using var document = JsonDocument.Parse(index.Content);
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, JsonFiles.Compact))
         {
             writer.WriteStartObject();
             foreach (var property in document.RootElement.EnumerateObject())

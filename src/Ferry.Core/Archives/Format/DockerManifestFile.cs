@@ -78,7 +78,7 @@ public static class DockerManifestFile
         }
 
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, JsonFiles.Compact))
         {
             writer.WriteStartArray();
             foreach (var (manifest, tags) in items)

@@ -73,7 +73,7 @@ public static class OciIndexFile
     public static byte[] Build(IEnumerable<OciIndexEntry> entries)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, JsonFiles.Compact))
         {
             writer.WriteStartObject();
             writer.WriteNumber("schemaVersion", 2);

@@ -32,7 +32,7 @@ public static class PartialRecord
     {
         ArgumentNullException.ThrowIfNull(omitted);
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var writer = new Utf8JsonWriter(buffer, Oci.JsonFiles.Indented))
         {
             writer.WriteStartObject();
             writer.WriteNumber("version", 1);

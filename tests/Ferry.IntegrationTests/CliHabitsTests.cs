@@ -1,0 +1,94 @@
+using Ferry.IntegrationTests.Infrastructure;
+
+namespace Ferry.IntegrationTests;
+
+/// <summary>
+/// Issue #15's "mistakes caught, habits honoured", through the real CLI: unknown options and commands with a
+/// suggestion (never taken as an image name), global flags before the command, image-tools' -debug, no archive
+/// written to a terminal, no surprise prompt, and JSON written as docker and skopeo write it.
+/// </summary>
+[Collection(RealComponentsCollection.Name)]
+public sealed class CliHabitsTests(RealComponentsFixture env)
+{
+    [Theory]
+    [InlineData("--platfrom", "--platform")]
+    [InlineData("--src-tls-verify=false", "--tls-verify")]
+    [InlineData("--all-platform", "--all-platforms")]
+    public async Task UnknownOption_IsAnErrorWithTheClosestOne_NotAnImage(string typed, string suggested)
+    {
+        using var dir = new TempDirectory();
+        var save = await FerryCli.RunAsync("save", "-o", dir.File("x.tar"), typed, "linux/arm64", $"{env.Host}/test/app:1");
+        Assert.Equal(1, save.ExitCode);
+        Assert.Contains($"unknown option {typed.Split('=')[0]}; did you mean {suggested}?", save.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("invalid reference", save.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.File("x.tar")));
+    }
+
+    [Fact]
+    public async Task UnknownCommand_SuggestsTheClosest()
+    {
+        var run = await FerryCli.RunAsync("sav", "nginx:1.27");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("did you mean 'save'?", run.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GlobalFlagsBeforeTheCommand_AndTheSingleDashDebug_Work()
+    {
+        using var dir = new TempDirectory();
+        var quiet = await FerryCli.RunAsync("-q", "save", "-o", dir.File("a.tar"), $"{env.Host}/test/app:1");
+        Assert.True(quiet.ExitCode == 0, quiet.StandardError);
+        Assert.Equal(string.Empty, quiet.StandardError.Trim());
+
+        var debug = await FerryCli.RunAsync("save", "-debug", "-o", dir.File("b.tar"), $"{env.Host}/test/app:1");
+        Assert.True(debug.ExitCode == 0, debug.StandardError);
+        Assert.Contains("debug:", debug.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.File("ebug")));
+    }
+
+    [Fact]
+    public async Task ArchiveToATerminal_IsRefused_AndNoImageOnATerminalDoesNotWaitAtAPrompt()
+    {
+        Components.Require("script", "bsdutils");
+        using var dir = new TempDirectory();
+        var ferry = $"dotnet {FerryCli.AssemblyPath}";
+        var toTerminal = await ProcessRunner.RunAsync("script", ["-qec", $"{ferry} save -o - {env.Host}/test/app:1", "/dev/null"], TimeSpan.FromMinutes(1));
+        Assert.NotEqual(0, toTerminal.ExitCode);
+        Assert.Contains("refusing to write an archive to a terminal", toTerminal.StandardOutput, StringComparison.Ordinal);
+
+        var noImage = await ProcessRunner.RunAsync("script", ["-qec", $"{ferry} save -o {dir.File("p.tar")}", "/dev/null"], TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, noImage.ExitCode);
+        Assert.Contains("no image given", noImage.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(">>>", noImage.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JsonFerryWrites_KeepsPlusSigns()
+    {
+        using var dir = new TempDirectory();
+        var archive = dir.File("app.tar");
+        (await FerryCli.RunAsync("save", "-o", archive, $"{env.Host}/test/oci:1")).EnsureSuccess("ferry save");
+        var index = System.Text.Encoding.UTF8.GetString(await ReadEntryAsync(archive, "index.json"));
+        Assert.Contains("+json", index, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u002B", index, StringComparison.OrdinalIgnoreCase);
+        var inspect = await FerryCli.RunAsync("inspect", "--json", archive);
+        Assert.DoesNotContain("\\u002B", inspect.StandardOutput, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static async Task<byte[]> ReadEntryAsync(string archive, string name)
+    {
+        await using var file = File.OpenRead(archive);
+        using var reader = new System.Formats.Tar.TarReader(file);
+        while (await reader.GetNextEntryAsync() is { } entry)
+        {
+            if (entry.Name == name)
+            {
+                using var buffer = new MemoryStream();
+                await entry.DataStream!.CopyToAsync(buffer);
+                return buffer.ToArray();
+            }
+        }
+
+        throw new InvalidOperationException($"{name} is not in {archive}");
+    }
+}
