@@ -17,9 +17,7 @@ dotnet test Ferry.slnx -c Release --nologo --logger "console;verbosity=normal" 2
 status=${PIPESTATUS[0]}
 set -e
 
-# One plain summary line over all test assemblies.
-awk '/(Passed|Failed)! +- +Failed:/ {
-        for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
-     }
-     END { gsub(",", "", p); printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+# One plain summary line over all test assemblies (the "Total tests / Passed: / Failed: / Skipped:" blocks of each run).
+awk '/^ *Passed: *[0-9]+ *$/ { p += $2 } /^ *Failed: *[0-9]+ *$/ { f += $2 } /^ *Skipped: *[0-9]+ *$/ { s += $2 }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 exit "$status"
