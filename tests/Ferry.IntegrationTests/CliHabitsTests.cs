@@ -63,6 +63,25 @@ public sealed class CliHabitsTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task CompletionScripts_AreGeneratedFromTheCommandTree()
+    {
+        var ferry = $"dotnet {FerryCli.AssemblyPath}";
+        var bash = await ProcessRunner.RunAsync("bash", ["-c", $"source <({ferry} completion bash); COMP_WORDS=(ferry save --pla); COMP_CWORD=2; _ferry; echo \"${{COMPREPLY[@]}}\"; COMP_WORDS=(ferry co); COMP_CWORD=1; _ferry; echo \"${{COMPREPLY[@]}}\""], TimeSpan.FromMinutes(1));
+        Assert.True(bash.ExitCode == 0, bash.StandardError);
+        Assert.Equal(["--platform --plain-http", "copy completion"], bash.StandardOutput.Trim().Split('\n'));
+        foreach (var shell in new[] { "zsh", "fish", "pwsh" })
+        {
+            var script = await FerryCli.RunAsync("completion", shell);
+            Assert.True(script.ExitCode == 0, script.StandardError);
+            Assert.Contains("all-platforms", script.StandardOutput, StringComparison.Ordinal);
+        }
+
+        var unknown = await FerryCli.RunAsync("completion", "tcsh");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.DoesNotContain("\\n", unknown.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task JsonFerryWrites_KeepsPlusSigns()
     {
         using var dir = new TempDirectory();

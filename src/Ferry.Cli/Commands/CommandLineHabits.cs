@@ -42,7 +42,7 @@ internal static class CommandLineHabits
             var hint = command is RootCommand && unknown is not null && Closest(unknown, command.Subcommands.Select(c => c.Name)) is { } sub
                 ? $"; did you mean '{sub}'?"
                 : unknown is not null && unknown.StartsWith('-') && Closest(unknown, OptionNames(command)) is { } option ? $"; did you mean {option}?" : string.Empty;
-            return $"{parseResult.Errors[0].Message}{hint} (see '{name} --help')";
+            return $"{string.Join(' ', parseResult.Errors[0].Message.Split(['\n', '\t', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}{hint} (see '{name} --help')";
         }
 
         // Arguments of any arity take what they are given: a misspelt option would become an image or archive name.

@@ -27,6 +27,7 @@ internal static class FerryCommandLine
             LoginCommands.CreateLogin(),
             LoginCommands.CreateLogout(),
         };
+        root.Subcommands.Add(CompletionCommand.Create(root));
 
         var parseResult = root.Parse(CommandLineHabits.Normalize(args, root));
         if (CommandLineHabits.Problem(parseResult) is { } problem && !parseResult.Tokens.Any(t => t.Value is "--help" or "-h" or "-?"))
