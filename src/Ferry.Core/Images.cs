@@ -206,6 +206,9 @@ public static class Images
                 case ImageFailedEvent e:
                     inner.Report(new ImageLoadFailedEvent(Failure(e.Failure, source)));
                     break;
+                case BytesTransferredEvent e:
+                    inner.Report(new LoadBytesEvent(e.Bytes));
+                    break;
             }
         }
     }

@@ -29,6 +29,8 @@ internal static class CopyCommand
         var failed = new Option<string>("--failed") { Description = "Where the list lines that failed are written (only when something failed)", DefaultValueFactory = _ => "copy-failed.txt" };
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
+        var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
+        progress.AcceptOnlyFromAmong("plain", "json");
         var command = new Command("copy", """
             Copy images from registries into a registry with every digest unchanged: each blob streams from the source
             registry straight into the target (mounted instead when both are the same registry), never touching the disk;
@@ -39,7 +41,7 @@ internal static class CopyCommand
               ferry copy docker.io/library/nginx:1.27 --to registry.internal:5000
             """)
         {
-            images, file, to, platform, arch, os, allPlatforms, jobs, transfers, source, failed, debug, quiet,
+            images, file, to, platform, arch, os, allPlatforms, jobs, transfers, source, failed, progress, debug, quiet,
         };
         var access = new RegistryAccessOptions();
         access.AddTo(command);
@@ -47,6 +49,7 @@ internal static class CopyCommand
         {
             var isDebug = parseResult.GetValue(debug);
             var isQuiet = parseResult.GetValue(quiet);
+            JsonLines.Enabled = parseResult.GetValue(progress) == "json";
             try
             {
                 var list = ImageListInput.Read(parseResult.GetValue(images) ?? [], parseResult.GetValue(file), access.ReadsStdin(parseResult));
@@ -75,13 +78,26 @@ internal static class CopyCommand
                     ContinueOnError = true,
                 };
                 string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
-                var result = await Images.CopyAsync(request, new SynchronousProgress<TransferEvent>(e => Report(e, isQuiet, Where)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4)), logger, cancellationToken).ConfigureAwait(false);
+                var bytesLines = new ByteLines(isQuiet);
+                var result = await Images.CopyAsync(request, new SynchronousProgress<TransferEvent>(e => Report(e, isQuiet, Where, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 var failedWhere = result.Failed.Count > 0
                     ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
                     : string.Empty;
 
                 var bytes = result.Images.Sum(i => i.UploadedBytes);
+                if (JsonLines.Enabled)
+                {
+                    JsonLines.Write("summary", w =>
+                    {
+                        w.WriteNumber("images", result.Images.Count);
+                        w.WriteNumber("failed", result.Failed.Count);
+                        w.WriteNumber("uploadedBytes", bytes);
+                        w.WriteString("target", parseResult.GetValue(to));
+                    });
+                    return result.Images.Count == 0 ? ExitCodes.Failure : result.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
+                }
+
                 if (result.Images.Count == 0)
                 {
                     ErrorPresenter.WriteError($"nothing copied: all {result.Failed.Count} image(s) failed ({failedWhere})");
@@ -112,18 +128,42 @@ internal static class CopyCommand
     private static int RangeOf(int value, int min, int max, string name) =>
         value >= min && value <= max ? value : throw new InvalidInputException($"{name} must be between {min} and {max}, not {value}");
 
-    private static void Report(TransferEvent transferEvent, bool quiet, Func<int, string> where)
+    private static void Report(TransferEvent transferEvent, bool quiet, Func<int, string> where, ByteLines bytesLines)
     {
         switch (transferEvent)
         {
+            case BytesTransferredEvent e:
+                bytesLines.Add(e.Bytes);
+                break;
             case ImagePushedEvent { Pushed: var pushed, Image: var image }:
                 // stdout: one line per image, for scripts: target reference and digest.
                 Console.Out.WriteLine($"{pushed.Target}\t{pushed.Digest}");
-                if (!quiet)
+                if (JsonLines.Enabled)
+                {
+                    JsonLines.Write("image-copied", w =>
+                    {
+                        w.WriteString("source", image.Image.Reference.ToString());
+                        w.WriteString("target", pushed.Target.ToString());
+                        w.WriteString("digest", pushed.Digest.ToString());
+                        w.WriteNumber("uploaded", pushed.Uploaded);
+                        w.WriteNumber("mounted", pushed.Mounted);
+                        w.WriteNumber("existing", pushed.Existing);
+                        w.WriteNumber("uploadedBytes", pushed.UploadedBytes);
+                    });
+                }
+                else if (!quiet)
                 {
                     Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Image.Reference.ToString())} -> {pushed.Target}@{pushed.Digest.Short}: {pushed.Uploaded} uploaded ({Units.Bytes(pushed.UploadedBytes)}), {pushed.Mounted} mounted, {pushed.Existing} already there");
                 }
 
+                break;
+            case ImageFailedEvent { Failure: var failure } when JsonLines.Enabled:
+                JsonLines.Write("image-failed", w =>
+                {
+                    w.WriteNumber("position", failure.Position);
+                    w.WriteString("image", failure.Image);
+                    w.WriteString("error", failure.Reason);
+                });
                 break;
             case ImageFailedEvent { Failure: var failure }:
                 ErrorPresenter.WriteError($"{where(failure.Position)}{failure.Image}: {failure.Reason}");

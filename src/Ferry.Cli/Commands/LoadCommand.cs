@@ -27,6 +27,8 @@ internal static class LoadCommand
         var mountFrom = new Option<string?>("--mount-from") { Description = "A repository of the target registry holding the layers a partial archive leaves out" };
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
+        var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
+        progress.AcceptOnlyFromAmong("plain", "json");
         var access = new RegistryAccessOptions();
         var command = new Command("load", """
             Push the images of archives into a registry, keeping every manifest's bytes and digest. Each blob is decided
@@ -44,7 +46,7 @@ internal static class LoadCommand
               ferry load bundle.tar --daemon
             """)
         {
-            archives, to, nameAs, image, platform, daemon, dockerHost, mountFrom, jobs, failed, debug, quiet,
+            archives, to, nameAs, image, platform, daemon, dockerHost, mountFrom, jobs, failed, progress, debug, quiet,
         };
         access.AddTo(command);
         var reading = new ArchiveReadingOptions();
@@ -53,6 +55,7 @@ internal static class LoadCommand
         {
             var isDebug = parseResult.GetValue(debug);
             var isQuiet = parseResult.GetValue(quiet);
+            JsonLines.Enabled = parseResult.GetValue(progress) == "json";
             try
             {
                 reading.Apply(parseResult);
@@ -106,13 +109,26 @@ internal static class LoadCommand
                     MountFrom = parseResult.GetValue(mountFrom),
                     Stdin = stdin,
                 };
-                var result = await Images.LoadAsync(request, new SynchronousProgress<LoadEvent>(e => Report(e, isQuiet)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);
+                var bytesLines = new ByteLines(isQuiet);
+                var result = await Images.LoadAsync(request, new SynchronousProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 var failedWhere = result.Failed.Count > 0
                     ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false)
                     : string.Empty;
 
                 var bytes = result.Images.Sum(i => i.UploadedBytes);
+                if (JsonLines.Enabled)
+                {
+                    JsonLines.Write("summary", w =>
+                    {
+                        w.WriteNumber("images", result.Images.Count);
+                        w.WriteNumber("failed", result.Failed.Count);
+                        w.WriteNumber("uploadedBytes", bytes);
+                        w.WriteString("target", target ?? name);
+                    });
+                    return result.Images.Count == 0 ? ExitCodes.Failure : result.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
+                }
+
                 if (result.Images.Count == 0)
                 {
                     ErrorPresenter.WriteError($"nothing loaded: all {result.Failed.Count} image(s) failed{(result.Failed.Count > 0 ? $" ({failedWhere})" : string.Empty)}");
@@ -169,18 +185,43 @@ internal static class LoadCommand
         return result.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
     }
 
-    private static void Report(LoadEvent loadEvent, bool quiet)
+    private static void Report(LoadEvent loadEvent, bool quiet, ByteLines bytesLines)
     {
         switch (loadEvent)
         {
+            case LoadBytesEvent e:
+                bytesLines.Add(e.Bytes);
+                break;
             case ImageLoadedEvent { Image: var image }:
                 // stdout: one line per image, for scripts: target reference and digest.
                 Console.Out.WriteLine($"{image.Target}\t{image.Digest}");
-                if (!quiet)
+                if (JsonLines.Enabled)
+                {
+                    JsonLines.Write("image-loaded", w =>
+                    {
+                        w.WriteString("source", image.Source);
+                        w.WriteString("target", image.Target.ToString());
+                        w.WriteString("digest", image.Digest.ToString());
+                        w.WriteBoolean("builtFromLayers", image.BuiltFromLayers);
+                        w.WriteNumber("uploaded", image.Uploaded);
+                        w.WriteNumber("mounted", image.Mounted);
+                        w.WriteNumber("existing", image.Existing);
+                        w.WriteNumber("uploadedBytes", image.UploadedBytes);
+                    });
+                }
+                else if (!quiet)
                 {
                     Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Source)} -> {image.Target}@{image.Digest.Short}{(image.BuiltFromLayers ? " (manifest built from the archive's layers)" : string.Empty)}: {image.Uploaded} uploaded ({Units.Bytes(image.UploadedBytes)}), {image.Mounted} mounted, {image.Existing} already there");
                 }
 
+                break;
+            case ImageLoadFailedEvent { Failure: var failure } when JsonLines.Enabled:
+                JsonLines.Write("image-failed", w =>
+                {
+                    w.WriteString("image", failure.Source);
+                    w.WriteString("archive", failure.Archive);
+                    w.WriteString("error", failure.Message);
+                });
                 break;
             case ImageLoadFailedEvent { Failure: var failure }:
                 ErrorPresenter.WriteError($"{failure.Source}: {failure.Message}");

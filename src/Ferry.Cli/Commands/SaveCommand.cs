@@ -68,6 +68,7 @@ internal static class SaveCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var isDebug = parseResult.GetValue(debug);
+            JsonLines.Enabled = parseResult.GetValue(progress) == "json";
             try
             {
                 var compression = parseResult.GetValue(compress)!;

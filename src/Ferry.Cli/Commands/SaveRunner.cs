@@ -24,6 +24,7 @@ internal static class SaveRunner
 
         var (output, stream) = ChooseOutput(options, lines);
         var mode = options.Progress == "json" ? ProgressMode.Json : options.Quiet ? ProgressMode.Quiet : ProgressMode.Plain;
+        JsonLines.Enabled = mode == ProgressMode.Json;
         Func<int, string> describePosition = position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
         var printer = new SaveProgressPrinter(mode, options.Debug, describePosition);
         var logger = new StderrLogger(options.Debug ? LogLevel.Debug : options.Quiet ? LogLevel.Error : LogLevel.Warning);
@@ -61,6 +62,21 @@ internal static class SaveRunner
             : string.Empty;
 
         var where = result.Output ?? (stream is null ? "nothing" : "stdout");
+        if (JsonLines.Enabled)
+        {
+            JsonLines.Write("summary", w =>
+            {
+                w.WriteNumber("images", result.Images.Count);
+                w.WriteNumber("failed", result.Failed.Count);
+                w.WriteNumber("archiveBytes", result.ArchiveBytes);
+                w.WriteNumber("downloadedBytes", result.DownloadedBytes);
+                w.WriteString("output", where);
+                w.WriteBoolean("upToDate", !result.Executed);
+                w.WriteNumber("omittedLayers", result.Omitted.Count);
+            });
+            return !result.Executed ? ExitCodes.Success : result.Images.Count == 0 ? ExitCodes.Failure : result.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
+        }
+
         if (!result.Executed)
         {
             if (!options.Quiet)

@@ -27,11 +27,23 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
     private readonly Lock _gate = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastPrint;
+    private long _lastJsonBytes = -1000; // the first byte event is written at once
+    private long _done;
+    private long _total;
 
     public void Report(TransferEvent value)
     {
         lock (_gate)
         {
+            if (value is DownloadStartedEvent started)
+            {
+                _total = started.TotalBytes;
+            }
+            else if (value is BytesTransferredEvent bytes)
+            {
+                _done += bytes.Bytes;
+            }
+
             if (mode == ProgressMode.Json)
             {
                 WriteJson(value);
@@ -53,11 +65,13 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                 case DownloadStartedEvent e when mode != ProgressMode.Quiet:
                     Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");
                     break;
-                case BlobCompletedEvent e when mode != ProgressMode.Quiet && _clock.ElapsedMilliseconds - _lastPrint > 3000 && e.DoneBytes < e.TotalBytes:
+                case BytesTransferredEvent when mode != ProgressMode.Quiet && _clock.ElapsedMilliseconds - _lastPrint >= 5000:
+                    // A line at least every 5 s while bytes move (CI logs, a run killed early still shows where it was).
                     _lastPrint = _clock.ElapsedMilliseconds;
-                    var rate = e.DoneBytes / Math.Max(0.001, _clock.Elapsed.TotalSeconds);
-                    var eta = (e.TotalBytes - e.DoneBytes) / Math.Max(1, rate);
-                    Console.Error.WriteLine($"  {Units.Bytes(e.DoneBytes)} of {Units.Bytes(e.TotalBytes)} ({100.0 * e.DoneBytes / Math.Max(1, e.TotalBytes):F0}%), {Units.Bytes((long)rate)}/s, ETA {eta:F0} s");
+                    var rate = _done / Math.Max(0.001, _clock.Elapsed.TotalSeconds);
+                    var left = _total > _done ? $", ETA {(_total - _done) / Math.Max(1, rate):F0} s" : string.Empty;
+                    var of = _total > 0 ? $" of {Units.Bytes(_total)} ({100.0 * _done / _total:F0}%)" : string.Empty;
+                    Console.Error.WriteLine($"  {Units.Bytes(_done)}{of}, {Units.Bytes((long)rate)}/s{left}");
                     break;
             }
         }
@@ -65,7 +79,8 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
 
     private void WriteJson(TransferEvent value)
     {
-        if (value is BytesTransferredEvent)
+        // Byte events: throttled to one object per 500 ms (the last one of a transfer comes with its blob-done).
+        if (value is BytesTransferredEvent && _clock.ElapsedMilliseconds - _lastJsonBytes < 500)
         {
             return;
         }
@@ -94,6 +109,17 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                     writer.WriteString("event", "download-started");
                     writer.WriteNumber("blobs", e.Blobs);
                     writer.WriteNumber("totalBytes", e.TotalBytes);
+                    break;
+                case BytesTransferredEvent e:
+                    _lastJsonBytes = _clock.ElapsedMilliseconds;
+                    writer.WriteString("event", "bytes");
+                    if (e.Blob is { } blob)
+                    {
+                        writer.WriteString("digest", blob.ToString());
+                    }
+
+                    writer.WriteNumber("doneBytes", _done);
+                    writer.WriteNumber("totalBytes", _total);
                     break;
                 case BlobCompletedEvent e:
                     writer.WriteString("event", "blob-done");
@@ -128,14 +154,14 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
     }
 }
 
-/// <summary>Human-readable sizes.</summary>
+/// <summary>Human-readable sizes, in IEC units as docker and podman print them (and as the live bars show them).</summary>
 internal static class Units
 {
     public static string Bytes(long bytes) => bytes switch
     {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):F2} GB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):F1} MB",
-        >= 1L << 10 => $"{bytes / 1024.0:F1} kB",
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):F2} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):F1} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:F1} KiB",
         _ => $"{bytes} B",
     };
 }

@@ -65,6 +65,10 @@ public abstract record LoadEvent : Transfer.TransferEvent;
 /// <param name="Image">The result.</param>
 public sealed record ImageLoadedEvent(LoadedImage Image) : LoadEvent;
 
+/// <summary>Blob bytes were uploaded (reported per chunk, for live progress).</summary>
+/// <param name="Bytes">The bytes just sent.</param>
+public sealed record LoadBytesEvent(long Bytes) : LoadEvent;
+
 /// <summary>An image failed.</summary>
 /// <param name="Failure">What went wrong.</param>
 public sealed record ImageLoadFailedEvent(LoadFailure Failure) : LoadEvent;

@@ -1,0 +1,33 @@
+using System.Text.Json;
+
+namespace Ferry.Cli.Output;
+
+/// <summary>
+/// <c>--progress json</c>: one JSON object per line on stderr for every event, the final summary and a fatal error
+/// alike (schema in the README). Process-wide: one command runs per process.
+/// </summary>
+internal static class JsonLines
+{
+    private static readonly Lock Gate = new();
+
+    /// <summary>Whether the running command reports in JSON.</summary>
+    public static bool Enabled { get; set; }
+
+    /// <summary>Writes <c>{"event": name, …fields}</c> as one line.</summary>
+    public static void Write(string name, Action<Utf8JsonWriter> fields)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, Oci.JsonFiles.Compact))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("event", name);
+            fields(writer);
+            writer.WriteEndObject();
+        }
+
+        lock (Gate)
+        {
+            Console.Error.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+        }
+    }
+}
