@@ -81,6 +81,21 @@ public sealed class CliHabitsTests(RealComponentsFixture env)
         Assert.DoesNotContain("\\n", unknown.StandardError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("save")]
+    [InlineData("load")]
+    public async Task MissingDaemonSocket_IsSaidInWords(string command)
+    {
+        using var dir = new TempDirectory();
+        var socket = dir.File("docker.sock");
+        var run = command == "save"
+            ? await FerryCli.RunAsync("save", "--daemon", "-H", $"unix://{socket}", "-o", dir.File("x.tar"), "app:1")
+            : await FerryCli.RunAsync("load", "--daemon", "-H", $"unix://{socket}", dir.File("x.tar"));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"{socket} does not exist; is the Docker daemon running", run.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Cannot assign requested address", run.StandardError, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task JsonFerryWrites_KeepsPlusSigns()
     {

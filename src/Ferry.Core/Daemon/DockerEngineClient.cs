@@ -278,7 +278,7 @@ public sealed class DockerEngineClient : IDisposable
             }
             catch (SocketException ex)
             {
-                throw new DaemonException($"cannot reach the Docker daemon at {Host} (from {Endpoint.Source}): {ex.Message}", ex);
+                throw new DaemonException($"cannot reach the Docker daemon at {Host} (from {Endpoint.Source}): {SocketReason(ex)}", ex);
             }
 
             return;
@@ -356,9 +356,15 @@ public sealed class DockerEngineClient : IDisposable
         }
         catch (Exception ex) when (ex is SocketException or IOException)
         {
-            throw new DaemonException($"cannot reach the Docker daemon at {Host} (from {Endpoint.Source}): {ex.Message}", ex);
+            throw new DaemonException($"cannot reach the Docker daemon at {Host} (from {Endpoint.Source}): {SocketReason(ex)}", ex);
         }
     }
+
+    /// <summary>Why a unix socket could not be reached, in words (a missing socket file reads "Cannot assign requested address" otherwise).</summary>
+    private string SocketReason(Exception ex) =>
+        UnixSocket is { } path && !File.Exists(path) ? $"{path} does not exist; is the Docker daemon running (and is this its socket)?"
+        : ex is SocketException { SocketErrorCode: SocketError.ConnectionRefused } && UnixSocket is { } socket ? $"nothing listens on {socket}; is the Docker daemon running?"
+        : ex.Message;
 
     private DaemonException Unreachable(HttpRequestException ex)
     {
@@ -366,6 +372,11 @@ public sealed class DockerEngineClient : IDisposable
             ? " (TLS handshake failed: check --tlscacert/--tlscert/--tlskey or DOCKER_CERT_PATH)"
             : string.Empty;
         var inner = ex.InnerException is { } cause && !ex.Message.Contains(cause.Message, StringComparison.Ordinal) ? $": {cause.Message}" : string.Empty;
+        if (UnixSocket is { } path && !File.Exists(path))
+        {
+            return new DaemonException($"cannot reach the Docker daemon at {Host} (from {Endpoint.Source}): {SocketReason(ex)}", ex);
+        }
+
         return new DaemonException($"cannot reach the Docker daemon at {Host} (from {Endpoint.Source}){tls}: {ex.Message}{inner}", ex);
     }
 
