@@ -12,7 +12,7 @@ if (args.Length < 2)
     return 2;
 }
 
-var progress = new SynchronousProgress(e =>
+var progress = new InOrderProgress<TransferEvent>(e =>
 {
     switch (e)
     {
@@ -49,18 +49,4 @@ catch (FerryException ex)
 {
     Console.Error.WriteLine($"error: {ex.Message}");
     return 1;
-}
-
-/// <summary>Reports on the calling thread, in order.</summary>
-internal sealed class SynchronousProgress(Action<TransferEvent> report) : IProgress<TransferEvent>
-{
-    private readonly Lock _gate = new();
-
-    public void Report(TransferEvent value)
-    {
-        lock (_gate)
-        {
-            report(value);
-        }
-    }
 }

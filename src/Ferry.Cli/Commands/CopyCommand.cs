@@ -79,7 +79,7 @@ internal static class CopyCommand
                 };
                 string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
                 var bytesLines = new ByteLines(isQuiet);
-                var result = await Images.CopyAsync(request, new SynchronousProgress<TransferEvent>(e => Report(e, isQuiet, Where, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4)), logger, cancellationToken).ConfigureAwait(false);
+                var result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, Where, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 var failedWhere = result.Failed.Count > 0
                     ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)

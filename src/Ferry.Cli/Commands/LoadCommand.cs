@@ -7,6 +7,7 @@ using Ferry.References;
 using Ferry.Saving;
 using Ferry.Registry.Auth;
 using Microsoft.Extensions.Logging;
+using Ferry.Transfer;
 
 namespace Ferry.Cli.Commands;
 
@@ -110,7 +111,7 @@ internal static class LoadCommand
                     Stdin = stdin,
                 };
                 var bytesLines = new ByteLines(isQuiet);
-                var result = await Images.LoadAsync(request, new SynchronousProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);
+                var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 var failedWhere = result.Failed.Count > 0
                     ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false)
@@ -159,7 +160,7 @@ internal static class LoadCommand
     private static async Task<int> LoadIntoDaemonAsync(string[] archives, string? dockerHost, string failedFile, bool quiet, Stream? stdin, CancellationToken cancellationToken)
     {
         var endpoint = DockerEndpointResolver.Resolve(new DockerEndpointOptions(Host: dockerHost));
-        var result = await Images.LoadIntoDaemonAsync(archives, endpoint, new SynchronousProgress<string>(line =>
+        var result = await Images.LoadIntoDaemonAsync(archives, endpoint, new InOrderProgress<string>(line =>
         {
             if (!quiet)
             {

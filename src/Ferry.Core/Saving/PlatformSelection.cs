@@ -32,6 +32,18 @@ public sealed record PlatformSelection
         return list.Count == 0 ? Host : new PlatformSelection(list, false);
     }
 
+    /// <summary>Parses a selection as the CLI's <c>--platform</c> takes it: <c>linux/amd64</c>, <c>linux/amd64,arm64</c>, or <c>all</c>.</summary>
+    /// <param name="text">Platforms, comma-separated (the OS defaults to linux), or <c>all</c>.</param>
+    /// <returns>The selection.</returns>
+    /// <exception cref="Errors.InvalidInputException">A platform is malformed.</exception>
+    public static PlatformSelection Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Trim() == "all"
+            ? All
+            : Of(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Platform.Parse));
+    }
+
     /// <summary>Whether a platform is selected.</summary>
     /// <param name="candidate">An image's platform.</param>
     /// <returns><see langword="true"/> when selected.</returns>

@@ -77,7 +77,12 @@ public sealed record FailedImage(string Image, int Position, string Reason);
 /// <param name="Platforms">The platforms saved.</param>
 /// <param name="Bytes">The size of the image's blobs.</param>
 /// <param name="IsSubsetIndex">Whether a subset index replaced the registry's index.</param>
-public sealed record SavedImage(ImageReference Reference, Digest Digest, IReadOnlyList<Platform> Platforms, long Bytes, bool IsSubsetIndex);
+public sealed record SavedImage(ImageReference Reference, Digest Digest, IReadOnlyList<Platform> Platforms, long Bytes, bool IsSubsetIndex)
+{
+    /// <summary><c>docker.io/library/nginx:1.27@sha256:0123456789ab [linux/amd64, linux/arm64/v8] 61234567 bytes</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() => $"{Reference}@{Digest.Short} [{string.Join(", ", Platforms)}] {Bytes} bytes{(IsSubsetIndex ? " (subset index)" : string.Empty)}";
+}
 
 /// <summary>The result of a save.</summary>
 /// <param name="Images">Each image saved, in request order.</param>
@@ -87,6 +92,13 @@ public sealed record SavedImage(ImageReference Reference, Digest Digest, IReadOn
 /// <param name="Failed">The images that could not be saved (bulk mode), in request order.</param>
 public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBytes, long DownloadedBytes, string? Output, IReadOnlyList<FailedImage> Failed)
 {
+    /// <summary>What was saved, in one line: images, failures, bytes and where.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() =>
+        Executed
+            ? $"saved {Images.Count} image(s), {ArchiveBytes} bytes to {Output ?? "a stream"}{(Failed.Count > 0 ? $"; {Failed.Count} failed: {string.Join("; ", Failed.Select(f => $"{f.Image}: {f.Reason}"))}" : string.Empty)}"
+            : $"{Output} is up to date ({Images.Count} image(s))";
+
     /// <summary>
     /// Whether anything was written. <see langword="false"/> when the output already held exactly the requested
     /// references at the same digests (no blob was downloaded, nothing was written): "up to date".

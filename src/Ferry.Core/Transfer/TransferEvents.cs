@@ -38,6 +38,15 @@ public sealed record BytesTransferredEvent(long Bytes) : TransferEvent
 
     /// <summary>The 1-based request positions of the images that share the blob.</summary>
     public IReadOnlyList<int> Positions { get; init; } = [];
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected override bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Bytes = {Bytes}, Blob = {Blob?.Short}, Positions = [{string.Join(", ", Positions)}]");
+        return true;
+    }
 }
 
 /// <summary>A layer was downloaded, verified and written.</summary>
@@ -49,4 +58,13 @@ public sealed record BlobCompletedEvent(Digest Digest, long Size, long DoneBytes
 {
     /// <summary>The 1-based request positions of the images that share the blob.</summary>
     public IReadOnlyList<int> Positions { get; init; } = [];
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected override bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Digest = {Digest.Short}, Size = {Size}, DoneBytes = {DoneBytes}, TotalBytes = {TotalBytes}, Positions = [{string.Join(", ", Positions)}]");
+        return true;
+    }
 }
