@@ -4,7 +4,7 @@ namespace Ferry.Cli.Output;
 
 /// <summary>
 /// <c>--progress json</c>: one JSON object per line on stderr for every event, the final summary and a fatal error
-/// alike (schema in the README). Process-wide: one command runs per process.
+/// alike (schema in docs/save.md). Process-wide: one command runs per process.
 /// </summary>
 internal static class JsonLines
 {
