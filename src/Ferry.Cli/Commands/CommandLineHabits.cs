@@ -5,7 +5,7 @@ namespace Ferry.Cli.Commands;
 
 /// <summary>
 /// Mistakes caught and habits honoured before and after parsing: global flags (<c>--debug</c>, <c>-q</c>) before the
-/// command move after it; image-tools' single-dash <c>-debug</c> means <c>--debug</c> (not <c>-d ebug</c>); an unknown
+/// command move after it; image-tools' single-dash <c>-debug</c> and <c>-compress</c> mean <c>--debug</c> and <c>--compress</c> (not <c>-d ebug</c>); an unknown
 /// option is an error with the closest known one, never an image name; an unknown command suggests the closest one.
 /// </summary>
 internal static class CommandLineHabits
@@ -15,7 +15,8 @@ internal static class CommandLineHabits
     /// <summary>Rewrites the arguments: seed spellings, and global flags given before the command.</summary>
     public static string[] Normalize(string[] args, RootCommand root)
     {
-        var rewritten = args.Select(a => a == "-debug" ? "--debug" : a).ToList();
+        // image-tools' single-dash spellings (a second alias would hide --compress from the help).
+        var rewritten = args.Select(a => a switch { "-debug" => "--debug", "-compress" => "--compress", _ => a }).ToList();
         var commandAt = rewritten.FindIndex(a => root.Subcommands.Any(c => c.Name == a));
         if (commandAt <= 0)
         {

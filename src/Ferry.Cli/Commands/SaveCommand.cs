@@ -22,7 +22,7 @@ internal static class SaveCommand
         var allPlatforms = new Option<bool>("--all-platforms") { Description = "Save every platform and keep the registry's index byte-for-byte" };
         var format = new Option<string>("--format") { Description = "tar (default) or dir (the same layout as a directory)", DefaultValueFactory = _ => "tar" };
         format.AcceptOnlyFromAmong("tar", "dir");
-        var compress = new Option<string>("--compress", "-c", "-compress") { Description = "Outer compression: none (default), gzip, zstd, or dir (a plain directory)", DefaultValueFactory = _ => "none" };
+        var compress = new Option<string>("--compress", "-c") { Description = "Outer compression: none (default), gzip, zstd, or dir (a plain directory)", DefaultValueFactory = _ => "none" };
         compress.AcceptOnlyFromAmong("none", "gzip", "zstd", "dir");
         var jobs = new Option<int>("--jobs", "-j") { Description = "Images processed concurrently (1-20)", DefaultValueFactory = _ => 4 };
         var downloads = new Option<int>("--max-concurrent-downloads") { Description = "Blobs downloaded at once, all images together (1-32)", DefaultValueFactory = _ => 8 };
