@@ -4,13 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Ferry.IntegrationTests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Ferry.IntegrationTests;
 
@@ -144,7 +138,7 @@ public sealed partial class HardeningTests(RealComponentsFixture env)
             Assert.Contains("\\x1b", all, StringComparison.Ordinal);
         }
 
-        await using var server = await MisbehavingServer.StartAsync(async context =>
+        await using var server = await LoopbackHttpServer.StartAsync(async context =>
         {
             context.Response.StatusCode = context.Request.Path == "/v2/" ? 200 : 400;
             context.Response.ContentType = "application/json";
@@ -220,36 +214,4 @@ public sealed partial class HardeningTests(RealComponentsFixture env)
 
     [GeneratedRegex(@"\b[A-Za-z]+(_[A-Za-z]+){2,}\b")]
     private static partial Regex ResourceKey();
-
-    /// <summary>A small HTTP server that answers every request with <paramref name="handle"/>.</summary>
-    private sealed class MisbehavingServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private MisbehavingServer(WebApplication app, int port)
-        {
-            _app = app;
-            Host = $"127.0.0.1:{port}";
-        }
-
-        public string Host { get; }
-
-        public static async Task<MisbehavingServer> StartAsync(RequestDelegate handle)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            app.Run(handle);
-            await app.StartAsync();
-            var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
-            return new MisbehavingServer(app, port);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-    }
 }

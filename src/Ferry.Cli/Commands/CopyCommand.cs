@@ -66,13 +66,13 @@ internal static class CopyCommand
                 var credentialRegistry = sourceRegistry ?? lines.Select(l => ImageReference.TryParse(l.Trim(), out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
                 var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, credentialRegistry), credentialRegistry));
                 var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
-                var count = RangeOf(parseResult.GetValue(transfers), 1, 32, "--max-concurrent-transfers");
+                var count = SaveCommand.Range(parseResult.GetValue(transfers), 1, 32, "--max-concurrent-transfers");
                 var request = new CopyRequest
                 {
                     Images = lines,
                     Target = parseResult.GetValue(to)!,
                     Platforms = SaveCommand.BuildSelection(parseResult.GetValue(platform) ?? [], parseResult.GetValue(arch), parseResult.GetValue(os)!, parseResult.GetValue(allPlatforms)),
-                    Jobs = RangeOf(parseResult.GetValue(jobs), 1, 20, "--jobs"),
+                    Jobs = SaveCommand.Range(parseResult.GetValue(jobs), 1, 20, "--jobs"),
                     MaxConcurrentTransfers = count,
                     SourceRegistry = sourceRegistry,
                     ContinueOnError = true,
@@ -85,37 +85,7 @@ internal static class CopyCommand
                     ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
                     : string.Empty;
 
-                var bytes = result.Images.Sum(i => i.UploadedBytes);
-                if (JsonLines.Enabled)
-                {
-                    JsonLines.Write("summary", w =>
-                    {
-                        w.WriteNumber("images", result.Images.Count);
-                        w.WriteNumber("failed", result.Failed.Count);
-                        w.WriteNumber("uploadedBytes", bytes);
-                        w.WriteString("target", parseResult.GetValue(to));
-                    });
-                    return result.Images.Count == 0 ? ExitCodes.Failure : result.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
-                }
-
-                if (result.Images.Count == 0)
-                {
-                    ErrorPresenter.WriteError($"nothing copied: all {result.Failed.Count} image(s) failed ({failedWhere})");
-                    return ExitCodes.Failure;
-                }
-
-                if (result.Failed.Count > 0)
-                {
-                    Console.Error.WriteLine($"ferry: copied {result.Images.Count} of {lines.Count} images ({Units.Bytes(bytes)} uploaded) to {target.Registry}; {result.Failed.Count} failed, {failedWhere}");
-                    return ExitCodes.PartialFailure;
-                }
-
-                if (!isQuiet)
-                {
-                    Console.Error.WriteLine($"ferry: copied {result.Images.Count} image(s) to {parseResult.GetValue(to)}, {Units.Bytes(bytes)} uploaded");
-                }
-
-                return ExitCodes.Success;
+                return RunOutcome.Report("copied", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), parseResult.GetValue(to)!, failedWhere, isQuiet);
             }
             catch (Exception ex)
             {
@@ -124,9 +94,6 @@ internal static class CopyCommand
         });
         return command;
     }
-
-    private static int RangeOf(int value, int min, int max, string name) =>
-        value >= min && value <= max ? value : throw new InvalidInputException($"{name} must be between {min} and {max}, not {value}");
 
     private static void Report(TransferEvent transferEvent, bool quiet, Func<int, string> where, ByteLines bytesLines)
     {

@@ -89,11 +89,7 @@ internal static class LoadCommand
                     throw new InvalidInputException("--to and --as are exclusive: --as names the one image's full target");
                 }
 
-                var jobCount = parseResult.GetValue(jobs);
-                if (jobCount is < 1 or > 20)
-                {
-                    throw new InvalidInputException($"--jobs must be between 1 and 20, not {jobCount}");
-                }
+                var jobCount = SaveCommand.Range(parseResult.GetValue(jobs), 1, 20, "--jobs");
 
                 var targetRegistry = target is not null ? RegistryTarget.Parse(target).Registry : ImageReference.Parse(name!).Registry;
                 var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
@@ -117,37 +113,7 @@ internal static class LoadCommand
                     ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false)
                     : string.Empty;
 
-                var bytes = result.Images.Sum(i => i.UploadedBytes);
-                if (JsonLines.Enabled)
-                {
-                    JsonLines.Write("summary", w =>
-                    {
-                        w.WriteNumber("images", result.Images.Count);
-                        w.WriteNumber("failed", result.Failed.Count);
-                        w.WriteNumber("uploadedBytes", bytes);
-                        w.WriteString("target", target ?? name);
-                    });
-                    return result.Images.Count == 0 ? ExitCodes.Failure : result.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
-                }
-
-                if (result.Images.Count == 0)
-                {
-                    ErrorPresenter.WriteError($"nothing loaded: all {result.Failed.Count} image(s) failed{(result.Failed.Count > 0 ? $" ({failedWhere})" : string.Empty)}");
-                    return ExitCodes.Failure;
-                }
-
-                if (result.Failed.Count > 0)
-                {
-                    Console.Error.WriteLine($"ferry: loaded {result.Images.Count} image(s) ({Units.Bytes(bytes)} uploaded); {result.Failed.Count} failed, {failedWhere}");
-                    return ExitCodes.PartialFailure;
-                }
-
-                if (!isQuiet)
-                {
-                    Console.Error.WriteLine($"ferry: loaded {result.Images.Count} image(s) into {target ?? name}, {Units.Bytes(bytes)} uploaded");
-                }
-
-                return ExitCodes.Success;
+                return RunOutcome.Report("loaded", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), target ?? name!, failedWhere, isQuiet);
             }
             catch (Exception ex)
             {
@@ -180,10 +146,9 @@ internal static class LoadCommand
         if (result.Loaded.Count == 0)
         {
             ErrorPresenter.WriteError("nothing loaded into the Docker daemon");
-            return ExitCodes.Failure;
         }
 
-        return result.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
+        return RunOutcome.ExitCode(result.Loaded.Count, result.Failed.Count);
     }
 
     private static void Report(LoadEvent loadEvent, bool quiet, ByteLines bytesLines)

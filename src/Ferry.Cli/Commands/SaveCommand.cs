@@ -106,7 +106,7 @@ internal static class SaveCommand
         return command;
     }
 
-    private static int Range(int value, int min, int max, string name) =>
+    internal static int Range(int value, int min, int max, string name) =>
         value >= min && value <= max ? value : throw new InvalidInputException($"{name} must be between {min} and {max}, not {value}");
 
     internal static PlatformSelection BuildSelection(string[] platforms, string? arch, string os, bool all)

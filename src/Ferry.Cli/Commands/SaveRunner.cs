@@ -74,7 +74,7 @@ internal static class SaveRunner
                 w.WriteBoolean("upToDate", !result.Executed);
                 w.WriteNumber("omittedLayers", result.Omitted.Count);
             });
-            return !result.Executed ? ExitCodes.Success : result.Images.Count == 0 ? ExitCodes.Failure : result.Failed.Count > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
+            return result.Executed ? RunOutcome.ExitCode(result.Images.Count, result.Failed.Count) : ExitCodes.Success;
         }
 
         if (!result.Executed)

@@ -42,3 +42,24 @@ internal class ForwardOnlyStream(Stream inner) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
+
+/// <summary>
+/// A forward-only stream whose reading is asynchronous at heart (timeouts, resumes): the synchronous reads run the
+/// asynchronous one, so a subclass implements <see cref="Stream.ReadAsync(Memory{byte}, CancellationToken)"/> only.
+/// </summary>
+internal abstract class AsyncReadStream(Stream inner) : ForwardOnlyStream(inner)
+{
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override int Read(Span<byte> buffer)
+    {
+        var rented = new byte[buffer.Length];
+        var n = ReadAsync(rented).AsTask().GetAwaiter().GetResult();
+        rented.AsSpan(0, n).CopyTo(buffer);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public abstract override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
+}

@@ -5,20 +5,8 @@ namespace Ferry.Content;
 /// <see cref="IOException"/> naming the host, which the resuming reader above treats like a cut connection
 /// (resume with <c>Range</c>, bounded), so a server that accepts and then goes silent cannot hang Ferry.
 /// </summary>
-internal sealed class IdleTimeoutStream(Stream inner, TimeSpan timeout, string host) : ForwardOnlyStream(inner)
+internal sealed class IdleTimeoutStream(Stream inner, TimeSpan timeout, string host) : AsyncReadStream(inner)
 {
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override int Read(Span<byte> buffer)
-    {
-        var rented = new byte[buffer.Length];
-        var n = ReadAsync(rented).AsTask().GetAwaiter().GetResult();
-        rented.AsSpan(0, n).CopyTo(buffer);
-        return n;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -10,7 +10,7 @@ namespace Ferry.Content;
 /// verifies size and digest over the whole stream) never notices. Attempts are bounded: the count resets only
 /// after 1 MiB of progress, so a link that keeps failing at the same place gives up with a clear error.
 /// </summary>
-internal sealed class ResumingReadStream : ForwardOnlyStream
+internal sealed class ResumingReadStream : AsyncReadStream
 {
     private const long ProgressThatResetsAttempts = 1024 * 1024;
     private readonly long _size;
@@ -45,19 +45,6 @@ internal sealed class ResumingReadStream : ForwardOnlyStream
 
     /// <summary>How many times the download was resumed.</summary>
     public int Resumes { get; private set; }
-
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override int Read(Span<byte> buffer)
-    {
-        var rented = new byte[buffer.Length];
-        var n = ReadAsync(rented).AsTask().GetAwaiter().GetResult();
-        rented.AsSpan(0, n).CopyTo(buffer);
-        return n;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {

@@ -1,11 +1,5 @@
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Ferry.IntegrationTests.Infrastructure;
 
@@ -20,33 +14,20 @@ internal sealed record CountedRequest(string Method, string Path, string Query, 
 /// </summary>
 internal sealed class CountingProxy : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly string _target;
     private readonly HttpClient _upstream = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromMinutes(5) };
+    private LoopbackHttpServer? _server;
 
-    private CountingProxy(WebApplication app, string target)
-    {
-        _app = app;
-        _target = target;
-    }
+    private CountingProxy(string target) => _target = target;
 
-    public int Port { get; private set; }
-
-    public string Host => $"127.0.0.1:{Port}";
+    public string Host => _server!.Host;
 
     public ConcurrentQueue<CountedRequest> Requests { get; } = new();
 
     public static async Task<CountingProxy> StartAsync(string targetHost)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
-        var app = builder.Build();
-        var proxy = new CountingProxy(app, targetHost);
-        app.Run(proxy.HandleAsync);
-        await app.StartAsync();
-        proxy.Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        var proxy = new CountingProxy(targetHost);
+        proxy._server = await LoopbackHttpServer.StartAsync(proxy.HandleAsync);
         return proxy;
     }
 
@@ -61,8 +42,7 @@ internal sealed class CountingProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _server!.DisposeAsync();
         _upstream.Dispose();
     }
 
