@@ -23,8 +23,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "blob {Digest} ({Size} bytes) done in {Milliseconds} ms")]
     public static partial void BlobDone(ILogger logger, string digest, long size, long milliseconds);
 
-    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "archive plan: {Blobs} blobs, {Bytes} bytes to download, {ArchiveBytes} bytes in the archive")]
-    public static partial void Plan(ILogger logger, int blobs, long bytes, long archiveBytes);
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "transfer plan: {Blobs} blobs, {Bytes} bytes to stream, {UniqueBytes} bytes of distinct blobs")]
+    public static partial void Plan(ILogger logger, int blobs, long bytes, long uniqueBytes);
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{What}: {Cause}; retrying in {Seconds:0.0} s (attempt {Attempt} of {MaxAttempts})")]
     public static partial void Retrying(ILogger logger, string what, string cause, double seconds, int attempt, int maxAttempts);

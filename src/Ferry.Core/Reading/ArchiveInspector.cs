@@ -50,7 +50,7 @@ public static class ArchiveInspector
         return await InspectAsync(archive, displayName, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<InspectResult> InspectAsync(ImageArchive archive, string path, CancellationToken cancellationToken)
+    internal static async Task<InspectResult> InspectAsync(ImageArchive archive, string path, CancellationToken cancellationToken)
     {
         var images = new List<InspectedImage>();
         var unique = new Dictionary<Digest, long>();

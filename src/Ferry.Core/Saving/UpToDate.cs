@@ -23,6 +23,7 @@ internal static class UpToDate
         }
 
         var wanted = new List<ImageIdentity>();
+        InspectResult inspected;
         try
         {
             foreach (var image in request.Images)
@@ -66,13 +67,15 @@ internal static class UpToDate
             {
                 return null;
             }
+
+            // Described from the archive already open: a compressed one is not unpacked a second time.
+            inspected = await ArchiveInspector.InspectAsync(archive, target, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is FerryException or IOException or System.Text.Json.JsonException)
         {
             return null; // Whatever is there is not a Ferry archive of these images (or the source failed): save for real.
         }
 
-        var inspected = await ArchiveInspector.InspectAsync(target, cancellationToken).ConfigureAwait(false);
         var images = inspected.Images.Where(i => i.Name is not null)
             .Select(i => new SavedImage(References.ImageReference.Parse(i.Name!), i.Digest, i.Platforms.Select(References.Platform.Parse).ToList(), i.Size, false)).ToList();
         var bytes = File.Exists(target) ? new FileInfo(target).Length : Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);

@@ -136,10 +136,15 @@ public sealed class ArchiveSink : IAppendingSink
             var bytes = await WriteToFileAsync(layout, tar, _output, writers, cancellationToken).ConfigureAwait(false);
             return new ArchiveReport(saved, bytes, _output.Target);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _output.Abandon();
-            throw ex is IOException or UnauthorizedAccessException ? new OutputException($"cannot write {_output.Target}: {ex.Message}", ex) : ex;
+            throw new OutputException($"cannot write {_output.Target}: {ex.Message}", ex);
+        }
+        catch
+        {
+            _output.Abandon();
+            throw;
         }
     }
 
