@@ -103,26 +103,7 @@ internal static class CopyCommand
                 bytesLines.Add(e.Bytes);
                 break;
             case ImagePushedEvent { Pushed: var pushed, Image: var image }:
-                // stdout: one line per image, for scripts: target reference and digest.
-                Console.Out.WriteLine($"{pushed.Target}\t{pushed.Digest}");
-                if (JsonLines.Enabled)
-                {
-                    JsonLines.Write("image-copied", w =>
-                    {
-                        w.WriteString("source", image.Image.Reference.ToString());
-                        w.WriteString("target", pushed.Target.ToString());
-                        w.WriteString("digest", pushed.Digest.ToString());
-                        w.WriteNumber("uploaded", pushed.Uploaded);
-                        w.WriteNumber("mounted", pushed.Mounted);
-                        w.WriteNumber("existing", pushed.Existing);
-                        w.WriteNumber("uploadedBytes", pushed.UploadedBytes);
-                    });
-                }
-                else if (!quiet)
-                {
-                    Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Image.Reference.ToString())} -> {pushed.Target}@{pushed.Digest.Short}: {pushed.Uploaded} uploaded ({Units.Bytes(pushed.UploadedBytes)}), {pushed.Mounted} mounted, {pushed.Existing} already there");
-                }
-
+                RunOutcome.Pushed("image-copied", new LoadedImage(image.Image.Reference.ToString(), pushed.Target, pushed.Digest, false, pushed.Uploaded, pushed.Mounted, pushed.Existing, pushed.UploadedBytes), quiet);
                 break;
             case ImageFailedEvent { Failure: var failure } when JsonLines.Enabled:
                 JsonLines.Write("image-failed", w =>

@@ -159,27 +159,7 @@ internal static class LoadCommand
                 bytesLines.Add(e.Bytes);
                 break;
             case ImageLoadedEvent { Image: var image }:
-                // stdout: one line per image, for scripts: target reference and digest.
-                Console.Out.WriteLine($"{image.Target}\t{image.Digest}");
-                if (JsonLines.Enabled)
-                {
-                    JsonLines.Write("image-loaded", w =>
-                    {
-                        w.WriteString("source", image.Source);
-                        w.WriteString("target", image.Target.ToString());
-                        w.WriteString("digest", image.Digest.ToString());
-                        w.WriteBoolean("builtFromLayers", image.BuiltFromLayers);
-                        w.WriteNumber("uploaded", image.Uploaded);
-                        w.WriteNumber("mounted", image.Mounted);
-                        w.WriteNumber("existing", image.Existing);
-                        w.WriteNumber("uploadedBytes", image.UploadedBytes);
-                    });
-                }
-                else if (!quiet)
-                {
-                    Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Source)} -> {image.Target}@{image.Digest.Short}{(image.BuiltFromLayers ? " (manifest built from the archive's layers)" : string.Empty)}: {image.Uploaded} uploaded ({Units.Bytes(image.UploadedBytes)}), {image.Mounted} mounted, {image.Existing} already there");
-                }
-
+                RunOutcome.Pushed("image-loaded", image, quiet);
                 break;
             case ImageLoadFailedEvent { Failure: var failure } when JsonLines.Enabled:
                 JsonLines.Write("image-failed", w =>

@@ -3,6 +3,36 @@ namespace Ferry.Cli.Output;
 /// <summary>How a run that pushes images (load, copy) ends: its summary (a line, or a JSON object) and its exit code.</summary>
 internal static class RunOutcome
 {
+    /// <summary>
+    /// Reports one image pushed by load or copy: <c>target&lt;TAB&gt;digest</c> on stdout (for scripts), and a JSON object or
+    /// a line on stderr.
+    /// </summary>
+    /// <param name="eventName"><c>image-loaded</c> or <c>image-copied</c>.</param>
+    /// <param name="image">What was pushed.</param>
+    /// <param name="quiet">Errors only.</param>
+    public static void Pushed(string eventName, Loading.LoadedImage image, bool quiet)
+    {
+        Console.Out.WriteLine($"{image.Target}\t{image.Digest}");
+        if (JsonLines.Enabled)
+        {
+            JsonLines.Write(eventName, w =>
+            {
+                w.WriteString("source", image.Source);
+                w.WriteString("target", image.Target.ToString());
+                w.WriteString("digest", image.Digest.ToString());
+                w.WriteBoolean("builtFromLayers", image.BuiltFromLayers);
+                w.WriteNumber("uploaded", image.Uploaded);
+                w.WriteNumber("mounted", image.Mounted);
+                w.WriteNumber("existing", image.Existing);
+                w.WriteNumber("uploadedBytes", image.UploadedBytes);
+            });
+        }
+        else if (!quiet)
+        {
+            Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Source)} -> {image.Target}@{image.Digest.Short}{(image.BuiltFromLayers ? " (manifest built from the archive's layers)" : string.Empty)}: {image.Uploaded} uploaded ({Units.Bytes(image.UploadedBytes)}), {image.Mounted} mounted, {image.Existing} already there");
+        }
+    }
+
     /// <summary>0 when everything was done, 2 when some images failed, 1 when none was done.</summary>
     public static int ExitCode(int done, int failed) => done == 0 ? ExitCodes.Failure : failed > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
 
