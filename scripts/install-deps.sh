@@ -14,6 +14,7 @@ check htpasswd apache2-utils
 check sshd openssh-server
 check ssh openssh-client
 check script bsdutils
+check tmux tmux
 [[ -x /usr/bin/time ]] || need+=(time)
 # The Native AOT binary (./build.sh publish) is linked with gcc against glibc.
 check gcc gcc

@@ -79,7 +79,17 @@ internal static class CopyCommand
                 };
                 string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
                 var bytesLines = new ByteLines(isQuiet);
-                var result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, Where, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4)), logger, cancellationToken).ConfigureAwait(false);
+                var results = new ListOrder();
+                CopyResult result;
+                try
+                {
+                    result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, Where, bytesLines, results)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4)), logger, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    results.Flush();
+                }
+
                 var failedFile = parseResult.GetValue(failed)!;
                 var failedWhere = result.Failed.Count > 0
                     ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
@@ -95,7 +105,7 @@ internal static class CopyCommand
         return command;
     }
 
-    private static void Report(TransferEvent transferEvent, bool quiet, Func<int, string> where, ByteLines bytesLines)
+    private static void Report(TransferEvent transferEvent, bool quiet, Func<int, string> where, ByteLines bytesLines, ListOrder results)
     {
         switch (transferEvent)
         {
@@ -103,18 +113,19 @@ internal static class CopyCommand
                 bytesLines.Add(e.Bytes);
                 break;
             case ImagePushedEvent { Pushed: var pushed, Image: var image }:
-                RunOutcome.Pushed("image-copied", new LoadedImage(image.Image.Reference.ToString(), pushed.Target, pushed.Digest, false, pushed.Uploaded, pushed.Mounted, pushed.Existing, pushed.UploadedBytes), quiet);
+                var copied = new LoadedImage(image.Image.Reference.ToString(), pushed.Target, pushed.Digest, false, pushed.Uploaded, pushed.Mounted, pushed.Existing, pushed.UploadedBytes);
+                results.Add(image.Position, () => RunOutcome.Pushed("image-copied", copied, quiet));
                 break;
             case ImageFailedEvent { Failure: var failure } when JsonLines.Enabled:
-                JsonLines.Write("image-failed", w =>
+                results.Add(failure.Position, () => JsonLines.Write("image-failed", w =>
                 {
                     w.WriteNumber("position", failure.Position);
                     w.WriteString("image", failure.Image);
                     w.WriteString("error", failure.Reason);
-                });
+                }));
                 break;
             case ImageFailedEvent { Failure: var failure }:
-                ErrorPresenter.WriteError($"{where(failure.Position)}{failure.Image}: {failure.Reason}");
+                results.Add(failure.Position, () => ErrorPresenter.WriteError($"{where(failure.Position)}{failure.Image}: {failure.Reason}"));
                 break;
         }
     }

@@ -53,9 +53,17 @@ internal static class SaveRunner
         // The live view draws bars while blobs download; a daemon's export streams in its own order with no download phase to draw.
         var live = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported && request.Daemon is null;
         var partial = options.Exclude.Count > 0 || options.ExcludeArchives.Count > 0;
-        var result = live
-            ? await LiveProgressView.RunAsync(describePosition, view => Images.SaveAsync(request, view, access, logger, cancellationToken)).ConfigureAwait(false)
-            : await Images.SaveAsync(request, printer, access, logger, cancellationToken).ConfigureAwait(false);
+        SaveResult result;
+        try
+        {
+            result = live
+                ? await LiveProgressView.RunAsync(describePosition, view => Images.SaveAsync(request, view, access, logger, cancellationToken)).ConfigureAwait(false)
+                : await Images.SaveAsync(request, printer, access, logger, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            printer.Flush();
+        }
 
         var failedWhere = result.Failed.Count > 0
             ? await FailedList.WriteAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)

@@ -30,6 +30,16 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
     private long _lastJsonBytes = -1000; // the first byte event is written at once
     private long _done;
     private long _total;
+    private readonly ListOrder _results = new();
+
+    /// <summary>Prints the result lines still held back for list order (the run ended before earlier images did).</summary>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            _results.Flush();
+        }
+    }
 
     public void Report(TransferEvent value)
     {
@@ -53,14 +63,16 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
             switch (value)
             {
                 case ImageFailedEvent e:
-                    Console.Error.WriteLine(EventText.Failed(e, describePosition(e.Failure.Position)));
+                    var failedLine = EventText.Failed(e, describePosition(e.Failure.Position));
+                    _results.Add(e.Failure.Position, () => Console.Error.WriteLine(failedLine));
                     break;
                 case ImageResolvedEvent e when debug && mode != ProgressMode.Quiet:
                     var subset = e.Image.IsSubsetIndex ? " (subset index)" : string.Empty;
                     Console.Error.WriteLine($"{EventText.Image(e.Image, e.Position, e.Count)} resolved {e.Image.Digest.Short}{subset}");
                     break;
-                case ImageSavedEvent e when mode != ProgressMode.Quiet:
-                    Console.Error.WriteLine(EventText.Saved(e));
+                case ImageSavedEvent e:
+                    var savedLine = EventText.Saved(e);
+                    _results.Add(e.Position, mode == ProgressMode.Quiet ? null : () => Console.Error.WriteLine(savedLine));
                     break;
                 case DownloadStartedEvent e when mode != ProgressMode.Quiet:
                     Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");

@@ -8,6 +8,9 @@ internal static class BlobCopier
 {
     private const int ChunkSize = 1024 * 1024;
 
+    /// <summary>Bytes received are reported in steps of this size at most, so progress moves on slow links long before a chunk is full.</summary>
+    private const int ReportStep = 64 * 1024;
+
     /// <summary>Copies the blob, calling <paramref name="write"/> with each chunk and its position in the blob.</summary>
     /// <param name="blob">The blob.</param>
     /// <param name="context">The write context (opener, progress).</param>
@@ -25,10 +28,16 @@ internal static class BlobCopier
             {
                 // Fill the buffer before writing: fewer, larger writes.
                 var filled = 0;
+                var reported = 0;
                 int n;
                 while (filled < ChunkSize && (n = await source.ReadAsync(buffer.AsMemory(filled, ChunkSize - filled), cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     filled += n;
+                    if (filled - reported >= ReportStep)
+                    {
+                        context.OnBytes?.Invoke(blob, filled - reported);
+                        reported = filled;
+                    }
                 }
 
                 if (filled == 0)
@@ -36,9 +45,13 @@ internal static class BlobCopier
                     break;
                 }
 
+                if (filled > reported)
+                {
+                    context.OnBytes?.Invoke(blob, filled - reported);
+                }
+
                 await write(buffer.AsMemory(0, filled), position, cancellationToken).ConfigureAwait(false);
                 position += filled;
-                context.OnBytes?.Invoke(blob, filled);
                 if (filled < ChunkSize)
                 {
                     // The inner loop ended on a read of 0: end of stream, already verified.

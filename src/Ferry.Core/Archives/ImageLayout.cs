@@ -54,6 +54,6 @@ public delegate Task<Stream> BlobOpener(LayoutBlob blob, CancellationToken cance
 /// <summary>What a layout writer needs besides the layout.</summary>
 /// <param name="Open">Opens remote blobs.</param>
 /// <param name="Concurrency">How many blobs may be fetched at once.</param>
-/// <param name="OnBytes">Called with each number of a blob's bytes written (may be called concurrently).</param>
+/// <param name="OnBytes">Called with each number of a blob's bytes received, in steps of at most 64 KiB (may be called concurrently).</param>
 /// <param name="OnBlobDone">Called when a fetched blob is complete and verified.</param>
 public sealed record LayoutWriteContext(BlobOpener Open, int Concurrency, Action<LayoutBlob, long>? OnBytes = null, Action<LayoutBlob>? OnBlobDone = null);
