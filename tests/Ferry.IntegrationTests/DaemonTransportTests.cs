@@ -55,20 +55,50 @@ public sealed class DaemonTransportTests(RealComponentsFixture env)
     {
         await PullAsync();
         using var dir = new TempDirectory();
-        var config = Directory.CreateDirectory(dir.File("docker")).FullName;
-        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("ferrytest")));
-        var meta = Directory.CreateDirectory(Path.Combine(config, "contexts", "meta", id)).FullName;
-        var metaJson = new System.Text.Json.Nodes.JsonObject
-        {
-            ["Name"] = "ferrytest",
-            ["Metadata"] = new System.Text.Json.Nodes.JsonObject(),
-            ["Endpoints"] = new System.Text.Json.Nodes.JsonObject { ["docker"] = new System.Text.Json.Nodes.JsonObject { ["Host"] = env.Docker.TlsHost, ["SkipTLSVerify"] = false } },
-        };
-        await File.WriteAllTextAsync(Path.Combine(meta, "meta.json"), metaJson.ToJsonString());
-        CopyCerts(Path.Combine(config, "contexts", "tls", id, "docker"));
+        var config = WriteContext(dir, "ferrytest");
         await File.WriteAllTextAsync(Path.Combine(config, "config.json"), """{"currentContext":"ferrytest"}""");
         var save = await FerryCli.RunWithEnvironmentAsync(new Dictionary<string, string> { ["DOCKER_CONFIG"] = config, ["DOCKER_HOST"] = string.Empty }, "save", "--daemon", "-o", dir.File("ctx.tar"), Image);
         Assert.True(save.ExitCode == 0, save.StandardError);
+    }
+
+    /// <summary>`load --daemon` reaches an Engine the ways `save --daemon` does: -H with TLS flags, and --context.</summary>
+    [Fact]
+    public async Task LoadIntoDaemon_TakesTheSameEngineFlagsAsSave()
+    {
+        using var dir = new TempDirectory();
+        var archive = dir.File("app.tar");
+        (await FerryCli.RunAsync("save", "-o", archive, $"{env.Host}/test/app:1")).EnsureSuccess("ferry save");
+        var certs = env.DaemonCertificates;
+        await env.Docker.DockerAsync("rmi", "-f", $"{env.Host}/test/app:1");
+        var tls = await FerryCli.RunWithEnvironmentAsync(new Dictionary<string, string> { ["DOCKER_HOST"] = string.Empty }, "load", archive, "-H", env.Docker.TlsHost!, "--tlsverify", "--tlscacert", certs.CaFile, "--tlscert", certs.ClientCertificate, "--tlskey", certs.ClientKey);
+        Assert.True(tls.ExitCode == 0, tls.StandardError);
+        (await env.Docker.DockerAsync("image", "inspect", $"{env.Host}/test/app:1")).EnsureSuccess("the image loaded over TCP+TLS");
+
+        await env.Docker.DockerAsync("rmi", "-f", $"{env.Host}/test/app:1");
+        var config = WriteContext(dir, "named");
+        var context = await FerryCli.RunWithEnvironmentAsync(new Dictionary<string, string> { ["DOCKER_CONFIG"] = config, ["DOCKER_HOST"] = string.Empty }, "load", archive, "--context", "named");
+        Assert.True(context.ExitCode == 0, context.StandardError);
+        (await env.Docker.DockerAsync("image", "inspect", $"{env.Host}/test/app:1")).EnsureSuccess("the image loaded through --context");
+
+        // Without TLS material the TLS port refuses: the flags were not ignored.
+        var bare = await FerryCli.RunWithEnvironmentAsync(new Dictionary<string, string> { ["DOCKER_HOST"] = string.Empty, ["DOCKER_CERT_PATH"] = dir.File("none") }, "load", archive, "-H", env.Docker.TlsHost!);
+        Assert.NotEqual(0, bare.ExitCode);
+    }
+
+    private string WriteContext(TempDirectory dir, string name)
+    {
+        var config = Directory.CreateDirectory(dir.File("docker")).FullName;
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
+        var meta = Directory.CreateDirectory(Path.Combine(config, "contexts", "meta", id)).FullName;
+        var metaJson = new System.Text.Json.Nodes.JsonObject
+        {
+            ["Name"] = name,
+            ["Metadata"] = new System.Text.Json.Nodes.JsonObject(),
+            ["Endpoints"] = new System.Text.Json.Nodes.JsonObject { ["docker"] = new System.Text.Json.Nodes.JsonObject { ["Host"] = env.Docker.TlsHost, ["SkipTLSVerify"] = false } },
+        };
+        File.WriteAllText(Path.Combine(meta, "meta.json"), metaJson.ToJsonString());
+        CopyCerts(Path.Combine(config, "contexts", "tls", id, "docker"));
+        return config;
     }
 
     [Fact]

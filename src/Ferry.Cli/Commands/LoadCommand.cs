@@ -21,8 +21,7 @@ internal static class LoadCommand
         var nameAs = new Option<string?>("--as") { Description = "Push the one selected image under this full name (registry:5000/team/app:2.0); also names an unnamed image" };
         var image = new Option<string[]>("--image", "-i") { Description = "Load only this image of the archives (repeatable)" };
         var platform = new Option<string[]>("--platform") { Description = "Platform(s) to push, os/arch[/variant], repeatable or comma-separated (default: every platform; a subset gets a new index)" };
-        var daemon = new Option<bool>("--daemon") { Description = "Load into a Docker Engine instead (DOCKER_HOST, else unix:///var/run/docker.sock)" };
-        var dockerHost = new Option<string?>("--docker-host", "-H") { Description = "The Docker Engine for --daemon: unix:///path or tcp://host:port" };
+        var daemon = new Option<bool>("--daemon") { Description = "Load into a Docker Engine instead (-H, --context, DOCKER_HOST, the docker context, or the default socket)" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Images pushed concurrently (1-20)", DefaultValueFactory = _ => 4 };
         var failed = new Option<string>("--failed") { Description = "Where the names of images that failed are written (only when something failed)", DefaultValueFactory = _ => "load-failed.txt" };
         var mountFrom = new Option<string?>("--mount-from") { Description = "A repository of the target registry holding the layers a partial archive leaves out" };
@@ -47,9 +46,11 @@ internal static class LoadCommand
               ferry load bundle.tar --daemon
             """)
         {
-            archives, to, nameAs, image, platform, daemon, dockerHost, mountFrom, jobs, failed, progress, debug, quiet,
+            archives, to, nameAs, image, platform, daemon, mountFrom, jobs, failed, progress, debug, quiet,
         };
         access.AddTo(command);
+        var engine = new DockerEngineOptions();
+        engine.AddTo(command);
         var reading = new ArchiveReadingOptions();
         reading.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -67,14 +68,14 @@ internal static class LoadCommand
                 }
 
                 var stdin = paths.Contains("-") ? StdinArchive.Open() : null;
-                if (parseResult.GetValue(daemon) || parseResult.GetValue(dockerHost) is not null)
+                if (parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult))
                 {
                     if (parseResult.GetValue(to) is not null || parseResult.GetValue(nameAs) is not null)
                     {
                         throw new InvalidInputException("--to/--as and --daemon are exclusive: load into a registry or into a Docker Engine");
                     }
 
-                    return await LoadIntoDaemonAsync(paths, parseResult.GetValue(dockerHost), parseResult.GetValue(failed)!, isQuiet, stdin, cancellationToken).ConfigureAwait(false);
+                    return await LoadIntoDaemonAsync(paths, engine.Endpoint(parseResult), parseResult.GetValue(failed)!, isQuiet, stdin, cancellationToken).ConfigureAwait(false);
                 }
 
                 var target = parseResult.GetValue(to);
@@ -123,9 +124,9 @@ internal static class LoadCommand
         return command;
     }
 
-    private static async Task<int> LoadIntoDaemonAsync(string[] archives, string? dockerHost, string failedFile, bool quiet, Stream? stdin, CancellationToken cancellationToken)
+    private static async Task<int> LoadIntoDaemonAsync(string[] archives, DockerEndpointOptions engine, string failedFile, bool quiet, Stream? stdin, CancellationToken cancellationToken)
     {
-        var endpoint = DockerEndpointResolver.Resolve(new DockerEndpointOptions(Host: dockerHost));
+        var endpoint = DockerEndpointResolver.Resolve(engine);
         var result = await Images.LoadIntoDaemonAsync(archives, endpoint, new InOrderProgress<string>(line =>
         {
             if (!quiet)

@@ -33,19 +33,12 @@ internal static class SaveCommand
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var daemon = new Option<bool>("--daemon") { Description = "Save from a Docker Engine instead of registries (DOCKER_HOST, the docker context, or the default socket)" };
-        var dockerHost = new Option<string?>("--docker-host", "-H") { Description = "The Docker Engine: unix:///path, tcp://host:port or ssh://[user@]host[:port]" };
-        var tlsVerify = new Option<bool>("--tlsverify") { Description = "TLS to a tcp:// Docker Engine, verifying its certificate" };
-        var tlsCa = new Option<string?>("--tlscacert") { Description = "CA certificate of the Docker Engine (default: DOCKER_CERT_PATH/ca.pem)" };
-        var tlsCert = new Option<string?>("--tlscert") { Description = "Client certificate for the Docker Engine (default: DOCKER_CERT_PATH/cert.pem)" };
-        var tlsKey = new Option<string?>("--tlskey") { Description = "Client key for the Docker Engine (default: DOCKER_CERT_PATH/key.pem)" };
-        var machine = new Option<string?>("--machine") { Description = "Save from a docker-machine host (certificates from its store)" };
         var force = new Option<bool>("--force") { Description = "Rewrite the output even when it already holds these images at the same digests" };
         var include = new Option<string[]>("--image", "-i") { Description = "An image to save (repeatable; the same as a positional image)" };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out the layers of this image (repeatable): a partial (delta) archive" };
         var excludeArchive = new Option<string[]>("--exclude-archive") { Description = "Leave out the layers of every image in this archive (repeatable; any format Ferry reads)" };
         var compressLayers = new Option<string>("--compress-layers") { Description = "With --daemon: none (default, layers as the daemon gives them) or gzip (compressed on all cores; needs -o FILE, uncompressed tar)", DefaultValueFactory = _ => "none" };
         compressLayers.AcceptOnlyFromAmong("none", "gzip");
-        var context = new Option<string?>("--context") { Description = "The docker context to use (default: DOCKER_CONTEXT, else config.json's currentContext)" };
 
         var command = new Command("save", """
             Pull images from registries, without Docker, into one archive that docker load, podman load and skopeo accept.
@@ -59,9 +52,11 @@ internal static class SaveCommand
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, dockerHost, tlsVerify, tlsCa, tlsCert, tlsKey, machine, context, compressLayers, include, exclude, excludeArchive, force,
+            daemon, compressLayers, include, exclude, excludeArchive, force,
         };
 
+        var engine = new DockerEngineOptions();
+        engine.AddTo(command);
         var access = new RegistryAccessOptions();
         access.AddTo(command);
 
@@ -89,9 +84,7 @@ internal static class SaveCommand
                     isDebug,
                     parseResult.GetValue(quiet),
                     parseResult.GetValue(progress)!,
-                    parseResult.GetValue(daemon) || parseResult.GetValue(dockerHost) is not null || parseResult.GetValue(machine) is not null
-                        ? new DockerEndpointOptions(parseResult.GetValue(dockerHost), parseResult.GetValue(tlsVerify), parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey), parseResult.GetValue(machine), parseResult.GetValue(context))
-                        : null,
+                    parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult) ? engine.Endpoint(parseResult) : null,
                     parseResult.GetValue(compressLayers) == "gzip",
                     parseResult.GetValue(exclude) ?? [],
                     parseResult.GetValue(excludeArchive) ?? [],
