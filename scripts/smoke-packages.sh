@@ -26,4 +26,8 @@ echo "smoke test of the packages (tool; native binary: save, verify, load): ok"
 # linux-arm64: cross-built and checked to be an aarch64 executable (no arm64 machine here to run it on; qemu-user
 # hangs in the runtime's start-up, so running it under emulation proves nothing either way).
 FERRY_RID=linux-arm64 "$root/build.sh" publish >/dev/null
-file -b "$root/artifacts/bin-linux-arm64/ferry" | grep -q 'ARM aarch64' && echo "native binary, linux-arm64: built ($(du -h "$root/artifacts/bin-linux-arm64/ferry" | cut -f1))"
+if ! file -b "$root/artifacts/bin-linux-arm64/ferry" | grep -q 'ARM aarch64'; then
+  echo "artifacts/bin-linux-arm64/ferry is not an aarch64 executable" >&2
+  exit 1
+fi
+echo "native binary, linux-arm64: built ($(du -h "$root/artifacts/bin-linux-arm64/ferry" | cut -f1))"
