@@ -2,6 +2,7 @@ using Ferry.Archives.Compression;
 using Ferry.Copying;
 using Ferry.Daemon;
 using Ferry.Errors;
+using Ferry.Inspecting;
 using Ferry.Loading;
 using Ferry.Reading;
 using Ferry.Registry;
@@ -179,6 +180,29 @@ public static class Images
     /// <param name="cancellationToken">Cancels the inspection.</param>
     /// <returns>What it holds.</returns>
     public static Task<InspectResult> InspectAsync(string path, CancellationToken cancellationToken = default) => ArchiveInspector.InspectAsync(path, cancellationToken);
+
+    /// <summary>
+    /// Describes an image in a registry without downloading its layers (as <c>skopeo inspect docker://</c> does): its
+    /// platforms, manifest digests, layer sizes, and what each config says (env, entrypoint, labels, ports).
+    /// </summary>
+    /// <param name="reference">The image, <c>registry/repository:tag</c> or <c>@digest</c>.</param>
+    /// <param name="platforms">The platforms to describe (default: all of them).</param>
+    /// <param name="access">How to reach the registry.</param>
+    /// <param name="logger">Detail and warnings.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <returns>The image.</returns>
+    public static async Task<RemoteImage> InspectImageAsync(string reference, PlatformSelection? platforms = null, RegistryAccess? access = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        access ??= RegistryAccess.Default;
+        using var registry = new RegistryClient(access.Credentials, access.Options, logger);
+        var resolved = await new RegistrySource(registry).ResolveAsync(reference, platforms ?? PlatformSelection.All, cancellationToken).ConfigureAwait(false);
+        return new RemoteImage(
+            resolved.Reference,
+            resolved.Top.Digest,
+            resolved.Top.MediaType,
+            [.. resolved.Platforms.Select(p => new RemotePlatformImage(p.Platform, p.Manifest.Digest, p.Manifest.MediaType, p.Manifest.Layers, ImageConfigSummary.Parse(p.Config.Span)))]);
+    }
 
     /// <summary>Checks every blob's digest and size and that every reference resolves.</summary>
     /// <param name="path">Any archive Ferry reads.</param>

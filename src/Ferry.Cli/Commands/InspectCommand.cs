@@ -1,130 +1,107 @@
 using System.CommandLine;
-using System.Text.Json;
 using Ferry.Cli.Output;
+using Ferry.Errors;
 using Ferry.Reading;
+using Ferry.References;
+using Ferry.Registry.Auth;
+using Ferry.Saving;
+using Microsoft.Extensions.Logging;
 
 namespace Ferry.Cli.Commands;
 
-/// <summary><c>ferry inspect</c>: the images of an archive, as a table or JSON.</summary>
+/// <summary><c>ferry inspect</c>: the images of an archive, or an image in a registry (no layer downloaded), as text or JSON.</summary>
 internal static class InspectCommand
 {
     public static Command Create()
     {
-        var archive = new Argument<string>("archive") { Description = "Any archive Ferry reads (tar, tar.gz, tar.zst, directory; Ferry, docker, podman, skopeo, crane); - reads stdin" };
+        var target = new Argument<string>("archive-or-image") { Description = "An archive Ferry reads (tar, tar.gz, tar.zst, directory; - reads stdin), or an image in a registry (REGISTRY/REPOSITORY:TAG, or docker://…)" };
         var json = new Option<bool>("--json") { Description = "Machine-readable output" };
+        var platform = new Option<string[]>("--platform") { Description = "For a registry image: only these platform(s), os/arch[/variant] (default: all)" };
+        var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var command = new Command("inspect", """
-            Show what an archive holds: reference, platforms, manifest digest, size and layers of each image, and the
-            archive's unique content (blobs shared by images counted once).
+            Show what an archive holds: reference, platforms, manifest digest, size and layers of each image, how many of
+            its bytes are its own and how many it shares with other images (a chart on a terminal), and the archive's
+            unique content. Or describe an image in a registry without downloading its layers: platforms, digests, layer
+            sizes, and its config (created, entrypoint, cmd, env, ports, labels).
 
             Examples:
               ferry inspect bundle.tar
               ferry inspect bundle.tar --json | jq '.images[].name'
-              ferry inspect - < bundle.tar
+              ferry inspect registry.internal:5000/team/app:1.4
+              ferry inspect docker://nginx:1.27 --platform linux/arm64
             """)
         {
-            archive, json,
+            target, json, platform, debug,
         };
         var reading = new ArchiveReadingOptions();
         reading.AddTo(command);
+        var access = new RegistryAccessOptions();
+        access.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            var isDebug = parseResult.GetValue(debug);
             try
             {
-                reading.Apply(parseResult);
-                var path = parseResult.GetValue(archive)!;
-                var result = path == "-"
-                    ? await ArchiveInspector.InspectAsync(StdinArchive.Open(), "stdin", cancellationToken).ConfigureAwait(false)
-                    : await ArchiveInspector.InspectAsync(path, cancellationToken).ConfigureAwait(false);
+                var text = parseResult.GetValue(target)!;
+                if (IsArchive(text))
+                {
+                    reading.Apply(parseResult);
+                    var result = text == "-"
+                        ? await ArchiveInspector.InspectAsync(StdinArchive.Open(), "stdin", cancellationToken).ConfigureAwait(false)
+                        : await ArchiveInspector.InspectAsync(text, cancellationToken).ConfigureAwait(false);
+                    if (parseResult.GetValue(json))
+                    {
+                        ArchiveInspectView.WriteJson(result);
+                    }
+                    else
+                    {
+                        ArchiveInspectView.WriteTable(result);
+                        if (!Console.IsOutputRedirected)
+                        {
+                            ArchiveInspectView.WriteChart(result);
+                        }
+                    }
+
+                    return ExitCodes.Success;
+                }
+
+                var reference = ImageReference.Parse(text.StartsWith("docker://", StringComparison.Ordinal) ? text["docker://".Length..] : text);
+                var platforms = parseResult.GetValue(platform) ?? [];
+                var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, reference.Registry), reference.Registry));
+                var logger = new StderrLogger(isDebug ? LogLevel.Debug : LogLevel.Warning);
+                var image = await Images.InspectImageAsync(
+                    reference.ToString(),
+                    platforms.Length == 0 ? PlatformSelection.All : PlatformSelection.Parse(string.Join(',', platforms)),
+                    new RegistryAccess(credentials, access.ClientOptions(parseResult)),
+                    logger,
+                    cancellationToken).ConfigureAwait(false);
                 if (parseResult.GetValue(json))
                 {
-                    WriteJson(result);
+                    RemoteImageView.WriteJson(image);
                 }
                 else
                 {
-                    WriteTable(result);
+                    RemoteImageView.WriteText(image);
                 }
 
                 return ExitCodes.Success;
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, debug: false);
+                return ErrorPresenter.Present(ex, isDebug);
             }
         });
         return command;
     }
 
-    private static void WriteTable(InspectResult result)
-    {
-        var rows = result.Images.Select(i => new[] { TerminalText.Escape(i.Name ?? "(unnamed)"), string.Join(",", i.Platforms), i.Digest.Short, Units.Bytes(i.Size), i.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture) }).ToList();
-        string[] header = ["REFERENCE", "PLATFORMS", "DIGEST", "SIZE", "LAYERS"];
-        var widths = header.Select((h, c) => rows.Select(r => r[c].Length).Append(h.Length).Max()).ToArray();
-        foreach (var row in rows.Prepend(header))
-        {
-            Console.Out.WriteLine(string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
-        }
-
-        Console.Out.WriteLine($"{result.Images.Count} image(s); {result.UniqueBlobs} unique blobs, {Units.Bytes(result.UniqueBytes)} ({result.Format}, compression: {result.Compression})");
-        if (result.Omitted.Count > 0)
-        {
-            Console.Out.WriteLine($"PARTIAL: {result.Omitted.Count} layer(s), {Units.Bytes(result.Omitted.Sum(o => o.Size))}, left out on purpose; the target must already hold them:");
-            foreach (var blob in result.Omitted)
-            {
-                Console.Out.WriteLine($"  {blob.Digest.Short}  {Units.Bytes(blob.Size)}  from {blob.ExcludedBy}");
-            }
-        }
-    }
-
-    private static void WriteJson(InspectResult result)
-    {
-        using var stdout = Console.OpenStandardOutput();
-        using var writer = new Utf8JsonWriter(stdout, Oci.JsonFiles.Indented);
-        writer.WriteStartObject();
-        writer.WriteString("path", result.Path);
-        writer.WriteString("format", result.Format);
-        writer.WriteString("compression", result.Compression);
-        writer.WriteNumber("uniqueBlobs", result.UniqueBlobs);
-        writer.WriteNumber("uniqueBytes", result.UniqueBytes);
-        writer.WriteBoolean("partial", result.Omitted.Count > 0);
-        writer.WriteStartArray("omitted");
-        foreach (var blob in result.Omitted)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("digest", blob.Digest.ToString());
-            writer.WriteNumber("size", blob.Size);
-            if (blob.DiffId is { } diffId)
-            {
-                writer.WriteString("diffID", diffId.ToString());
-            }
-
-            writer.WriteString("excludedBy", blob.ExcludedBy);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-        writer.WriteStartArray("images");
-        foreach (var image in result.Images)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("name", image.Name);
-            writer.WriteString("digest", image.Digest.ToString());
-            writer.WriteString("mediaType", image.MediaType);
-            writer.WriteStartArray("platforms");
-            foreach (var platform in image.Platforms)
-            {
-                writer.WriteStringValue(platform);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteNumber("layers", image.Layers);
-            writer.WriteNumber("size", image.Size);
-            writer.WriteBoolean("builtFromLayers", image.BuiltFromLayers);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-        writer.Flush();
-        stdout.Write("\n"u8);
-    }
+    /// <summary>
+    /// An archive: stdin, an existing file or directory, or something written as a path (./x, /x, ~/x, *.tar, *.tar.gz…) —
+    /// a mistyped file name says it does not exist instead of going to Docker Hub.
+    /// </summary>
+    internal static bool IsArchive(string text) =>
+        text == "-" || File.Exists(text) || Directory.Exists(text) ||
+        (!text.StartsWith("docker://", StringComparison.Ordinal) &&
+         (text.StartsWith('/') || text.StartsWith("./", StringComparison.Ordinal) || text.StartsWith("../", StringComparison.Ordinal) || text.StartsWith('~') ||
+          text.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) || text.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || text.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) ||
+          text.EndsWith(".tar.zst", StringComparison.OrdinalIgnoreCase) || text.EndsWith(".tzst", StringComparison.OrdinalIgnoreCase)));
 }

@@ -11,7 +11,14 @@ namespace Ferry.Reading;
 /// <param name="Layers">Its layer count (all platforms).</param>
 /// <param name="Size">The bytes of all its blobs, manifests included.</param>
 /// <param name="BuiltFromLayers">Whether the manifest was built by Ferry (no registry manifest in the archive).</param>
-public sealed record InspectedImage(string? Name, Digest Digest, string MediaType, IReadOnlyList<string> Platforms, int Layers, long Size, bool BuiltFromLayers);
+public sealed record InspectedImage(string? Name, Digest Digest, string MediaType, IReadOnlyList<string> Platforms, int Layers, long Size, bool BuiltFromLayers)
+{
+    /// <summary>Bytes in the archive that only this image uses: what leaving it out would save.</summary>
+    public long UniqueBytes { get; init; }
+
+    /// <summary>Bytes in the archive this image shares with at least one other image (stored once for all of them).</summary>
+    public long SharedBytes { get; init; }
+}
 
 /// <summary>What <c>ferry inspect</c> shows of an archive.</summary>
 /// <param name="Path">The archive.</param>
@@ -54,9 +61,11 @@ public static class ArchiveInspector
     {
         var images = new List<InspectedImage>();
         var unique = new Dictionary<Digest, long>();
+        var blobsOf = new List<HashSet<Digest>>();
         foreach (var image in archive.Images)
         {
             var descriptors = await archive.WalkAsync(image.Top, cancellationToken).ConfigureAwait(false);
+            blobsOf.Add([.. descriptors.Select(d => d.Digest).Where(d => !archive.Omitted.ContainsKey(d))]);
             var platforms = new List<string>();
             var layers = 0;
             foreach (var descriptor in descriptors)
@@ -78,6 +87,14 @@ public static class ArchiveInspector
 
             images.Add(new InspectedImage(image.Name, image.Top.Digest, image.Top.MediaType, platforms, layers, descriptors.Sum(d => d.Size), image.BuiltFromLayers));
         }
+
+        // Who uses what: a blob used by one image is that image's own; one used by several is shared (stored once).
+        var users = blobsOf.SelectMany(b => b).GroupBy(d => d).ToDictionary(g => g.Key, g => g.Count());
+        images = [.. images.Select((image, i) => image with
+        {
+            UniqueBytes = blobsOf[i].Where(d => users[d] == 1).Sum(d => unique[d]),
+            SharedBytes = blobsOf[i].Where(d => users[d] > 1).Sum(d => unique[d]),
+        })];
 
         var omitted = archive.Omitted.Values.OrderBy(o => o.Digest.ToString(), StringComparer.Ordinal).ToList();
         var present = unique.Where(u => !archive.Omitted.ContainsKey(u.Key)).ToList();
