@@ -161,13 +161,25 @@ public static class Images
     /// <param name="stdin">What an archive named <c>-</c> reads.</param>
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>What the daemon loaded and what could not be sent.</returns>
-    public static async Task<DaemonLoadResult> LoadIntoDaemonAsync(IReadOnlyList<string> archives, DockerEndpoint? daemon = null, IProgress<string>? progress = null, Stream? stdin = null, CancellationToken cancellationToken = default)
+    public static Task<DaemonLoadResult> LoadIntoDaemonAsync(IReadOnlyList<string> archives, DockerEndpoint? daemon = null, IProgress<string>? progress = null, Stream? stdin = null, CancellationToken cancellationToken = default) =>
+        LoadIntoDaemonAsync(archives, [], daemon, progress, stdin, cancellationToken);
+
+    /// <summary>Loads some images of archives into a Docker Engine.</summary>
+    /// <param name="archives">The archives (<c>-</c> reads <paramref name="stdin"/>).</param>
+    /// <param name="images">Only these images (names, or top-manifest digests for unnamed ones); every image when empty.</param>
+    /// <param name="daemon">The Engine; <see langword="null"/> resolves it as the docker CLI does.</param>
+    /// <param name="progress">The daemon's progress lines.</param>
+    /// <param name="stdin">What an archive named <c>-</c> reads.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>What the daemon loaded and what could not be sent.</returns>
+    public static async Task<DaemonLoadResult> LoadIntoDaemonAsync(IReadOnlyList<string> archives, IReadOnlyList<string> images, DockerEndpoint? daemon = null, IProgress<string>? progress = null, Stream? stdin = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archives);
+        ArgumentNullException.ThrowIfNull(images);
         using var engine = new DockerEngineClient(daemon ?? DockerEndpointResolver.Resolve(new DockerEndpointOptions()));
         var sink = new DaemonSink(engine);
         var platform = await sink.PlatformAsync(cancellationToken).ConfigureAwait(false);
-        using var source = await ArchiveSource.OpenAsync(archives, stdin: stdin, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var source = await ArchiveSource.OpenAsync(archives, new ArchiveSelection { Images = images }, stdin, cancellationToken).ConfigureAwait(false);
         var transfer = new TransferRequest { Images = source.Keys, Platforms = platform, ContinueOnError = true };
         var lines = progress is null ? null : new DaemonLines(progress);
         var result = await new TransferEngine().RunAsync(transfer, source, sink, lines, cancellationToken).ConfigureAwait(false);
@@ -218,7 +230,8 @@ public static class Images
     {
         public static LoadedImage Loaded(PushedImage pushed, ArchiveSource source, string key) => Images.Loaded(pushed, source.Describe(key), source.IsBuiltFromLayers(key));
 
-        public static LoadFailure Failure(FailedImage failure, ArchiveSource source) => new(source.Describe(failure.Image), source.ArchiveOf(failure.Image), failure.Reason);
+        public static LoadFailure Failure(FailedImage failure, ArchiveSource source) =>
+            new(source.Describe(failure.Image), source.ArchiveOf(failure.Image), failure.Reason) { Selector = source.SelectorOf(failure.Image) };
 
         public void Report(TransferEvent value)
         {

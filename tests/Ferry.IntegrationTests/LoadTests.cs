@@ -150,8 +150,15 @@ public sealed class LoadTests(RealComponentsFixture env)
         var load = await FerryCli.RunAsync("load", named, unnamed, "--to", target.Host, "--failed", failed);
         Assert.Equal(2, load.ExitCode);
         Assert.Contains("has no name in the archive", load.StandardError, StringComparison.Ordinal);
-        Assert.Single(await File.ReadAllLinesAsync(failed));
+        var listed = (await File.ReadAllLinesAsync(failed)).Where(l => !l.StartsWith('#')).ToList();
+        Assert.Equal([env.Digests["test/oci:1"]], listed);
+        Assert.Contains($"# retry: ferry load {named} {unnamed} --to {target.Host} --images-from {failed}", await File.ReadAllTextAsync(failed), StringComparison.Ordinal);
         Assert.Equal(env.Digests["test/base:1"], await ManifestDigestAsync(target.Host, "test/base", "1"));
+
+        // The list is re-runnable: it selects exactly the image that failed, which --as can now name.
+        var retry = await FerryCli.RunAsync("load", named, unnamed, "--as", $"{target.Host}/named/oci:1", "--images-from", failed);
+        Assert.True(retry.ExitCode == 0, retry.StandardError);
+        Assert.Equal(env.Digests["test/oci:1"], await ManifestDigestAsync(target.Host, "named/oci", "1"));
     }
 
     [Fact]

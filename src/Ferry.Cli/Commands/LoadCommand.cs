@@ -19,11 +19,12 @@ internal static class LoadCommand
         var archives = new Argument<string[]>("archives") { Arity = ArgumentArity.OneOrMore, Description = "Archives: Ferry's, docker save, podman save, skopeo docker-archive/oci-archive/oci, crane (tar, tar.gz, tar.zst or directory; detected by content); - reads stdin" };
         var to = new Option<string?>("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror)" };
         var nameAs = new Option<string?>("--as") { Description = "Push the one selected image under this full name (registry:5000/team/app:2.0); also names an unnamed image" };
-        var image = new Option<string[]>("--image", "-i") { Description = "Load only this image of the archives (repeatable)" };
+        var image = new Option<string[]>("--image", "-i") { Description = "Load only this image of the archives (repeatable): its name, or its digest when unnamed" };
+        var imagesFrom = new Option<string?>("--images-from") { Description = "Load only the images listed in this file, one --image per line (# comments; the --failed list of an earlier load)" };
         var platform = new Option<string[]>("--platform") { Description = "Platform(s) to push, os/arch[/variant], repeatable or comma-separated (default: every platform; a subset gets a new index)" };
         var daemon = new Option<bool>("--daemon") { Description = "Load into a Docker Engine instead (-H, --context, DOCKER_HOST, the docker context, or the default socket)" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Images pushed concurrently (1-20)", DefaultValueFactory = _ => 4 };
-        var failed = new Option<string>("--failed") { Description = "Where the names of images that failed are written (only when something failed)", DefaultValueFactory = _ => "load-failed.txt" };
+        var failed = new Option<string>("--failed") { Description = "Where the images that failed are listed (only when something failed); retry them with --images-from FILE", DefaultValueFactory = _ => "load-failed.txt" };
         var mountFrom = new Option<string?>("--mount-from") { Description = "A repository of the target registry holding the layers a partial archive leaves out" };
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
@@ -44,9 +45,10 @@ internal static class LoadCommand
               ferry load bundle.tar --to registry.internal:5000 --image docker.io/library/nginx:1.27 --platform linux/arm64
               gunzip < bundle.tar.gz | ferry load - --to registry.internal:5000
               ferry load bundle.tar --daemon
+              ferry load bundle.tar --to registry.internal:5000 --images-from load-failed.txt   # retry what failed
             """)
         {
-            archives, to, nameAs, image, platform, daemon, mountFrom, jobs, failed, progress, debug, quiet,
+            archives, to, nameAs, image, imagesFrom, platform, daemon, mountFrom, jobs, failed, progress, debug, quiet,
         };
         access.AddTo(command);
         var engine = new DockerEngineOptions();
@@ -68,6 +70,8 @@ internal static class LoadCommand
                 }
 
                 var stdin = paths.Contains("-") ? StdinArchive.Open() : null;
+                var selected = Selection(parseResult.GetValue(image) ?? [], parseResult.GetValue(imagesFrom));
+                string Retry(string where) => $"retry: ferry load {string.Join(' ', paths.Select(Quote))} {where} --images-from {Quote(parseResult.GetValue(failed)!)} (and the other flags you used)";
                 if (parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult))
                 {
                     if (parseResult.GetValue(to) is not null || parseResult.GetValue(nameAs) is not null)
@@ -75,7 +79,7 @@ internal static class LoadCommand
                         throw new InvalidInputException("--to/--as and --daemon are exclusive: load into a registry or into a Docker Engine");
                     }
 
-                    return await LoadIntoDaemonAsync(paths, engine.Endpoint(parseResult), parseResult.GetValue(failed)!, isQuiet, stdin, cancellationToken).ConfigureAwait(false);
+                    return await LoadIntoDaemonAsync(paths, selected, engine.Endpoint(parseResult), parseResult.GetValue(failed)!, Retry("--daemon"), isQuiet, stdin, cancellationToken).ConfigureAwait(false);
                 }
 
                 var target = parseResult.GetValue(to);
@@ -101,7 +105,7 @@ internal static class LoadCommand
                     Archives = paths,
                     Target = target,
                     As = name,
-                    Images = parseResult.GetValue(image) ?? [],
+                    Images = selected,
                     Platforms = platforms.Length == 0 ? PlatformSelection.All : PlatformSelection.Of(platforms.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(Platform.Parse)),
                     Jobs = jobCount,
                     MountFrom = parseResult.GetValue(mountFrom),
@@ -111,7 +115,7 @@ internal static class LoadCommand
                 var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 var failedWhere = result.Failed.Count > 0
-                    ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false)
+                    ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Selector), cancellationToken, $"{result.Failed.Count} image(s) failed to load", Retry(target is not null ? $"--to {Quote(target)}" : $"--as {Quote(name!)}")).ConfigureAwait(false)
                     : string.Empty;
 
                 return RunOutcome.Report("loaded", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), target ?? name!, failedWhere, isQuiet);
@@ -124,10 +128,33 @@ internal static class LoadCommand
         return command;
     }
 
-    private static async Task<int> LoadIntoDaemonAsync(string[] archives, DockerEndpointOptions engine, string failedFile, bool quiet, Stream? stdin, CancellationToken cancellationToken)
+    /// <summary>The images selected with <c>--image</c> and <c>--images-from</c>.</summary>
+    private static string[] Selection(string[] images, string? listFile)
+    {
+        if (listFile is null)
+        {
+            return images;
+        }
+
+        if (!File.Exists(listFile))
+        {
+            throw new InvalidInputException($"--images-from {listFile} does not exist");
+        }
+
+        var listed = ImageList.ParseFile(listFile).Select(e => e.Line.Trim()).ToList();
+        return listed.Count == 0 && images.Length == 0
+            ? throw new InvalidInputException($"--images-from {listFile} lists no image")
+            : [.. images, .. listed];
+    }
+
+    /// <summary>A word a POSIX shell reads back as it is.</summary>
+    private static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:@=+,".Contains(c)) ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static async Task<int> LoadIntoDaemonAsync(string[] archives, string[] selected, DockerEndpointOptions engine, string failedFile, string retry, bool quiet, Stream? stdin, CancellationToken cancellationToken)
     {
         var endpoint = DockerEndpointResolver.Resolve(engine);
-        var result = await Images.LoadIntoDaemonAsync(archives, endpoint, new InOrderProgress<string>(line =>
+        var result = await Images.LoadIntoDaemonAsync(archives, selected, endpoint, new InOrderProgress<string>(line =>
         {
             if (!quiet)
             {
@@ -141,7 +168,7 @@ internal static class LoadCommand
 
         if (result.Failed.Count > 0)
         {
-            await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Source), cancellationToken).ConfigureAwait(false);
+            await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Selector), cancellationToken, $"{result.Failed.Count} image(s) failed to load", retry).ConfigureAwait(false);
         }
 
         if (result.Loaded.Count == 0)

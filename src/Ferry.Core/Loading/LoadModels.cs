@@ -17,7 +17,7 @@ public sealed record LoadRequest
     /// <summary>The full name of the one image to push (<c>registry:5000/team/app:2.0</c>): also names an unnamed image.</summary>
     public string? As { get; init; }
 
-    /// <summary>Only these images of the archives (every image when empty).</summary>
+    /// <summary>Only these images of the archives (every image when empty): names, or top-manifest digests (<c>sha256:…</c>) for unnamed images.</summary>
     public IReadOnlyList<string> Images { get; init; } = [];
 
     /// <summary>Which platforms of each image to push (every platform by default; a subset gets a new index).</summary>
@@ -51,7 +51,14 @@ public sealed record LoadedImage(string Source, ImageReference Target, Digest Di
 /// <param name="Source">Its name in the archive (or a description when unnamed).</param>
 /// <param name="Archive">The archive it came from.</param>
 /// <param name="Message">What went wrong, one line.</param>
-public sealed record LoadFailure(string Source, string Archive, string Message);
+public sealed record LoadFailure(string Source, string Archive, string Message)
+{
+    /// <summary>What <see cref="LoadRequest.Images"/> (<c>--image</c>) takes to select this image again: its name, else its digest.</summary>
+    public string Selector { get; init; } = Source;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Source} ({Archive}): {Message}";
+}
 
 /// <summary>The outcome of a load.</summary>
 /// <param name="Images">What was pushed.</param>

@@ -69,13 +69,14 @@ public sealed class ArchiveSource : IImageSource, IDisposable
             var images = archives.SelectMany(a => a.Images.Select(i => (Archive: a, Image: i))).ToList();
             if (selection.Images.Count > 0)
             {
-                var wanted = selection.Images.Select(w => (Text: w, Reference: ImageReference.Parse(w).ToString())).ToList();
-                foreach (var (text, reference) in wanted.Where(w => !images.Any(i => SameName(i.Image.Name, w.Reference))))
+                // A name, or the digest of the image's top manifest (how an unnamed image is selected).
+                var wanted = selection.Images.Select(w => (Text: w, Reference: Digest.TryParse(w, out _) ? w : ImageReference.Parse(w).ToString())).ToList();
+                foreach (var (text, reference) in wanted.Where(w => !images.Any(i => Selects(w.Reference, i.Image))))
                 {
-                    throw new InvalidInputException($"--image {text}: no image of that name in {string.Join(", ", paths)}");
+                    throw new InvalidInputException($"--image {text}: no image of that name or digest in {string.Join(", ", paths)}");
                 }
 
-                images = images.Where(i => wanted.Any(w => SameName(i.Image.Name, w.Reference))).ToList();
+                images = images.Where(i => wanted.Any(w => Selects(w.Reference, i.Image))).ToList();
             }
 
             if (selection.As is { } nameAs)
@@ -167,6 +168,18 @@ public sealed class ArchiveSource : IImageSource, IDisposable
 
         _hashing.Dispose();
     }
+
+    /// <summary>What <see cref="ArchiveSelection.Images"/> takes to select exactly this image: its name, else its digest.</summary>
+    /// <param name="key">A key of <see cref="Keys"/>.</param>
+    /// <returns>The selector.</returns>
+    public string SelectorOf(string key)
+    {
+        var (_, image) = Lookup(key);
+        return image.Name ?? image.Top.Digest.ToString();
+    }
+
+    private static bool Selects(string wanted, ArchivedImage image) =>
+        wanted.StartsWith("sha256:", StringComparison.Ordinal) ? image.Top.Digest.ToString() == wanted : SameName(image.Name, wanted);
 
     private static bool SameName(string? name, string reference) =>
         name is not null && ImageReference.TryParse(name, out var parsed, out _) && parsed!.ToString() == reference;
