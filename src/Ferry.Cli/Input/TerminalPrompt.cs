@@ -1,5 +1,5 @@
-using System.Text;
 using Ferry.Errors;
+using Spectre.Console;
 
 namespace Ferry.Cli.Input;
 
@@ -15,42 +15,15 @@ internal static class TerminalPrompt
         return Console.ReadLine()?.Trim() ?? throw new InvalidInputException($"{why}: no input");
     }
 
+    /// <summary>
+    /// Reads a secret without echo (not even asterisks, as docker login does), with Spectre.Console's secret prompt on
+    /// stderr: Backspace edits, Enter ends, an empty answer is allowed (a registry then says no).
+    /// </summary>
     public static string ReadSecret(string prompt, string why)
     {
         RequireTerminal(why);
-        Console.Error.Write(prompt);
-        var secret = new StringBuilder();
-        while (true)
-        {
-            var key = Console.ReadKey(intercept: true);
-            if (key.Key == ConsoleKey.Enter)
-            {
-                break;
-            }
-
-            if (key.Key == ConsoleKey.Backspace)
-            {
-                if (secret.Length > 0)
-                {
-                    secret.Length--;
-                }
-
-                continue;
-            }
-
-            if (key.KeyChar == '\u0004' && secret.Length == 0)
-            {
-                break; // Ctrl-D
-            }
-
-            if (!char.IsControl(key.KeyChar))
-            {
-                secret.Append(key.KeyChar);
-            }
-        }
-
-        Console.Error.WriteLine();
-        return secret.ToString();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error), Interactive = InteractionSupport.Yes });
+        return console.Prompt(new TextPrompt<string>(Markup.Escape(prompt.TrimEnd())).Secret(null).AllowEmpty());
     }
 
     /// <summary>Reads a secret piped on stdin (<c>--password-stdin</c>): everything, without the trailing newline.</summary>
