@@ -64,7 +64,7 @@ public static class Images
         {
             if (request.CompressLayers && (!sink.CanAppend || transfer.IsPartial))
             {
-                throw new InvalidInputException("compressing layers (--compress-layers gzip) needs a daemon source and an uncompressed tar file as output (no outer compression, no directory, not a stream, not partial)");
+                throw new InvalidInputException("compressing layers (CompressLayers) needs a daemon source and an uncompressed tar file as output (no outer compression, no directory, not a stream, not partial)");
             }
 
             using var client = new DockerEngineClient(endpoint);
@@ -149,9 +149,14 @@ public static class Images
         var events = progress is null ? null : new LoadProgress(progress, source);
         var result = await new TransferEngine(logger).RunAsync(transfer, source, new RegistrySink(registry, targetFor, request.MountFrom), events, cancellationToken).ConfigureAwait(false);
         var report = result.Report as RegistryReport;
-        return new LoadResult(
-            (report?.Images ?? []).Select(p => LoadProgress.Loaded(p, source, source.Keys[p.Position - 1])).ToList(),
-            result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).Select(f => LoadProgress.Failure(f, source)).ToList());
+        var loaded = (report?.Images ?? []).Select(p => LoadProgress.Loaded(p, source, source.Keys[p.Position - 1])).ToList();
+        var failed = result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).Select(f => LoadProgress.Failure(f, source)).ToList();
+        if (!request.ContinueOnError && failed.Count > 0)
+        {
+            throw new RegistryException($"{failed.Count} of {loaded.Count + failed.Count} image(s) failed to load; the first, {failed[0].Source}: {failed[0].Message}");
+        }
+
+        return new LoadResult(loaded, failed);
     }
 
     /// <summary>Loads the images of archives into a Docker Engine (each image's manifest for the daemon's platform).</summary>

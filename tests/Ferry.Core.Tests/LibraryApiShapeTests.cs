@@ -44,4 +44,25 @@ public sealed class LibraryApiShapeTests
 
         Assert.Equal(Enumerable.Range(0, 100), seen);
     }
+
+    /// <summary>The library's messages name its own settings (MountFrom, Platforms), never a CLI flag; the CLI maps them.</summary>
+    [Fact]
+    public void LibraryMessages_NameSettings_NotCommandLineFlags()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Ferry.slnx")))
+        {
+            root = root.Parent;
+        }
+
+        Assert.NotNull(root);
+        var flagInMessage = new System.Text.RegularExpressions.Regex(@"(Exception\(|return )\$?""([^""\n]*[\s(])?--[a-z]");
+        var offenders = Directory.EnumerateFiles(Path.Combine(root.FullName, "src", "Ferry.Core"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: Path.GetFileName(f), Line: i + 1, Text: line)))
+            .Where(l => flagInMessage.IsMatch(l.Text))
+            .Select(l => $"{l.File}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+        Assert.True(offenders.Count == 0, string.Join("\n", offenders));
+    }
 }

@@ -46,7 +46,7 @@ public sealed class RegistryTransportTests
     {
         var (_, descriptor) = Blob(10);
         var handler = new ScriptedHandler((_, _) => ScriptedHandler.Status(HttpStatusCode.BadGateway));
-        using var client = new RegistryClient(options: Fast with { MaxAttempts = 3 }, handler: handler);
+        using var client = new RegistryClient(options: Fast with { Retries = 2 }, handler: handler);
         var ex = await Assert.ThrowsAsync<RegistryException>(() => client.GetBlobBytesAsync(Image, descriptor));
         Assert.Equal(502, ex.StatusCode);
         Assert.Equal(3, handler.Requests.Count);

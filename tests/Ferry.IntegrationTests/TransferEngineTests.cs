@@ -152,7 +152,7 @@ public sealed partial class TransferEngineTests(RealComponentsFixture env)
 
         var refused = await FerryCli.RunAsync("load", layout, "--to", target.Host);
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("name it with --as", refused.StandardError, StringComparison.Ordinal);
+        Assert.Contains("name it (--as: REGISTRY/REPOSITORY:TAG)", refused.StandardError, StringComparison.Ordinal);
 
         var load = await FerryCli.RunAsync("load", layout, "--as", $"{target.Host}/team/app:2.0");
         Assert.True(load.ExitCode == 0, load.StandardError);

@@ -110,6 +110,7 @@ internal static class LoadCommand
                     Jobs = jobCount,
                     MountFrom = parseResult.GetValue(mountFrom),
                     Stdin = stdin,
+                    ContinueOnError = true,
                 };
                 var bytesLines = new ByteLines(isQuiet);
                 var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);

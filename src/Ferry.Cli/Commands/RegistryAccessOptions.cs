@@ -84,7 +84,7 @@ internal sealed class RegistryAccessOptions
             Insecure = parseResult.GetValue(Insecure),
             TlsVerify = tlsVerify,
             CertDirectory = parseResult.GetValue(CertDir),
-            MaxAttempts = retries + 1,
+            Retries = retries,
             RetryDelay = TimeSpan.FromSeconds(delay),
             MaxConnectionsPerServer = maxConnectionsPerServer,
             IdleTimeout = TimeSpan.FromSeconds(timeout),

@@ -3,7 +3,7 @@ using Ferry.Errors;
 namespace Ferry.Cli.Output;
 
 /// <summary>Maps failures to one line on stderr and an exit code. No stack trace unless --debug.</summary>
-internal static class ErrorPresenter
+internal static partial class ErrorPresenter
 {
     public static void WriteError(string message)
     {
@@ -15,6 +15,34 @@ internal static class ErrorPresenter
 
         Console.Error.WriteLine($"ferry: error: {TerminalText.Escape(message)}");
     }
+
+    /// <summary>
+    /// The library names the request setting that would fix a failure (<c>MountFrom</c>, <c>Platforms</c>); a person at
+    /// the command line reads the flag that sets it instead.
+    /// </summary>
+    internal static string InFlags(string message) => SettingNames().Replace(message, m => m.Value switch
+    {
+        "MountFrom" => "--mount-from",
+        "Platforms" => "--platform",
+        "Images" => "--image",
+        "As" => "--as",
+        "ExcludeArchives" => "--exclude-archive",
+        "Exclude" => "--exclude",
+        "CompressLayers" => "--compress-layers gzip",
+        "CertDirectory" => "--cert-dir",
+        "IdleTimeout" => "--timeout",
+        "PlainHttp" => "--plain-http",
+        "Insecure" => "--insecure",
+        "TlsVerify false" => "--tls-verify=false",
+        "CaFile" => "--tlscacert",
+        "CertFile" => "--tlscert",
+        "KeyFile" => "--tlskey",
+        "Machine" => "--machine",
+        _ => m.Value,
+    });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine)(?=[),: ])")]
+    private static partial System.Text.RegularExpressions.Regex SettingNames();
 
     public static int Present(Exception exception, bool debug)
     {
@@ -32,7 +60,7 @@ internal static class ErrorPresenter
 
                 return ExitCodes.Cancelled;
             case FerryException ferry:
-                WriteError(ferry.Message);
+                WriteError(InFlags(ferry.Message));
                 break;
             case IOException or UnauthorizedAccessException:
                 WriteError(exception.Message);

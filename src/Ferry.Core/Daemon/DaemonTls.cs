@@ -23,7 +23,7 @@ internal static class DaemonTls
             {
                 if (endpoint.CertFile is null || endpoint.KeyFile is null)
                 {
-                    throw new InvalidInputException("a client certificate needs both --tlscert and --tlskey");
+                    throw new InvalidInputException("a client certificate needs both a certificate and a key file (CertFile, KeyFile)");
                 }
 
                 using var pem = X509Certificate2.CreateFromPemFile(Require(endpoint.CertFile, "client certificate"), Require(endpoint.KeyFile, "client key"));

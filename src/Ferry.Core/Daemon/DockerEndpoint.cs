@@ -159,7 +159,7 @@ public static class DockerEndpointResolver
     {
         if (name.IndexOfAny(['/', '\\']) >= 0 || name is "." or "..")
         {
-            throw new InvalidInputException($"--machine {name} is not a machine name");
+            throw new InvalidInputException($"{name} (Machine) is not a machine name");
         }
 
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);

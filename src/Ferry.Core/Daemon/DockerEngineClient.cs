@@ -369,7 +369,7 @@ public sealed class DockerEngineClient : IDisposable
     private DaemonException Unreachable(HttpRequestException ex)
     {
         var tls = ex.HttpRequestError == HttpRequestError.SecureConnectionError
-            ? " (TLS handshake failed: check --tlscacert/--tlscert/--tlskey or DOCKER_CERT_PATH)"
+            ? " (TLS handshake failed: check the CA, client certificate and key (CaFile, CertFile, KeyFile) or DOCKER_CERT_PATH)"
             : string.Empty;
         var inner = ex.InnerException is { } cause && !ex.Message.Contains(cause.Message, StringComparison.Ordinal) ? $": {cause.Message}" : string.Empty;
         if (UnixSocket is { } path && !File.Exists(path))

@@ -34,6 +34,13 @@ public sealed record LoadRequest
 
     /// <summary>Blob uploads in flight, all images together.</summary>
     public int MaxConcurrentUploads { get; init; } = 8;
+
+    /// <summary>
+    /// Bulk mode, as for <see cref="Saving.SaveRequest.ContinueOnError"/>: an image that fails is listed in
+    /// <see cref="LoadResult.Failed"/> and the others go on. Otherwise the load throws a <see cref="Errors.FerryException"/>
+    /// naming the first failure once the run ends (images already pushed stay pushed: a registry has no transactions).
+    /// </summary>
+    public bool ContinueOnError { get; init; }
 }
 
 /// <summary>One image pushed.</summary>

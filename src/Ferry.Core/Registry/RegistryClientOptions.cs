@@ -20,8 +20,14 @@ public sealed record RegistryClientOptions
     /// <summary>A <c>--cert-dir</c>: its files apply to every registry, its <c>&lt;host[:port]&gt;</c> subdirectories to that registry.</summary>
     public string? CertDirectory { get; init; }
 
-    /// <summary>Attempts per request, the first included (default 5). Connection errors, 408, 429 and 5xx are retried.</summary>
-    public int MaxAttempts { get; init; } = 5;
+    /// <summary>
+    /// Retries per request after the first attempt (default 4, as the CLI's <c>--retries</c>; 0 disables them).
+    /// Connection errors, 408, 429 and 5xx are retried.
+    /// </summary>
+    public int Retries { get; init; } = 4;
+
+    /// <summary>Attempts per request, the first included: <see cref="Retries"/> + 1.</summary>
+    internal int MaxAttempts => Math.Max(0, Retries) + 1;
 
     /// <summary>The first retry delay; it doubles per attempt, with jitter (default 1 s).</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);

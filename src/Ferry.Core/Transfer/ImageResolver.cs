@@ -38,7 +38,7 @@ internal static class ImageResolver
             var single = await LoadPlatformImageAsync(source, store, top, null, cancellationToken).ConfigureAwait(false);
             if (!selection.Includes(single.Platform))
             {
-                throw new PlatformNotFoundException($"{source}: image is for {single.Platform} only, which is not selected ({selection}); choose it with --platform {single.Platform}");
+                throw new PlatformNotFoundException($"{source}: image is for {single.Platform} only, which is not selected ({selection}); select it (Platforms: {single.Platform})");
             }
 
             return new ResolvedImage(name, top, [single], single, false, source);

@@ -36,7 +36,7 @@ public sealed class TransferEngine(ILogger? logger = null)
         request.Validate();
         if (request.IsPartial && !sink.AcceptsPartial)
         {
-            throw new InvalidInputException("leaving layers out (--exclude, --exclude-archive) needs an archive as the destination");
+            throw new InvalidInputException("leaving layers out (Exclude, ExcludeArchives) needs an archive as the destination");
         }
 
         var clock = Stopwatch.StartNew();

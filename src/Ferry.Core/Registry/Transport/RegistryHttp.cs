@@ -76,7 +76,7 @@ internal sealed class RegistryHttp : IDisposable
         }
         catch (TimeoutException ex)
         {
-            throw new RegistryException($"{spec.What}: {Target(spec)} sent nothing for {_options.IdleTimeout.TotalSeconds:0} s{(spec.Retry && _options.MaxAttempts > 1 ? $" (after {_options.MaxAttempts} attempts)" : string.Empty)}; it is stalled or unreachable (--timeout sets the limit)", null, ex);
+            throw new RegistryException($"{spec.What}: {Target(spec)} sent nothing for {_options.IdleTimeout.TotalSeconds:0} s{(spec.Retry && _options.MaxAttempts > 1 ? $" (after {_options.MaxAttempts} attempts)" : string.Empty)}; it is stalled or unreachable (IdleTimeout sets the limit)", null, ex);
         }
         finally
         {
@@ -89,17 +89,17 @@ internal sealed class RegistryHttp : IDisposable
     {
         if (uri.Scheme == Uri.UriSchemeHttps && exception.HttpRequestError == HttpRequestError.SecureConnectionError && !_handlers.PresentedCertificate(uri) && CertificateFailure(uri) is null)
         {
-            return $"{uri.Authority} does not speak TLS; if it is a plain-HTTP registry, say so with --plain-http (or --insecure)";
+            return $"{uri.Authority} does not speak TLS; if it is a plain-HTTP registry, say so (PlainHttp, or Insecure)";
         }
 
         if (CertificateFailure(uri) is { } reason)
         {
-            return $"TLS: {uri.Authority} is not trusted: {reason}; add its CA as /etc/docker/certs.d/{uri.Authority}/ca.crt or with --cert-dir, or skip verification with --tls-verify=false";
+            return $"TLS: {uri.Authority} is not trusted: {reason}; add its CA as /etc/docker/certs.d/{uri.Authority}/ca.crt or in a certificate directory (CertDirectory), or skip verification (TlsVerify false)";
         }
 
         if (uri.Scheme == Uri.UriSchemeHttps && _handlers.PresentedCertificate(uri) && !_handlers.HasClientCertificate(uri))
         {
-            return $"TLS: {uri.Authority} closed the connection after its certificate was accepted; it may require a client certificate (client.cert + client.key in /etc/docker/certs.d/{uri.Authority}/ or --cert-dir)";
+            return $"TLS: {uri.Authority} closed the connection after its certificate was accepted; it may require a client certificate (client.cert + client.key in /etc/docker/certs.d/{uri.Authority}/ or in a certificate directory, CertDirectory)";
         }
 
         var inner = exception.InnerException is { } cause && !exception.Message.Contains(cause.Message, StringComparison.Ordinal) ? $" ({cause.Message})" : string.Empty;

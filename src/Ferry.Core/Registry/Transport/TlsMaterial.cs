@@ -47,7 +47,7 @@ internal sealed class TlsMaterial
         {
             if (!Directory.Exists(certDir))
             {
-                throw new InvalidInputException($"--cert-dir {certDir} does not exist");
+                throw new InvalidInputException($"certificate directory {certDir} (CertDirectory) does not exist");
             }
 
             directories.Add(certDir);

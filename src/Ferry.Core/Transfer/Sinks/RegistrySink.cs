@@ -141,7 +141,7 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
 
             if (missing.Count > 0)
             {
-                throw new InvalidInputException($"the partial archive leaves out {missing.Count} layer(s) that the target does not have; nothing was pushed. Looked in {string.Join(", ", looked)}. Missing: {string.Join(", ", missing.Distinct().Take(10))}{(missing.Count > 10 ? ", …" : string.Empty)}. Load the excluded images first, or name the repository that holds them with --mount-from");
+                throw new InvalidInputException($"the partial archive leaves out {missing.Count} layer(s) that the target does not have; nothing was pushed. Looked in {string.Join(", ", looked)}. Missing: {string.Join(", ", missing.Distinct().Take(10))}{(missing.Count > 10 ? ", …" : string.Empty)}. Load the excluded images first, or name the repository that holds them (MountFrom)");
             }
         }
 

@@ -73,7 +73,7 @@ public sealed class ArchiveSource : IImageSource, IDisposable
                 var wanted = selection.Images.Select(w => (Text: w, Reference: Digest.TryParse(w, out _) ? w : ImageReference.Parse(w).ToString())).ToList();
                 foreach (var (text, reference) in wanted.Where(w => !images.Any(i => Selects(w.Reference, i.Image))))
                 {
-                    throw new InvalidInputException($"--image {text}: no image of that name or digest in {string.Join(", ", paths)}");
+                    throw new InvalidInputException($"image {text} (Images): no image of that name or digest in {string.Join(", ", paths)}");
                 }
 
                 images = images.Where(i => wanted.Any(w => Selects(w.Reference, i.Image))).ToList();
@@ -84,7 +84,7 @@ public sealed class ArchiveSource : IImageSource, IDisposable
                 ImageReference.Parse(nameAs);
                 if (images.Select(i => i.Image.Top.Digest).Distinct().Count() != 1)
                 {
-                    throw new InvalidInputException($"--as {nameAs} names one image, but {images.Count} are selected; choose one with --image");
+                    throw new InvalidInputException($"{nameAs} (As) names one image, but {images.Count} are selected; choose one (Images)");
                 }
 
                 images = [images[0]];
@@ -131,7 +131,7 @@ public sealed class ArchiveSource : IImageSource, IDisposable
     public async Task<ResolvedImage> ResolveAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken)
     {
         var (archive, archived) = Lookup(image);
-        var text = _as ?? archived.Name ?? throw new InvalidInputException($"{archive.File.Path}: image {archived.Top.Digest.Short} has no name in the archive; name it with --as REGISTRY/REPOSITORY:TAG");
+        var text = _as ?? archived.Name ?? throw new InvalidInputException($"{archive.File.Path}: image {archived.Top.Digest.Short} has no name in the archive; name it (As: REGISTRY/REPOSITORY:TAG)");
         var name = ImageReference.Parse(text);
         var resolved = await ImageResolver.ResolveAsync(name, name, new Store(archive, archived.Top), platforms, cancellationToken).ConfigureAwait(false);
 
