@@ -25,6 +25,18 @@ public sealed class CliHabitsTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task RootHelp_ListsEachCommandInOneLine_ExamplesStayWithTheCommand()
+    {
+        var root = (await FerryCli.RunAsync("--help")).EnsureSuccess("ferry --help").StandardOutput;
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(root, "Examples:"));
+        var rows = root[root.IndexOf("Commands:", StringComparison.Ordinal)..].Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        Assert.Equal(8, rows.Count);
+        Assert.All(rows, r => Assert.Matches(@"^  [a-z]+ ", r));
+        var load = (await FerryCli.RunAsync("load", "--help")).EnsureSuccess("ferry load --help").StandardOutput;
+        Assert.Contains("--images-from load-failed.txt", load, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownCommand_SuggestsTheClosest()
     {
         var run = await FerryCli.RunAsync("sav", "nginx:1.27");

@@ -32,8 +32,9 @@ internal static class CopyCommand
         var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
         progress.AcceptOnlyFromAmong("plain", "json");
         var command = new Command("copy", """
-            Copy images from registries into a registry with every digest unchanged: each blob streams from the source
-            registry straight into the target (mounted instead when both are the same registry), never touching the disk;
+            Copy images from registries into a registry, every digest unchanged.
+
+            Each blob streams from the source registry straight into the target (mounted instead when both are the same registry), never touching the disk;
             a blob shared by several images is uploaded once and mounted into the other repositories.
 
             Examples:

@@ -30,6 +30,10 @@ internal static class FerryCommandLine
         root.Subcommands.Add(CompletionCommand.Create(root));
 
         var parseResult = root.Parse(CommandLineHabits.Normalize(args, root));
+        if (parseResult.CommandResult.Command == root)
+        {
+            ShortenCommandRows(root);
+        }
         if (CommandLineHabits.Problem(parseResult) is { } problem && !parseResult.Tokens.Any(t => t.Value is "--help" or "-h" or "-?"))
         {
             ErrorPresenter.WriteError(problem);
@@ -54,5 +58,18 @@ internal static class FerryCommandLine
 
         // A graceful stop reports the signal as shells do: 128 + its number (130 for SIGINT, 143 for SIGTERM).
         return exitCode == ExitCodes.Cancelled && received == PosixSignal.SIGTERM ? ExitCodes.Terminated : exitCode;
+    }
+
+    /// <summary>
+    /// <c>ferry --help</c> lists each command by its first paragraph; the rest of its description (the examples) is for
+    /// <c>ferry COMMAND --help</c>. Only done when the root command itself was parsed, so a command's own help keeps it all.
+    /// </summary>
+    private static void ShortenCommandRows(RootCommand root)
+    {
+        foreach (var command in root.Subcommands)
+        {
+            var first = (command.Description ?? string.Empty).Split("\n\n")[0];
+            command.Description = string.Join(' ', first.Split('\n', StringSplitOptions.TrimEntries));
+        }
     }
 }

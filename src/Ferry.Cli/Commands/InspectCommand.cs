@@ -19,7 +19,9 @@ internal static class InspectCommand
         var platform = new Option<string[]>("--platform") { Description = "For a registry image: only these platform(s), os/arch[/variant] (default: all)" };
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var command = new Command("inspect", """
-            Show what an archive holds: reference, platforms, manifest digest, size and layers of each image, how many of
+            Show what an archive or a registry image holds.
+
+            For an archive: reference, platforms, manifest digest, size and layers of each image, how many of
             its bytes are its own and how many it shares with other images (a chart on a terminal), and the archive's
             unique content. Or describe an image in a registry without downloading its layers: platforms, digests, layer
             sizes, and its config (created, entrypoint, cmd, env, ports, labels).

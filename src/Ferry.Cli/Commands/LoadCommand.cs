@@ -32,7 +32,9 @@ internal static class LoadCommand
         progress.AcceptOnlyFromAmong("plain", "json");
         var access = new RegistryAccessOptions();
         var command = new Command("load", """
-            Push the images of archives into a registry, keeping every manifest's bytes and digest. Each blob is decided
+            Push the images of archives into a registry (or a Docker Engine), every digest unchanged.
+
+            Every manifest's bytes are kept. Each blob is decided
             once for the whole run: skipped when the target has it, mounted from another repository of the target when
             this run (or the source) put it there, else uploaded once, streaming from the archive. Archives without
             registry manifests (docker save, skopeo/podman docker-archive) get manifests built from their layers (layers

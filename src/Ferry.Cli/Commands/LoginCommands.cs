@@ -17,7 +17,9 @@ internal static class LoginCommands
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var access = new RegistryAccessOptions();
         var command = new Command("login", """
-            Check credentials against a registry and store them as docker login does: in the configured credential
+            Check credentials against a registry and store them as docker login does.
+
+            They go into the configured credential
             helper (credHelpers / credsStore), else in ~/.docker/config.json (mode 0600), or in --authfile.
 
             Examples:

@@ -11,8 +11,9 @@ internal static class VerifyCommand
     {
         var archive = new Argument<string>("archive") { Description = "Any archive Ferry reads: tar, tar.gz, tar.zst (detected by content) or a layout directory; - reads stdin" };
         var command = new Command("verify", """
-            Check an archive with the reader load uses: every blob's digest and size, every reference resolvable. Exit 0
-            when sound, 1 otherwise.
+            Check an archive: every blob's digest and size, every reference resolvable.
+
+            It reads with the reader load uses. Exit 0 when sound, 1 otherwise.
 
             Examples:
               ferry verify bundle.tar.zst
