@@ -3,6 +3,7 @@
 # linux/arm64) sharing a base layer per platform, ~400 MB of unique compressed blobs, in a loopback
 # registry. Ferry (-j 6, -a amd64,arm64) uncompressed and gzip, against `skopeo sync` into a directory +
 # `tar` (and `tar -z`), and `podman pull` + `podman save -m`. Alternating runs; medians of ROUNDS.
+# LAYERS=61 IMAGES=2 CONTENT=random: 61-layer images (a 10 MB base + 60 layers of 1 MB), where per-request cost shows.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
@@ -54,6 +55,6 @@ for round in $(seq "$ROUNDS"); do
   echo "round $round done" >&2
 done
 unique=$(cat "$work"/registry/data/docker/registry/v2/blobs/sha256/*/*/data | wc -c)
-python3 "$here/report.py" "$RESULTS" "bulk bundle: $IMAGES images × 2 platforms, $((unique / 1024 / 1024)) MB unique blobs in the registry, median of $ROUNDS runs"
+python3 "$here/report.py" "$RESULTS" "bulk bundle: $IMAGES images × 2 platforms${LAYERS:+ of $LAYERS layers}, $((unique / 1024 / 1024)) MB unique blobs in the registry, median of $ROUNDS runs"
 echo
 echo "unique blob bytes in the registry: $unique"

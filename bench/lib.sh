@@ -104,14 +104,16 @@ measure() {
 # images, each platform's base layers (50 MB) shared by all, 25 MB of own layers each; writes their
 # references to WORK/images.txt.
 make_bulk_images() {
-  local count="$1" dir="$2" i amd arm base_amd64 base_arm64
+  local count="$1" dir="$2" i amd arm base_amd64 base_arm64 own=(25) base=50
+  # LAYERS=N: many small layers, where per-request cost shows: a 10 MB base and N-1 own layers of 1 MB per platform image.
+  if [[ -n "${LAYERS:-}" ]]; then base=10; own=(); for ((i = 1; i < LAYERS; i++)); do own+=(1); done; fi
   echo "building $count two-platform images…" >&2
-  BASE_LAYERS=(); ARCH=amd64 make_image bench/base-amd64 1 "$dir" 50; base_amd64=("${IMAGE_LAYERS[@]}")
-  BASE_LAYERS=(); ARCH=arm64 make_image bench/base-arm64 1 "$dir" 50; base_arm64=("${IMAGE_LAYERS[@]}")
+  BASE_LAYERS=(); ARCH=amd64 make_image bench/base-amd64 1 "$dir" "$base"; base_amd64=("${IMAGE_LAYERS[@]}")
+  BASE_LAYERS=(); ARCH=arm64 make_image bench/base-arm64 1 "$dir" "$base"; base_arm64=("${IMAGE_LAYERS[@]}")
   : > "$dir/images.txt"
   for i in $(seq "$count"); do
-    BASE_LAYERS=("${base_amd64[@]}"); ARCH=amd64 make_image "bench/app$i" amd64 "$dir" 25; amd="$IMAGE_MANIFEST_DIGEST $IMAGE_MANIFEST_SIZE amd64"
-    BASE_LAYERS=("${base_arm64[@]}"); ARCH=arm64 make_image "bench/app$i" arm64 "$dir" 25; arm="$IMAGE_MANIFEST_DIGEST $IMAGE_MANIFEST_SIZE arm64"
+    BASE_LAYERS=("${base_amd64[@]}"); ARCH=amd64 make_image "bench/app$i" amd64 "$dir" "${own[@]}"; amd="$IMAGE_MANIFEST_DIGEST $IMAGE_MANIFEST_SIZE amd64"
+    BASE_LAYERS=("${base_arm64[@]}"); ARCH=arm64 make_image "bench/app$i" arm64 "$dir" "${own[@]}"; arm="$IMAGE_MANIFEST_DIGEST $IMAGE_MANIFEST_SIZE arm64"
     push_list "bench/app$i" 1 "$amd" "$arm"
     echo "$REGISTRY/bench/app$i:1" >> "$dir/images.txt"
   done
