@@ -53,7 +53,7 @@ public sealed class ProgressTests(RealComponentsFixture env)
         using var dir = new TempDirectory();
         var save = await FerryCli.RunAsync("save", "-o", dir.File("p.tar"), $"{proxy.Host}/progress/plain:1");
         Assert.True(save.ExitCode == 0, save.StandardError);
-        Assert.Matches(@"(?m)^  [0-9.]+ (KiB|MiB) of [0-9.]+ MiB \([0-9]+%\), [0-9.]+ (KiB|MiB)/s, ETA [0-9]+ s$", save.StandardError);
+        Assert.Matches(@"(?m)^  [0-9.]+ (KiB|MiB) of [0-9.]+ MiB \([0-9]+%\), [0-9.]+ (KiB|MiB)/s, ETA [0-9]+ s; 0/1 images done$", save.StandardError);
         Assert.DoesNotContain(" MB", save.StandardError, StringComparison.Ordinal);
     }
 

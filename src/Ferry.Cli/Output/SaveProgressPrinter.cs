@@ -30,6 +30,8 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
     private long _lastJsonBytes = -1000; // the first byte event is written at once
     private long _done;
     private long _total;
+    private int _finished;
+    private int _count;
     private readonly ListOrder _results = new();
 
     /// <summary>Prints the result lines still held back for list order (the run ended before earlier images did).</summary>
@@ -52,6 +54,14 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
             else if (value is BytesTransferredEvent bytes)
             {
                 _done += bytes.Bytes;
+            }
+            else if (value is ImageResolvedEvent resolved)
+            {
+                _count = resolved.Count;
+            }
+            else if (value is ImageSavedEvent or ImageFailedEvent)
+            {
+                _finished++;
             }
 
             if (mode == ProgressMode.Json)
@@ -83,7 +93,9 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                     var rate = _done / Math.Max(0.001, _clock.Elapsed.TotalSeconds);
                     var left = _total > _done ? $", ETA {(_total - _done) / Math.Max(1, rate):F0} s" : string.Empty;
                     var of = _total > 0 ? $" of {Units.Bytes(_total)} ({100.0 * _done / _total:F0}%)" : string.Empty;
-                    Console.Error.WriteLine($"  {Units.Bytes(_done)}{of}, {Units.Bytes((long)rate)}/s{left}");
+                    // Result lines come in list order, so one may wait for an earlier image; the count says where the run is.
+                    var images = _count > 0 ? $"; {_finished}/{_count} images done" : string.Empty;
+                    Console.Error.WriteLine($"  {Units.Bytes(_done)}{of}, {Units.Bytes((long)rate)}/s{left}{images}");
                     break;
             }
         }
