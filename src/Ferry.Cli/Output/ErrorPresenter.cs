@@ -7,6 +7,7 @@ internal static partial class ErrorPresenter
 {
     public static void WriteError(string message)
     {
+        message = InFlags(message);
         if (JsonLines.Enabled)
         {
             JsonLines.Write("error", w => w.WriteString("message", message));
@@ -60,7 +61,7 @@ internal static partial class ErrorPresenter
 
                 return ExitCodes.Cancelled;
             case FerryException ferry:
-                WriteError(InFlags(ferry.Message));
+                WriteError(ferry.Message);
                 break;
             case IOException or UnauthorizedAccessException:
                 WriteError(exception.Message);
