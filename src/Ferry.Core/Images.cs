@@ -5,6 +5,7 @@ using Ferry.Errors;
 using Ferry.Inspecting;
 using Ferry.Loading;
 using Ferry.Reading;
+using Ferry.References;
 using Ferry.Registry;
 using Ferry.Registry.Auth;
 using Ferry.Saving;
@@ -79,6 +80,61 @@ public static class Images
 
         var report = result.Report as ArchiveReport;
         return new SaveResult(report?.Images ?? [], report?.ArchiveBytes ?? 0, result.Plan.StreamedBytes, report?.Output, result.Failed)
+        {
+            Executed = result.Executed,
+            Omitted = result.Plan.Omitted,
+            UniqueBytes = result.Plan.UniqueBytes,
+        };
+    }
+
+    /// <summary>
+    /// Merges archives into one: every image of every archive under its name, every blob once (a base shared by the
+    /// bundles is stored once), every digest unchanged. The same name at the same digest in two archives is one image;
+    /// the same name at different digests is refused. Layers a partial archive leaves out stay left out.
+    /// </summary>
+    /// <param name="request">The archives and the output.</param>
+    /// <param name="progress">Typed progress events, as for a save.</param>
+    /// <param name="logger">Detail and warnings.</param>
+    /// <param name="cancellationToken">Cancels the merge; nothing partial is left behind.</param>
+    /// <returns>What was written.</returns>
+    public static async Task<SaveResult> MergeAsync(MergeRequest request, IProgress<TransferEvent>? progress = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Archives.Count == 0)
+        {
+            throw new InvalidInputException("no archive to merge");
+        }
+
+        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Format = request.Format, Compression = request.Compression });
+        using var source = await ArchiveSource.OpenAsync(request.Archives, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var keys = new List<string>();
+        var seen = new Dictionary<string, (Digest Digest, string Archive)>(StringComparer.Ordinal);
+        foreach (var key in source.Keys)
+        {
+            var (name, digest) = source.Identity(key);
+            if (name is null)
+            {
+                throw new InvalidInputException($"{source.ArchiveOf(key)}: image {digest.Short} has no name; a merged archive names every image (load it under a name, or save it again by name, first)");
+            }
+
+            if (seen.TryGetValue(name, out var first))
+            {
+                if (first.Digest != digest)
+                {
+                    throw new InvalidInputException($"{name} is {first.Digest.Short} in {first.Archive} but {digest.Short} in {source.ArchiveOf(key)}; a merged archive holds one image per name");
+                }
+
+                continue;
+            }
+
+            seen[name] = (digest, source.ArchiveOf(key));
+            keys.Add(key);
+        }
+
+        var transfer = new TransferRequest { Images = keys, Platforms = PlatformSelection.All, Force = request.Force };
+        var result = await new TransferEngine(logger).RunAsync(transfer, source, sink, progress, cancellationToken).ConfigureAwait(false);
+        var report = result.Report as ArchiveReport;
+        return new SaveResult(report?.Images ?? [], report?.ArchiveBytes ?? 0, 0, report?.Output, result.Failed)
         {
             Executed = result.Executed,
             Omitted = result.Plan.Omitted,

@@ -24,6 +24,7 @@ internal static class FerryCommandLine
             VerifyCommand.Create(),
             LoadCommand.Create(),
             InspectCommand.Create(),
+            MergeCommand.Create(),
             LoginCommands.CreateLogin(),
             LoginCommands.CreateLogout(),
         };

@@ -112,3 +112,22 @@ public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBy
     public long UniqueBytes { get; init; }
 }
 
+
+/// <summary>Archives to merge into one, and where.</summary>
+public sealed record MergeRequest
+{
+    /// <summary>The archives, in any format Ferry reads; their images keep their names.</summary>
+    public required IReadOnlyList<string> Archives { get; init; }
+
+    /// <summary>The merged archive's path (file or directory).</summary>
+    public required string Output { get; init; }
+
+    /// <summary>Tar or directory.</summary>
+    public ArchiveFormat Format { get; init; } = ArchiveFormat.Tar;
+
+    /// <summary>Compression of the whole archive (tar format only).</summary>
+    public Archives.Compression.OuterCompression Compression { get; init; }
+
+    /// <summary>Rewrite the output even when it already holds these images at the same digests.</summary>
+    public bool Force { get; init; }
+}

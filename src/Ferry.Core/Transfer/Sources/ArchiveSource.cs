@@ -122,10 +122,30 @@ public sealed class ArchiveSource : IImageSource, IDisposable
         return image.Name ?? $"(unnamed image {image.Top.Digest.Short})";
     }
 
+    /// <summary>An image's name in its archive (or <see langword="null"/>) and the digest of its top manifest.</summary>
+    /// <param name="key">A key of <see cref="Keys"/>.</param>
+    /// <returns>Name and digest.</returns>
+    internal (string? Name, Digest Digest) Identity(string key)
+    {
+        var (_, image) = Lookup(key);
+        return (image.Name, image.Top.Digest);
+    }
+
     /// <summary>Whether Ferry built the manifest of an image (its archive carries none).</summary>
     /// <param name="key">A key of <see cref="Keys"/>.</param>
     /// <returns><see langword="true"/> for built manifests.</returns>
     public bool IsBuiltFromLayers(string key) => Lookup(key).Image.BuiltFromLayers;
+
+    /// <inheritdoc />
+    /// <remarks>Known without reading anything for all platforms (the archive's top digest); otherwise unknown.</remarks>
+    public Task<ImageIdentity?> PeekAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(platforms);
+        var (_, archived) = Lookup(image);
+        return Task.FromResult(platforms.IsAll && (_as ?? archived.Name) is { } name && ImageReference.TryParse(name, out var reference, out _)
+            ? new ImageIdentity(reference!, archived.Top.Digest)
+            : null);
+    }
 
     /// <inheritdoc />
     public async Task<ResolvedImage> ResolveAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken)
