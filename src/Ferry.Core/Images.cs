@@ -46,6 +46,11 @@ public static class Images
             throw new InvalidInputException("no image to save");
         }
 
+        if (request.Checksums && request.OutputStream is not null)
+        {
+            throw new InvalidInputException("checksums (Checksums) need an output file: a stream has no file to sit beside");
+        }
+
         access ??= RegistryAccess.Default;
         var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Stream = request.OutputStream, Format = request.Format, Compression = request.Compression });
         var transfer = new TransferRequest
@@ -84,6 +89,7 @@ public static class Images
             Executed = result.Executed,
             Omitted = result.Plan.Omitted,
             UniqueBytes = result.Plan.UniqueBytes,
+            ChecksumFile = request.Checksums ? await ChecksumsAsync(report?.Output, result.Executed, cancellationToken).ConfigureAwait(false) : null,
         };
     }
 
@@ -139,7 +145,20 @@ public static class Images
             Executed = result.Executed,
             Omitted = result.Plan.Omitted,
             UniqueBytes = result.Plan.UniqueBytes,
+            ChecksumFile = request.Checksums ? await ChecksumsAsync(report?.Output, result.Executed, cancellationToken).ConfigureAwait(false) : null,
         };
+    }
+
+    /// <summary>Writes the checksum file of a finished archive (of an up-to-date one only when it has none).</summary>
+    private static async Task<string?> ChecksumsAsync(string? output, bool written, CancellationToken cancellationToken)
+    {
+        if (output is null)
+        {
+            return null;
+        }
+
+        var existing = Path.GetFullPath(output.TrimEnd('/')) + ".sha256";
+        return written || !File.Exists(existing) ? await ChecksumFile.WriteAsync(output, cancellationToken).ConfigureAwait(false) : existing;
     }
 
     /// <summary>Copies images from registries into a registry: blobs stream registry to registry (mounted within one registry), never to disk; every digest unchanged.</summary>

@@ -21,6 +21,7 @@ internal static class MergeCommand
         var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
         progress.AcceptOnlyFromAmong("plain", "json");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
+        var checksums = new Option<bool>("--checksums") { Description = "Also write OUTPUT.sha256 (sha256sum -c format) once the archive is complete" };
         var debug = new Option<bool>("--debug") { Description = "Print detail" };
         var command = new Command("merge", """
             Merge archives into one: every image of each under its name, every blob once.
@@ -34,7 +35,7 @@ internal static class MergeCommand
               ferry merge part-*.tar -o bundle.tar.zst --compress zstd
             """)
         {
-            archives, output, format, compress, force, progress, quiet, debug,
+            archives, output, format, compress, force, checksums, progress, quiet, debug,
         };
         var reading = new ArchiveReadingOptions();
         reading.AddTo(command);
@@ -56,6 +57,7 @@ internal static class MergeCommand
                     Format = parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,
                     Compression = compression switch { "gzip" => OuterCompression.Gzip, "zstd" => OuterCompression.Zstd, _ => OuterCompression.None },
                     Force = parseResult.GetValue(force),
+                    Checksums = parseResult.GetValue(checksums),
                 };
                 var mode = json ? ProgressMode.Json : isQuiet ? ProgressMode.Quiet : ProgressMode.Plain;
                 var printer = new SaveProgressPrinter(mode, isDebug, _ => string.Empty);
@@ -86,6 +88,10 @@ internal static class MergeCommand
                     Console.Error.WriteLine(result.Executed
                         ? $"ferry: merged {result.Images.Count} image(s) from {paths.Length} archive(s), {Units.Bytes(result.ArchiveBytes)}, into {result.Output}"
                         : $"ferry: {result.Output} is up to date: it holds these {result.Images.Count} image(s) at the same digests (--force rewrites it)");
+                    if (result.ChecksumFile is { } sums)
+                    {
+                        Console.Error.WriteLine($"ferry: checksums in {sums} (check with: sha256sum -c {Path.GetFileName(sums)})");
+                    }
                 }
 
                 if (result.Failed.Count > 0)

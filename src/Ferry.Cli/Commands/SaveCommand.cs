@@ -34,6 +34,7 @@ internal static class SaveCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var daemon = new Option<bool>("--daemon") { Description = "Save from a Docker Engine instead of registries (DOCKER_HOST, the docker context, or the default socket)" };
         var force = new Option<bool>("--force") { Description = "Rewrite the output even when it already holds these images at the same digests" };
+        var checksums = new Option<bool>("--checksums") { Description = "Also write OUTPUT.sha256 (sha256sum -c format) once the archive is complete" };
         var include = new Option<string[]>("--image", "-i") { Description = "An image to save (repeatable; the same as a positional image)" };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out the layers of this image (repeatable): a partial (delta) archive" };
         var excludeArchive = new Option<string[]>("--exclude-archive") { Description = "Leave out the layers of every image in this archive (repeatable; any format Ferry reads)" };
@@ -52,7 +53,7 @@ internal static class SaveCommand
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, compressLayers, include, exclude, excludeArchive, force,
+            daemon, compressLayers, include, exclude, excludeArchive, force, checksums,
         };
 
         var engine = new DockerEngineOptions();
@@ -88,7 +89,8 @@ internal static class SaveCommand
                     parseResult.GetValue(compressLayers) == "gzip",
                     parseResult.GetValue(exclude) ?? [],
                     parseResult.GetValue(excludeArchive) ?? [],
-                    parseResult.GetValue(force));
+                    parseResult.GetValue(force),
+                    parseResult.GetValue(checksums));
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

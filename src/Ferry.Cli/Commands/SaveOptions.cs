@@ -28,4 +28,5 @@ internal sealed record SaveOptions(
     bool CompressLayers,
     IReadOnlyList<string> Exclude,
     IReadOnlyList<string> ExcludeArchives,
-    bool Force);
+    bool Force,
+    bool Checksums);

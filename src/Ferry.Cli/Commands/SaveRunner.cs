@@ -48,6 +48,7 @@ internal static class SaveRunner
             Force = options.Force,
             Daemon = options.Daemon is { } endpoint ? DockerEndpointResolver.Resolve(endpoint) : null,
             CompressLayers = options.CompressLayers,
+            Checksums = options.Checksums,
         };
 
         // The live view draws bars while blobs download; a daemon's export streams in its own order with no download phase to draw.
@@ -81,6 +82,10 @@ internal static class SaveRunner
                 w.WriteString("output", where);
                 w.WriteBoolean("upToDate", !result.Executed);
                 w.WriteNumber("omittedLayers", result.Omitted.Count);
+                if (result.ChecksumFile is { } sums)
+                {
+                    w.WriteString("checksumFile", sums);
+                }
             });
             return result.Executed ? RunOutcome.ExitCode(result.Images.Count, result.Failed.Count) : ExitCodes.Success;
         }
@@ -110,6 +115,11 @@ internal static class SaveRunner
         if (!options.Quiet)
         {
             Console.Error.WriteLine($"ferry: saved {result.Images.Count} image(s), {Units.Bytes(result.ArchiveBytes)}, to {where}");
+            if (result.ChecksumFile is { } sums)
+            {
+                Console.Error.WriteLine($"ferry: checksums in {sums} (check with: sha256sum -c {Path.GetFileName(sums)})");
+            }
+
             if (partial)
             {
                 var full = result.UniqueBytes;

@@ -39,10 +39,11 @@ internal static partial class ErrorPresenter
         "CertFile" => "--tlscert",
         "KeyFile" => "--tlskey",
         "Machine" => "--machine",
+        "Checksums" => "--checksums",
         _ => m.Value,
     });
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine)(?=[),: ])")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine|Checksums)(?=[),: ])")]
     private static partial System.Text.RegularExpressions.Regex SettingNames();
 
     public static int Present(Exception exception, bool debug)

@@ -46,6 +46,12 @@ public sealed record SaveRequest
     /// </summary>
     public bool ContinueOnError { get; init; }
 
+    /// <summary>
+    /// Also write <c>OUTPUT.sha256</c> (<c>sha256sum -c</c> format: the archive, or every file of a directory), once the
+    /// archive is complete; an up-to-date archive gets one when it has none. Needs an output path, not a stream.
+    /// </summary>
+    public bool Checksums { get; init; }
+
     /// <summary>Compression of the whole archive (tar format only).</summary>
     public Archives.Compression.OuterCompression Compression { get; init; }
 
@@ -105,6 +111,9 @@ public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBy
     /// </summary>
     public bool Executed { get; init; } = true;
 
+    /// <summary>The <c>sha256sum -c</c> file written beside the archive (<see cref="SaveRequest.Checksums"/>), if any.</summary>
+    public string? ChecksumFile { get; init; }
+
     /// <summary>The layers left out of a partial archive (empty for a full one).</summary>
     public IReadOnlyList<OmittedBlob> Omitted { get; init; } = [];
 
@@ -130,4 +139,7 @@ public sealed record MergeRequest
 
     /// <summary>Rewrite the output even when it already holds these images at the same digests.</summary>
     public bool Force { get; init; }
+
+    /// <summary>Also write <c>OUTPUT.sha256</c> (<c>sha256sum -c</c> format), see <see cref="ChecksumFile"/>.</summary>
+    public bool Checksums { get; init; }
 }

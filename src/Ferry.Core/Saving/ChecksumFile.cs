@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using Ferry.Errors;
+
+namespace Ferry.Saving;
+
+/// <summary>
+/// A <c>sha256sum -c</c> file beside an archive (<c>bundle.tar.sha256</c>): <c>HEX␠␠NAME</c> per line, names relative
+/// to the file's directory — the archive, or every file of a layout directory. Media and mirrors check it with the
+/// standard tool, no Ferry needed; it appears atomically.
+/// </summary>
+public static class ChecksumFile
+{
+    /// <summary>Hashes the archive (a file, or every file under a directory) and writes <c>PATH.sha256</c>.</summary>
+    /// <param name="archive">The archive written.</param>
+    /// <param name="cancellationToken">Cancels the hashing; nothing is left behind.</param>
+    /// <returns>The checksum file's path.</returns>
+    public static async Task<string> WriteAsync(string archive, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(archive);
+        var full = Path.GetFullPath(archive.TrimEnd('/'));
+        var parent = Path.GetDirectoryName(full)!;
+        IEnumerable<string> files = Directory.Exists(full)
+            ? Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            : File.Exists(full) ? [full] : throw new OutputException($"{archive} does not exist: nothing to checksum");
+        var target = full + ".sha256";
+        var temporary = Path.Combine(parent, Content.Debris.TemporaryName(target));
+        try
+        {
+            await using (var writer = new StreamWriter(temporary, append: false))
+            {
+                foreach (var file in files)
+                {
+                    await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
+                    var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+                    await writer.WriteAsync($"{Convert.ToHexStringLower(hash)}  {Path.GetRelativePath(parent, file)}\n".AsMemory(), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            File.Move(temporary, target, overwrite: true);
+            return target;
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+}
