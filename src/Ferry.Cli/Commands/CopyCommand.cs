@@ -5,6 +5,7 @@ using Ferry.Errors;
 using Ferry.Loading;
 using Ferry.References;
 using Ferry.Registry.Auth;
+using Ferry.Saving;
 using Ferry.Transfer;
 using Ferry.Transfer.Sinks;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,7 @@ internal static class CopyCommand
         var transfers = new Option<int>("--max-concurrent-transfers") { Description = "Blobs moving at once, all images together (1-32)", DefaultValueFactory = _ => 8 };
         var source = new Option<string?>("--source-registry", "-s") { Description = "Pull every image from this registry instead; the target keeps the names as written" };
         var failed = new Option<string>("--failed") { Description = "Where the list lines that failed are written (only when something failed)", DefaultValueFactory = _ => "copy-failed.txt" };
+        var shard = new Option<string?>("--shard") { Description = "Copy only this part of the list, INDEX/COUNT (e.g. 3/16), as save --shard picks it" };
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
@@ -42,7 +44,7 @@ internal static class CopyCommand
               ferry copy docker.io/library/nginx:1.27 --to registry.internal:5000
             """)
         {
-            images, file, to, platform, arch, os, allPlatforms, jobs, transfers, source, failed, progress, debug, quiet,
+            images, file, to, platform, arch, os, allPlatforms, jobs, transfers, source, failed, shard, progress, debug, quiet,
         };
         var access = new RegistryAccessOptions();
         access.AddTo(command);
@@ -58,6 +60,24 @@ internal static class CopyCommand
                 if (lines.Count == 0)
                 {
                     throw new InvalidInputException("no image given (see 'ferry copy --help')");
+                }
+
+                if (parseResult.GetValue(shard) is { } part)
+                {
+                    var piece = Shard.Parse(part);
+                    var all = lines.Count;
+                    list = list?.Where(e => piece.Contains(e.Line)).ToList();
+                    lines = list?.Select(e => e.Line).ToList() ?? lines.Where(piece.Contains).ToList();
+                    if (!isQuiet && !JsonLines.Enabled)
+                    {
+                        Console.Error.WriteLine($"ferry: shard {piece}: {lines.Count} of the {all} image(s)");
+                    }
+
+                    if (lines.Count == 0)
+                    {
+                        JsonLines.Write("summary", w => w.WriteNumber("images", 0));
+                        return ExitCodes.Success;
+                    }
                 }
 
                 var target = RegistryTarget.Parse(parseResult.GetValue(to)!);

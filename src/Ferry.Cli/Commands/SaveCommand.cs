@@ -34,6 +34,7 @@ internal static class SaveCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var daemon = new Option<bool>("--daemon") { Description = "Save from a Docker Engine instead of registries (DOCKER_HOST, the docker context, or the default socket)" };
         var force = new Option<bool>("--force") { Description = "Rewrite the output even when it already holds these images at the same digests" };
+        var shard = new Option<string?>("--shard") { Description = "Save only this part of the list, INDEX/COUNT (e.g. 3/16): a stable hash of each image picks its part, so N machines each save one and 'ferry merge' joins them" };
         var checksums = new Option<bool>("--checksums") { Description = "Also write OUTPUT.sha256 (sha256sum -c format) once the archive is complete" };
         var include = new Option<string[]>("--image", "-i") { Description = "An image to save (repeatable; the same as a positional image)" };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out the layers of this image (repeatable): a partial (delta) archive" };
@@ -53,7 +54,7 @@ internal static class SaveCommand
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, compressLayers, include, exclude, excludeArchive, force, checksums,
+            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard,
         };
 
         var engine = new DockerEngineOptions();
@@ -90,7 +91,8 @@ internal static class SaveCommand
                     parseResult.GetValue(exclude) ?? [],
                     parseResult.GetValue(excludeArchive) ?? [],
                     parseResult.GetValue(force),
-                    parseResult.GetValue(checksums));
+                    parseResult.GetValue(checksums),
+                    parseResult.GetValue(shard) is { } part ? Shard.Parse(part) : null);
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

@@ -29,4 +29,5 @@ internal sealed record SaveOptions(
     IReadOnlyList<string> Exclude,
     IReadOnlyList<string> ExcludeArchives,
     bool Force,
-    bool Checksums);
+    bool Checksums,
+    Shard? Shard);

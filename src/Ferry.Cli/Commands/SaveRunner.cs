@@ -22,6 +22,23 @@ internal static class SaveRunner
             throw new InvalidInputException("no image given (see 'ferry save --help')");
         }
 
+        if (options.Shard is { } shard)
+        {
+            var all = lines.Count;
+            list = list?.Where(e => shard.Contains(e.Line)).ToList();
+            lines = list?.Select(e => e.Line).ToList() ?? lines.Where(shard.Contains).ToList();
+            if (!options.Quiet && !JsonLines.Enabled)
+            {
+                Console.Error.WriteLine($"ferry: shard {shard}: {lines.Count} of the {all} image(s)");
+            }
+
+            if (lines.Count == 0)
+            {
+                JsonLines.Write("summary", w => w.WriteNumber("images", 0));
+                return ExitCodes.Success; // an empty part: nothing to write, and nothing failed
+            }
+        }
+
         var (output, stream) = ChooseOutput(options, lines);
         var mode = options.Progress == "json" ? ProgressMode.Json : options.Quiet ? ProgressMode.Quiet : ProgressMode.Plain;
         JsonLines.Enabled = mode == ProgressMode.Json;
