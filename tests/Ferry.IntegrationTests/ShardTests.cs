@@ -41,6 +41,18 @@ public sealed class ShardTests(RealComponentsFixture env)
         Assert.Equal(names.Count, perPart.Sum(p => p.Count)); // each image in exactly one part
         Assert.True(perPart.Count(p => p.Count > 0) >= 2, "eight images all fell into one shard");
 
+        // copy --shard picks the same part as save --shard.
+        await using var target = await RegistryProcess.StartAsync();
+        var copy = await FerryCli.RunAsync("copy", "-f", list, "--shard", "1/3", "--to", $"{target.Host}/mirror");
+        Assert.True(copy.ExitCode == 0, copy.StandardError);
+        var firstPart = File.Exists(dir.File("part-1.tar")) ? await ImagesOfAsync(dir.File("part-1.tar")) : [];
+        Assert.Equal(firstPart.Count, copy.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        foreach (var (name, digest) in firstPart)
+        {
+            var repository = name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..name.LastIndexOf(':')];
+            Assert.Equal(digest, await RegistryManifests.DigestAsync(target.Host, "mirror/" + repository, "1"));
+        }
+
         var merged = dir.File("merged.tar");
         (await FerryCli.RunAsync(["merge", .. parts, "-o", merged])).EnsureSuccess("ferry merge of the parts");
         Assert.Equal(await ImagesOfAsync(dir.File("single.tar")), await ImagesOfAsync(merged));

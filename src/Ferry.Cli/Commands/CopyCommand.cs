@@ -64,15 +64,7 @@ internal static class CopyCommand
 
                 if (parseResult.GetValue(shard) is { } part)
                 {
-                    var piece = Shard.Parse(part);
-                    var all = lines.Count;
-                    list = list?.Where(e => piece.Contains(e.Line)).ToList();
-                    lines = list?.Select(e => e.Line).ToList() ?? lines.Where(piece.Contains).ToList();
-                    if (!isQuiet && !JsonLines.Enabled)
-                    {
-                        Console.Error.WriteLine($"ferry: shard {piece}: {lines.Count} of the {all} image(s)");
-                    }
-
+                    (list, lines) = ImageListInput.TakeShard(list, lines, Shard.Parse(part), isQuiet);
                     if (lines.Count == 0)
                     {
                         JsonLines.Write("summary", w => w.WriteNumber("images", 0));

@@ -24,14 +24,7 @@ internal static class SaveRunner
 
         if (options.Shard is { } shard)
         {
-            var all = lines.Count;
-            list = list?.Where(e => shard.Contains(e.Line)).ToList();
-            lines = list?.Select(e => e.Line).ToList() ?? lines.Where(shard.Contains).ToList();
-            if (!options.Quiet && !JsonLines.Enabled)
-            {
-                Console.Error.WriteLine($"ferry: shard {shard}: {lines.Count} of the {all} image(s)");
-            }
-
+            (list, lines) = ImageListInput.TakeShard(list, lines, shard, options.Quiet);
             if (lines.Count == 0)
             {
                 JsonLines.Write("summary", w => w.WriteNumber("images", 0));
