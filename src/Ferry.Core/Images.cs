@@ -52,7 +52,7 @@ public static class Images
         }
 
         access ??= RegistryAccess.Default;
-        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Stream = request.OutputStream, Format = request.Format, Compression = request.Compression });
+        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Stream = request.OutputStream, Format = request.Format, Compression = request.Compression, SplitSize = request.SplitSize });
         var transfer = new TransferRequest
         {
             Images = request.Images,
@@ -89,7 +89,8 @@ public static class Images
             Executed = result.Executed,
             Omitted = result.Plan.Omitted,
             UniqueBytes = result.Plan.UniqueBytes,
-            ChecksumFile = request.Checksums ? await ChecksumsAsync(report?.Output, result.Executed, cancellationToken).ConfigureAwait(false) : null,
+            Parts = report?.Parts ?? [],
+            ChecksumFile = request.Checksums ? await ChecksumsAsync(report, result.Executed, cancellationToken).ConfigureAwait(false) : null,
         };
     }
 
@@ -111,7 +112,7 @@ public static class Images
             throw new InvalidInputException("no archive to merge");
         }
 
-        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Format = request.Format, Compression = request.Compression });
+        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Format = request.Format, Compression = request.Compression, SplitSize = request.SplitSize });
         using var source = await ArchiveSource.OpenAsync(request.Archives, cancellationToken: cancellationToken).ConfigureAwait(false);
         var keys = new List<string>();
         var seen = new Dictionary<string, (Digest Digest, string Archive)>(StringComparer.Ordinal);
@@ -145,16 +146,23 @@ public static class Images
             Executed = result.Executed,
             Omitted = result.Plan.Omitted,
             UniqueBytes = result.Plan.UniqueBytes,
-            ChecksumFile = request.Checksums ? await ChecksumsAsync(report?.Output, result.Executed, cancellationToken).ConfigureAwait(false) : null,
+            Parts = report?.Parts ?? [],
+            ChecksumFile = request.Checksums ? await ChecksumsAsync(report, result.Executed, cancellationToken).ConfigureAwait(false) : null,
         };
     }
 
     /// <summary>Writes the checksum file of a finished archive (of an up-to-date one only when it has none).</summary>
-    private static async Task<string?> ChecksumsAsync(string? output, bool written, CancellationToken cancellationToken)
+    private static async Task<string?> ChecksumsAsync(ArchiveReport? report, bool written, CancellationToken cancellationToken)
     {
-        if (output is null)
+        if (report?.Output is not { } output)
         {
             return null;
+        }
+
+        if (report.Parts.Count > 0)
+        {
+            // One file for the split archive, a line per part: bundle.tar.sha256 beside bundle.tar.000, .001, …
+            return await ChecksumFile.WriteAsync(report.Parts, report.Parts[0][..^4] + ".sha256", cancellationToken).ConfigureAwait(false);
         }
 
         var existing = Path.GetFullPath(output.TrimEnd('/')) + ".sha256";

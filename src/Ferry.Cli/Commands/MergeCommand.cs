@@ -21,6 +21,7 @@ internal static class MergeCommand
         var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
         progress.AcceptOnlyFromAmong("plain", "json");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
+        var splitSize = new Option<string?>("--split-size") { Description = "Split the archive into parts OUTPUT.000, .001, … of at most this size (4GiB, 700MiB, 4.7GB): byte ranges of the one archive, which every ferry command reads from its first part and cat restores" };
         var checksums = new Option<bool>("--checksums") { Description = "Also write OUTPUT.sha256 (sha256sum -c format) once the archive is complete" };
         var debug = new Option<bool>("--debug") { Description = "Print detail" };
         var command = new Command("merge", """
@@ -35,7 +36,7 @@ internal static class MergeCommand
               ferry merge part-*.tar -o bundle.tar.zst --compress zstd
             """)
         {
-            archives, output, format, compress, force, checksums, progress, quiet, debug,
+            archives, output, format, compress, force, checksums, splitSize, progress, quiet, debug,
         };
         var reading = new ArchiveReadingOptions();
         reading.AddTo(command);
@@ -58,6 +59,7 @@ internal static class MergeCommand
                     Compression = compression switch { "gzip" => OuterCompression.Gzip, "zstd" => OuterCompression.Zstd, _ => OuterCompression.None },
                     Force = parseResult.GetValue(force),
                     Checksums = parseResult.GetValue(checksums),
+                    SplitSize = parseResult.GetValue(splitSize) is { } size ? Units.ParseSize(size, "--split-size") : null,
                 };
                 var mode = json ? ProgressMode.Json : isQuiet ? ProgressMode.Quiet : ProgressMode.Plain;
                 var printer = new SaveProgressPrinter(mode, isDebug, _ => string.Empty);
@@ -86,7 +88,7 @@ internal static class MergeCommand
                 else if (!isQuiet)
                 {
                     Console.Error.WriteLine(result.Executed
-                        ? $"ferry: merged {result.Images.Count} image(s) from {paths.Length} archive(s), {Units.Bytes(result.ArchiveBytes)}, into {result.Output}"
+                        ? $"ferry: merged {result.Images.Count} image(s) from {paths.Length} archive(s), {Units.Bytes(result.ArchiveBytes)}, into {result.Output}{SaveRunner.PartsText(result)}"
                         : $"ferry: {result.Output} is up to date: it holds these {result.Images.Count} image(s) at the same digests (--force rewrites it)");
                     if (result.ChecksumFile is { } sums)
                     {

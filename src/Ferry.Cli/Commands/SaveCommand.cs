@@ -35,6 +35,7 @@ internal static class SaveCommand
         var daemon = new Option<bool>("--daemon") { Description = "Save from a Docker Engine instead of registries (DOCKER_HOST, the docker context, or the default socket)" };
         var force = new Option<bool>("--force") { Description = "Rewrite the output even when it already holds these images at the same digests" };
         var shard = new Option<string?>("--shard") { Description = "Save only this part of the list, INDEX/COUNT (e.g. 3/16): a stable hash of each image picks its part, so N machines each save one and 'ferry merge' joins them" };
+        var splitSize = new Option<string?>("--split-size") { Description = "Split the archive into parts OUTPUT.000, .001, … of at most this size (4GiB, 700MiB, 4.7GB): byte ranges of the one archive, which every ferry command reads from its first part and cat restores" };
         var checksums = new Option<bool>("--checksums") { Description = "Also write OUTPUT.sha256 (sha256sum -c format) once the archive is complete" };
         var include = new Option<string[]>("--image", "-i") { Description = "An image to save (repeatable; the same as a positional image)" };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out the layers of this image (repeatable): a partial (delta) archive" };
@@ -54,7 +55,7 @@ internal static class SaveCommand
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard,
+            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard, splitSize,
         };
 
         var engine = new DockerEngineOptions();
@@ -92,7 +93,8 @@ internal static class SaveCommand
                     parseResult.GetValue(excludeArchive) ?? [],
                     parseResult.GetValue(force),
                     parseResult.GetValue(checksums),
-                    parseResult.GetValue(shard) is { } part ? Shard.Parse(part) : null);
+                    parseResult.GetValue(shard) is { } part ? Shard.Parse(part) : null,
+                    parseResult.GetValue(splitSize) is { } size ? Units.ParseSize(size, "--split-size") : null);
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

@@ -30,4 +30,5 @@ internal sealed record SaveOptions(
     IReadOnlyList<string> ExcludeArchives,
     bool Force,
     bool Checksums,
-    Shard? Shard);
+    Shard? Shard,
+    long? SplitSize);

@@ -59,6 +59,7 @@ internal static class SaveRunner
             Daemon = options.Daemon is { } endpoint ? DockerEndpointResolver.Resolve(endpoint) : null,
             CompressLayers = options.CompressLayers,
             Checksums = options.Checksums,
+            SplitSize = options.SplitSize,
         };
 
         // The live view draws bars while blobs download; a daemon's export streams in its own order with no download phase to draw.
@@ -90,6 +91,7 @@ internal static class SaveRunner
                 w.WriteNumber("archiveBytes", result.ArchiveBytes);
                 w.WriteNumber("downloadedBytes", result.DownloadedBytes);
                 w.WriteString("output", where);
+                w.WriteNumber("parts", result.Parts.Count);
                 w.WriteBoolean("upToDate", !result.Executed);
                 w.WriteNumber("omittedLayers", result.Omitted.Count);
                 if (result.ChecksumFile is { } sums)
@@ -124,7 +126,7 @@ internal static class SaveRunner
 
         if (!options.Quiet)
         {
-            Console.Error.WriteLine($"ferry: saved {result.Images.Count} image(s), {Units.Bytes(result.ArchiveBytes)}, to {where}");
+            Console.Error.WriteLine($"ferry: saved {result.Images.Count} image(s), {Units.Bytes(result.ArchiveBytes)}, to {where}{PartsText(result)}");
             if (result.ChecksumFile is { } sums)
             {
                 Console.Error.WriteLine($"ferry: checksums in {sums} (check with: sha256sum -c {Path.GetFileName(sums)})");
@@ -141,6 +143,10 @@ internal static class SaveRunner
 
         return ExitCodes.Success;
     }
+
+    /// <summary><c> (3 parts: bundle.tar.000 … bundle.tar.002)</c> for a split archive.</summary>
+    internal static string PartsText(SaveResult result) =>
+        result.Parts.Count == 0 ? string.Empty : $" ({result.Parts.Count} part(s): {result.Parts[0]} … {result.Parts[^1]}; any ferry command reads them from the first, cat joins them)";
 
     private static (string? Output, Stream? Stream) ChooseOutput(SaveOptions options, List<string> lines)
     {

@@ -181,6 +181,24 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
 /// <summary>Human-readable sizes, in IEC units as docker and podman print them (and as the live bars show them).</summary>
 internal static class Units
 {
+    /// <summary>
+    /// A size as users write it: <c>4GiB</c>, <c>4G</c> and <c>4g</c> (binary, as docker's and split's suffixes),
+    /// <c>4GB</c> (decimal: what a DVD's "4.7 GB" means), <c>700MiB</c>, or plain bytes.
+    /// </summary>
+    public static long ParseSize(string text, string option)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(text.Trim(), @"^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?)([bB]?)$");
+        if (!match.Success || (match.Groups[3].Length > 0 && (match.Groups[2].Length == 0 || match.Groups[4].Length == 0)))
+        {
+            throw new Errors.InvalidInputException($"{option} {text}: not a size (e.g. 4GiB, 700MiB, 4.7GB, 1048576)");
+        }
+
+        var power = "kmgt".IndexOf(char.ToLowerInvariant(match.Groups[2].Value.FirstOrDefault('_'))) + 1;
+        var decimalUnit = match.Groups[4].Length > 0 && match.Groups[3].Length == 0 && power > 0;
+        var value = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) * Math.Pow(decimalUnit ? 1000 : 1024, power);
+        return value is >= 1 and < long.MaxValue ? (long)value : throw new Errors.InvalidInputException($"{option} {text}: out of range");
+    }
+
     public static string Bytes(long bytes) => bytes switch
     {
         >= 1L << 30 => $"{bytes / (double)(1L << 30):F2} GiB",

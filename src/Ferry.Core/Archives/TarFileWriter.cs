@@ -9,16 +9,19 @@ namespace Ferry.Archives;
 /// </summary>
 internal static class TarFileWriter
 {
-    public static async Task WriteAsync(TarLayoutPlan plan, SafeFileHandle file, LayoutWriteContext context, CancellationToken cancellationToken)
+    public static Task WriteAsync(TarLayoutPlan plan, SafeFileHandle file, LayoutWriteContext context, CancellationToken cancellationToken) =>
+        WriteAsync(plan, PositionalFile.Of(file), context, cancellationToken);
+
+    public static async Task WriteAsync(TarLayoutPlan plan, PositionalFile file, LayoutWriteContext context, CancellationToken cancellationToken)
     {
-        RandomAccess.SetLength(file, plan.Length);
+        file.SetLength(plan.Length);
 
         foreach (var entry in plan.Entries)
         {
-            await RandomAccess.WriteAsync(file, TarHeader.Build(entry.Name, entry.Size, entry.IsDirectory), entry.HeaderOffset, cancellationToken).ConfigureAwait(false);
+            await file.WriteAsync(TarHeader.Build(entry.Name, entry.Size, entry.IsDirectory), entry.HeaderOffset, cancellationToken).ConfigureAwait(false);
             if (entry.Inline is { } inline && inline.Length > 0)
             {
-                await RandomAccess.WriteAsync(file, inline, entry.DataOffset, cancellationToken).ConfigureAwait(false);
+                await file.WriteAsync(inline, entry.DataOffset, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -30,11 +33,7 @@ internal static class TarFileWriter
             async (entry, ct) => await BlobCopier.CopyAsync(
                 entry.Blob!,
                 context,
-                async (chunk, position, token) =>
-                {
-                    await RandomAccess.WriteAsync(file, chunk, entry.DataOffset + position, token).ConfigureAwait(false);
-                    Content.EarlyWriteback.Start(file, entry.DataOffset + position, chunk.Length);
-                },
+                (chunk, position, token) => file.WriteAsync(chunk, entry.DataOffset + position, token, writeback: true),
                 ct).ConfigureAwait(false)).ConfigureAwait(false);
     }
 }

@@ -32,16 +32,16 @@ public sealed class ArchiveFile : IDisposable
     /// <summary>Bytes any compressed input may expand to regardless of ratio (256 MiB).</summary>
     public const long BombAllowance = 256L << 20;
     private readonly Dictionary<string, Entry> _entries;
-    private readonly string? _tarPath;
+    private readonly PartedFile? _tar;
     private readonly string? _root;
     private readonly string? _temporaryDirectory;
 
-    private ArchiveFile(string path, string compression, Dictionary<string, Entry> entries, string? tarPath, string? root, string? temporaryDirectory)
+    private ArchiveFile(string path, string compression, Dictionary<string, Entry> entries, PartedFile? tar, string? root, string? temporaryDirectory)
     {
         Path = path;
         Compression = compression;
         _entries = entries;
-        _tarPath = tarPath;
+        _tar = tar;
         _root = root;
         _temporaryDirectory = temporaryDirectory;
     }
@@ -73,15 +73,31 @@ public sealed class ArchiveFile : IDisposable
             throw new InvalidInputException($"{path} does not exist");
         }
 
-        var compression = CompressionDetector.DetectFile(path);
-        if (compression == DetectedCompression.None)
+        // A split archive (NAME.000, .001, …) is read across its parts in place; an ordinary file is one part.
+        var parts = PartedFile.FindParts(path) ?? [path];
+        var compression = CompressionDetector.DetectFile(parts[0]);
+        var tar = PartedFile.Open(parts);
+        try
         {
-            return new ArchiveFile(path, "none", await IndexTarAsync(path, path, cancellationToken).ConfigureAwait(false), path, null, null);
-        }
+            if (compression == DetectedCompression.None)
+            {
+                return new ArchiveFile(path, "none", await IndexTarAsync(tar, path, cancellationToken).ConfigureAwait(false), tar, null, null);
+            }
 
-        await using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        return await SpoolAsync(input, path, compression, cancellationToken).ConfigureAwait(false);
+            await using var input = new SliceStream(tar, 0, tar.Length);
+            var spooled = await SpoolAsync(input, path, compression, cancellationToken).ConfigureAwait(false);
+            tar.Dispose();
+            return spooled;
+        }
+        catch
+        {
+            tar.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The files the archive was read from: one, or the parts of a split archive in order.</summary>
+    public IReadOnlyList<string> Files => _tar?.Paths ?? [Path];
 
     /// <summary>
     /// Opens an archive read from a stream (a pipe, stdin): a tar needs random access, so the stream is copied —
@@ -106,15 +122,18 @@ public sealed class ArchiveFile : IDisposable
     {
         Content.Debris.RemoveDeadSpools();
         var temporary = Directory.CreateTempSubdirectory(Content.Debris.SpoolPrefix("read")).FullName;
+        PartedFile? tar = null;
         try
         {
             var tarPath = System.IO.Path.Combine(temporary, "archive.tar");
             await SpoolDecompressedAsync(input, displayName, compression, tarPath, cancellationToken).ConfigureAwait(false);
-            var entries = await IndexTarAsync(tarPath, displayName, cancellationToken).ConfigureAwait(false);
-            return new ArchiveFile(displayName, CompressionDetector.Name(compression), entries, tarPath, null, temporary);
+            tar = PartedFile.Open(tarPath);
+            var entries = await IndexTarAsync(tar, displayName, cancellationToken).ConfigureAwait(false);
+            return new ArchiveFile(displayName, CompressionDetector.Name(compression), entries, tar, null, temporary);
         }
         catch
         {
+            tar?.Dispose();
             Directory.Delete(temporary, recursive: true);
             throw;
         }
@@ -143,8 +162,7 @@ public sealed class ArchiveFile : IDisposable
             return new FileStream(System.IO.Path.Combine(_root, entry.Name), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
         }
 
-        var file = new FileStream(_tarPath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-        return new SliceStream(file, entry.Offset, entry.Size);
+        return new SliceStream(_tar!, entry.Offset, entry.Size);
     }
 
     /// <summary>Reads a small file (JSON) whole, refusing anything above <paramref name="limit"/> bytes.</summary>
@@ -170,6 +188,7 @@ public sealed class ArchiveFile : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _tar?.Dispose();
         if (_temporaryDirectory is not null && Directory.Exists(_temporaryDirectory))
         {
             Directory.Delete(_temporaryDirectory, recursive: true);
@@ -219,11 +238,10 @@ public sealed class ArchiveFile : IDisposable
         }
     }
 
-    private static async Task<Dictionary<string, Entry>> IndexTarAsync(string tarPath, string displayPath, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, Entry>> IndexTarAsync(PartedFile tar, string displayPath, CancellationToken cancellationToken)
     {
         var raw = new Dictionary<string, RawEntry>(StringComparer.Ordinal);
-        await using var stream = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous);
-        foreach (var member in await TarIndexer.IndexAsync(stream, displayPath, MaxMembers, cancellationToken).ConfigureAwait(false))
+        foreach (var member in await TarIndexer.IndexAsync(tar, displayPath, MaxMembers, cancellationToken).ConfigureAwait(false))
         {
             if (member.Type is '5' or 'g')
             {

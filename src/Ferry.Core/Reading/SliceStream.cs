@@ -1,7 +1,7 @@
 namespace Ferry.Reading;
 
-/// <summary>A read-only window [offset, offset+length) of a file, read with positional reads; owns the file.</summary>
-internal sealed class SliceStream(FileStream file, long offset, long length) : Stream
+/// <summary>A read-only window [offset, offset+length) of an archive's file (or its split parts), read with positional reads.</summary>
+internal sealed class SliceStream(PartedFile file, long offset, long length) : Stream
 {
     private long _position;
 
@@ -23,14 +23,14 @@ internal sealed class SliceStream(FileStream file, long offset, long length) : S
 
     public override int Read(Span<byte> buffer)
     {
-        var n = RandomAccess.Read(file.SafeFileHandle, buffer[..Remaining(buffer.Length)], offset + _position);
+        var n = file.Read(buffer[..Remaining(buffer.Length)], offset + _position);
         _position += n;
         return n;
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await RandomAccess.ReadAsync(file.SafeFileHandle, buffer[..Remaining(buffer.Length)], offset + _position, cancellationToken).ConfigureAwait(false);
+        var n = await file.ReadAsync(buffer[..Remaining(buffer.Length)], offset + _position, cancellationToken).ConfigureAwait(false);
         _position += n;
         return n;
     }
@@ -48,15 +48,6 @@ internal sealed class SliceStream(FileStream file, long offset, long length) : S
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            file.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 
     private int Remaining(int requested) => (int)Math.Min(requested, length - _position);
 }

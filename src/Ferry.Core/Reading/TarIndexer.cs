@@ -17,11 +17,15 @@ internal static class TarIndexer
     private const int Block = 512;
     private const int MaxExtendedHeader = 1024 * 1024;
 
-    public static async Task<List<TarMember>> IndexAsync(FileStream stream, string displayPath, int maxMembers, CancellationToken cancellationToken) =>
-        (await IndexWithEndAsync(stream, displayPath, maxMembers, cancellationToken).ConfigureAwait(false)).Members;
+    public static async Task<List<TarMember>> IndexAsync(PartedFile file, string displayPath, int maxMembers, CancellationToken cancellationToken) =>
+        (await IndexWithEndAsync(file.ReadAsync, file.Length, displayPath, maxMembers, cancellationToken).ConfigureAwait(false)).Members;
+
+    /// <summary>Indexes the members of a tar file and returns where the archive ends (after its end-of-archive blocks).</summary>
+    public static Task<(List<TarMember> Members, long End)> IndexWithEndAsync(FileStream stream, string displayPath, int maxMembers, CancellationToken cancellationToken) =>
+        IndexWithEndAsync((buffer, offset, token) => RandomAccess.ReadAsync(stream.SafeFileHandle, buffer, offset, token), stream.Length, displayPath, maxMembers, cancellationToken);
 
     /// <summary>Indexes the members and returns where the archive ends (after its end-of-archive blocks).</summary>
-    public static async Task<(List<TarMember> Members, long End)> IndexWithEndAsync(FileStream stream, string displayPath, int maxMembers, CancellationToken cancellationToken)
+    private static async Task<(List<TarMember> Members, long End)> IndexWithEndAsync(Func<Memory<byte>, long, CancellationToken, ValueTask<int>> read, long length, string displayPath, int maxMembers, CancellationToken cancellationToken)
     {
         var members = new List<TarMember>();
         var header = new byte[Block];
@@ -29,7 +33,6 @@ internal static class TarIndexer
         string? longLink = null;
         Dictionary<string, string>? pax = null;
         long position = 0;
-        var length = stream.Length;
         while (true)
         {
             if (position + Block > length)
@@ -42,7 +45,7 @@ internal static class TarIndexer
                 throw Truncated(displayPath, "a header");
             }
 
-            await ReadAtAsync(stream, header, position, cancellationToken).ConfigureAwait(false);
+            await ReadAtAsync(read, header, position, cancellationToken).ConfigureAwait(false);
             position += Block;
             if (header.All(b => b == 0))
             {
@@ -79,7 +82,7 @@ internal static class TarIndexer
                     }
 
                     var data = new byte[size];
-                    await ReadAtAsync(stream, data, dataOffset, cancellationToken).ConfigureAwait(false);
+                    await ReadAtAsync(read, data, dataOffset, cancellationToken).ConfigureAwait(false);
                     if (type == 'L')
                     {
                         longName = CString(data);
@@ -112,12 +115,12 @@ internal static class TarIndexer
 
     private static InvalidInputException Truncated(string path, string what) => new($"{path} is truncated (it ends inside {what})");
 
-    private static async Task ReadAtAsync(FileStream stream, byte[] buffer, long offset, CancellationToken cancellationToken)
+    private static async Task ReadAtAsync(Func<Memory<byte>, long, CancellationToken, ValueTask<int>> read, byte[] buffer, long offset, CancellationToken cancellationToken)
     {
         var done = 0;
         while (done < buffer.Length)
         {
-            var n = await RandomAccess.ReadAsync(stream.SafeFileHandle, buffer.AsMemory(done), offset + done, cancellationToken).ConfigureAwait(false);
+            var n = await read(buffer.AsMemory(done), offset + done, cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {
                 throw new EndOfStreamException();

@@ -18,17 +18,28 @@ public static class ChecksumFile
     {
         ArgumentException.ThrowIfNullOrEmpty(archive);
         var full = Path.GetFullPath(archive.TrimEnd('/'));
-        var parent = Path.GetDirectoryName(full)!;
         IEnumerable<string> files = Directory.Exists(full)
             ? Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
             : File.Exists(full) ? [full] : throw new OutputException($"{archive} does not exist: nothing to checksum");
-        var target = full + ".sha256";
+        return await WriteAsync(files, full + ".sha256", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Hashes <paramref name="files"/> (e.g. the parts of a split archive) into one checksum file.</summary>
+    /// <param name="files">The files, in the order they are listed.</param>
+    /// <param name="target">The checksum file; names in it are relative to its directory.</param>
+    /// <param name="cancellationToken">Cancels the hashing; nothing is left behind.</param>
+    /// <returns>The checksum file's path.</returns>
+    public static async Task<string> WriteAsync(IEnumerable<string> files, string target, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        target = Path.GetFullPath(target);
+        var parent = Path.GetDirectoryName(target)!;
         var temporary = Path.Combine(parent, Content.Debris.TemporaryName(target));
         try
         {
             await using (var writer = new StreamWriter(temporary, append: false))
             {
-                foreach (var file in files)
+                foreach (var file in files.Select(Path.GetFullPath))
                 {
                     await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
                     var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);

@@ -52,6 +52,13 @@ public sealed record SaveRequest
     /// </summary>
     public bool Checksums { get; init; }
 
+    /// <summary>
+    /// Split the archive into parts of at most this many bytes — <c>OUTPUT.000</c>, <c>.001</c>, … — for media with a
+    /// file-size limit (FAT32's 4 GiB, a DVD). The parts are byte ranges of the one archive: every Ferry command reads the
+    /// first part (or any part) as the whole, and <c>cat OUTPUT.* &gt; archive.tar</c> restores it for other tools.
+    /// </summary>
+    public long? SplitSize { get; init; }
+
     /// <summary>Compression of the whole archive (tar format only).</summary>
     public Archives.Compression.OuterCompression Compression { get; init; }
 
@@ -111,6 +118,9 @@ public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBy
     /// </summary>
     public bool Executed { get; init; } = true;
 
+    /// <summary>The parts of a split archive, in order (<see cref="SaveRequest.SplitSize"/>); empty when it is one file.</summary>
+    public IReadOnlyList<string> Parts { get; init; } = [];
+
     /// <summary>The <c>sha256sum -c</c> file written beside the archive (<see cref="SaveRequest.Checksums"/>), if any.</summary>
     public string? ChecksumFile { get; init; }
 
@@ -142,4 +152,7 @@ public sealed record MergeRequest
 
     /// <summary>Also write <c>OUTPUT.sha256</c> (<c>sha256sum -c</c> format), see <see cref="ChecksumFile"/>.</summary>
     public bool Checksums { get; init; }
+
+    /// <summary>Split the merged archive into parts of at most this many bytes, as <see cref="SaveRequest.SplitSize"/>.</summary>
+    public long? SplitSize { get; init; }
 }

@@ -1,5 +1,6 @@
 using Ferry.Archives;
 using Ferry.Archives.Compression;
+using Microsoft.Win32.SafeHandles;
 using Ferry.Errors;
 using Ferry.Saving;
 
@@ -9,7 +10,11 @@ namespace Ferry.Transfer.Sinks;
 /// <param name="Images">The images as recorded (for an up-to-date archive: as the archive describes them).</param>
 /// <param name="ArchiveBytes">The size of the archive (tar) or of its blobs (directory).</param>
 /// <param name="Output">The path written, or <see langword="null"/> for a stream.</param>
-public sealed record ArchiveReport(IReadOnlyList<SavedImage> Images, long ArchiveBytes, string? Output) : SinkReport;
+public sealed record ArchiveReport(IReadOnlyList<SavedImage> Images, long ArchiveBytes, string? Output) : SinkReport
+{
+    /// <summary>The parts of a split archive, in order (empty when it is one file).</summary>
+    public IReadOnlyList<string> Parts { get; init; } = [];
+}
 
 /// <summary>Where and how an archive is written.</summary>
 public sealed record ArchiveTarget
@@ -25,6 +30,12 @@ public sealed record ArchiveTarget
 
     /// <summary>Compression of the whole archive (tar only).</summary>
     public OuterCompression Compression { get; init; }
+
+    /// <summary>
+    /// Split the archive into parts of at most this many bytes: <c>PATH.000</c>, <c>PATH.001</c>, …, byte ranges of
+    /// the one archive (so <c>cat</c> restores it). A tar file output only.
+    /// </summary>
+    public long? SplitSize { get; init; }
 }
 
 /// <summary>
@@ -64,6 +75,13 @@ public sealed class ArchiveSink : IAppendingSink
             throw new InvalidInputException("a directory layout cannot be compressed");
         }
 
+        if (target.SplitSize is { } split && (split < MinSplitSize || target.Stream is not null || target.Format == ArchiveFormat.Directory || AtomicOutput.IsStream(target.Path!)))
+        {
+            throw new InvalidInputException(split < MinSplitSize
+                ? $"a split size (SplitSize) of {split} bytes is too small; parts are at least {MinSplitSize} bytes"
+                : "splitting (SplitSize) needs a tar file as the output, not a stream, a device or a directory");
+        }
+
         _target = target;
         if (target.Stream is null && AtomicOutput.IsStream(target.Path!))
         {
@@ -81,19 +99,22 @@ public sealed class ArchiveSink : IAppendingSink
         }
     }
 
+    /// <summary>The smallest part a split archive may have.</summary>
+    public const long MinSplitSize = 64 * 1024;
+
     /// <inheritdoc />
     public bool AcceptsPartial => true;
 
     /// <inheritdoc />
-    public bool CanAppend => _output is not null && _target.Format == ArchiveFormat.Tar && _target.Compression == OuterCompression.None;
+    public bool CanAppend => _output is not null && _target.Format == ArchiveFormat.Tar && _target.Compression == OuterCompression.None && _target.SplitSize is null;
 
     /// <inheritdoc />
     public async Task<SinkReport?> CheckUpToDateAsync(TransferRequest request, Func<string, CancellationToken, Task<ImageIdentity?>> peek, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (_output is null)
+        if (_output is null || _target.SplitSize is not null)
         {
-            return null;
+            return null; // a split archive is always written again
         }
 
         return await UpToDate.CheckAsync(_output.Target, request, _target.Format, _target.Compression, peek, cancellationToken).ConfigureAwait(false) is { } upToDate
@@ -128,6 +149,26 @@ public sealed class ArchiveSink : IAppendingSink
                 {
                     await device.DisposeAsync().ConfigureAwait(false);
                 }
+            }
+        }
+
+        if (_target.SplitSize is { } partSize)
+        {
+            var parts = new SplitOutput(_output.Target, partSize);
+            try
+            {
+                var bytes = await WriteSplitAsync(tar, parts, writers, cancellationToken).ConfigureAwait(false);
+                return new ArchiveReport(saved, bytes, parts.Committed[0]) { Parts = parts.Committed };
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                parts.Abandon();
+                throw new OutputException($"cannot write {_output.Target}.NNN: {ex.Message}", ex);
+            }
+            catch
+            {
+                parts.Abandon();
+                throw;
             }
         }
 
@@ -246,6 +287,56 @@ public sealed class ArchiveSink : IAppendingSink
 
         output.CommitFile();
         return new FileInfo(output.Target).Length;
+    }
+
+    /// <summary>
+    /// A split archive: uncompressed, the parts are sized up front and written in place like one file (each byte once);
+    /// compressed, the tar is written to one temporary file and compressed into parts cut as they fill.
+    /// </summary>
+    private async Task<long> WriteSplitAsync(TarLayoutPlan plan, SplitOutput parts, LayoutWriteContext context, CancellationToken cancellationToken)
+    {
+        if (_target.Compression == OuterCompression.None)
+        {
+            var count = (int)Math.Max(1, (plan.Length + parts.PartSize - 1) / parts.PartSize);
+            var handles = Enumerable.Range(0, count).Select(parts.Create).ToList();
+            try
+            {
+                await TarFileWriter.WriteAsync(plan, PositionalFile.Split(handles, parts.PartSize), context, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var handle in handles)
+                {
+                    handle.Dispose();
+                }
+            }
+        }
+        else
+        {
+            var tarPath = Path.Combine(Path.GetDirectoryName(parts.Target)!, Content.Debris.TemporaryName(parts.Target + ".tar"));
+            try
+            {
+                using (var file = File.OpenHandle(tarPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+                {
+                    await TarFileWriter.WriteAsync(plan, file, context, cancellationToken).ConfigureAwait(false);
+                }
+
+                await using var source = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+                await using var target = new SplitWriteStream(parts);
+                await WriteCompressedAsync(target, _target.Compression, async compressed =>
+                {
+                    await source.CopyToAsync(compressed, 1 << 20, cancellationToken).ConfigureAwait(false);
+                    return 0;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                File.Delete(tarPath);
+            }
+        }
+
+        parts.Commit();
+        return parts.Committed.Sum(p => new FileInfo(p).Length);
     }
 
     /// <summary>Runs <paramref name="write"/> into <paramref name="destination"/>, through the parallel compressor when compressing; returns the bytes that reached it.</summary>
