@@ -83,15 +83,7 @@ public static class Images
             result = await engine.RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry), sink, progress, cancellationToken).ConfigureAwait(false);
         }
 
-        var report = result.Report as ArchiveReport;
-        return new SaveResult(report?.Images ?? [], report?.ArchiveBytes ?? 0, result.Plan.StreamedBytes, report?.Output, result.Failed)
-        {
-            Executed = result.Executed,
-            Omitted = result.Plan.Omitted,
-            UniqueBytes = result.Plan.UniqueBytes,
-            Parts = report?.Parts ?? [],
-            ChecksumFile = request.Checksums ? await ChecksumsAsync(report, result.Executed, cancellationToken).ConfigureAwait(false) : null,
-        };
+        return await ArchiveResultAsync(result, result.Plan.StreamedBytes, request.Checksums, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -140,14 +132,20 @@ public static class Images
 
         var transfer = new TransferRequest { Images = keys, Platforms = PlatformSelection.All, Force = request.Force };
         var result = await new TransferEngine(logger).RunAsync(transfer, source, sink, progress, cancellationToken).ConfigureAwait(false);
+        return await ArchiveResultAsync(result, 0, request.Checksums, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What a run into an <see cref="ArchiveSink"/> wrote, with its checksum file when asked for.</summary>
+    private static async Task<SaveResult> ArchiveResultAsync(TransferResult result, long downloadedBytes, bool checksums, CancellationToken cancellationToken)
+    {
         var report = result.Report as ArchiveReport;
-        return new SaveResult(report?.Images ?? [], report?.ArchiveBytes ?? 0, 0, report?.Output, result.Failed)
+        return new SaveResult(report?.Images ?? [], report?.ArchiveBytes ?? 0, downloadedBytes, report?.Output, result.Failed)
         {
             Executed = result.Executed,
             Omitted = result.Plan.Omitted,
             UniqueBytes = result.Plan.UniqueBytes,
             Parts = report?.Parts ?? [],
-            ChecksumFile = request.Checksums ? await ChecksumsAsync(report, result.Executed, cancellationToken).ConfigureAwait(false) : null,
+            ChecksumFile = checksums ? await ChecksumsAsync(report, result.Executed, cancellationToken).ConfigureAwait(false) : null,
         };
     }
 

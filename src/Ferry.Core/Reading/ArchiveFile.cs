@@ -96,9 +96,6 @@ public sealed class ArchiveFile : IDisposable
         }
     }
 
-    /// <summary>The files the archive was read from: one, or the parts of a split archive in order.</summary>
-    public IReadOnlyList<string> Files => _tar?.Paths ?? [Path];
-
     /// <summary>
     /// Opens an archive read from a stream (a pipe, stdin): a tar needs random access, so the stream is copied —
     /// decompressed when it is gzip or zstd — into one temporary file Ferry owns and removes on dispose or failure.

@@ -15,7 +15,6 @@ internal sealed partial class PartedFile : IDisposable
 
     private PartedFile(IReadOnlyList<string> paths)
     {
-        Paths = paths;
         _handles = new SafeFileHandle[paths.Count];
         _starts = new long[paths.Count];
         try
@@ -36,9 +35,6 @@ internal sealed partial class PartedFile : IDisposable
             throw;
         }
     }
-
-    /// <summary>The files, in order.</summary>
-    public IReadOnlyList<string> Paths { get; }
 
     /// <summary>The archive's length: all parts together.</summary>
     public long Length { get; }

@@ -57,27 +57,11 @@ internal sealed class SplitOutput(string target, long partSize)
 }
 
 /// <summary>A forward-only stream into a <see cref="SplitOutput"/>: a new part begins whenever one is full.</summary>
-internal sealed class SplitWriteStream(SplitOutput parts) : Stream
+internal sealed class SplitWriteStream(SplitOutput parts) : Content.WriteOnlyStream
 {
     private FileStream? _current;
     private long _inPart;
     private int _count;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -101,27 +85,12 @@ internal sealed class SplitWriteStream(SplitOutput parts) : Stream
         }
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush() => _current?.Flush();
-
     public override Task FlushAsync(CancellationToken cancellationToken) => _current?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {
-        if (_current is null)
-        {
-            // An empty archive is still one (empty) part.
-            _current = new FileStream(parts.Create(_count++), FileAccess.Write, 1);
-        }
-
+        // An empty archive is still one (empty) part.
+        _current ??= new FileStream(parts.Create(_count++), FileAccess.Write, 1);
         await _current.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
@@ -135,5 +104,4 @@ internal sealed class SplitWriteStream(SplitOutput parts) : Stream
 
         base.Dispose(disposing);
     }
-
 }
