@@ -52,7 +52,7 @@ public static class Images
         }
 
         access ??= RegistryAccess.Default;
-        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Stream = request.OutputStream, Format = request.Format, Compression = request.Compression, SplitSize = request.SplitSize });
+        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Stream = request.OutputStream, Format = request.Format, Compression = request.Compression, SplitSize = request.SplitSize, Resume = request.Resume });
         var transfer = new TransferRequest
         {
             Images = request.Images,

@@ -37,6 +37,7 @@ internal static class SaveCommand
         var shard = new Option<string?>("--shard") { Description = "Save only this part of the list, INDEX/COUNT (e.g. 3/16): a stable hash of each image picks its part, so N machines each save one and 'ferry merge' joins them" };
         var splitSize = new Option<string?>("--split-size") { Description = "Split the archive into parts OUTPUT.000, .001, … of at most this size (4GiB, 700MiB, 4.7GB): byte ranges of the one archive, which every ferry command reads from its first part and cat restores" };
         var checksums = new Option<bool>("--checksums") { Description = "Also write OUTPUT.sha256 (sha256sum -c format) once the archive is complete" };
+        var noResume = new Option<bool>("--no-resume") { Description = "Start from nothing even if an interrupted save of this output left blobs to continue from, and keep nothing if this one fails" };
         var include = new Option<string[]>("--image", "-i") { Description = "An image to save (repeatable; the same as a positional image)" };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out the layers of this image (repeatable): a partial (delta) archive" };
         var excludeArchive = new Option<string[]>("--exclude-archive") { Description = "Leave out the layers of every image in this archive (repeatable; any format Ferry reads)" };
@@ -55,7 +56,7 @@ internal static class SaveCommand
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard, splitSize,
+            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard, splitSize, noResume,
         };
 
         var engine = new DockerEngineOptions();
@@ -94,7 +95,8 @@ internal static class SaveCommand
                     parseResult.GetValue(force),
                     parseResult.GetValue(checksums),
                     parseResult.GetValue(shard) is { } part ? Shard.Parse(part) : null,
-                    parseResult.GetValue(splitSize) is { } size ? Units.ParseSize(size, "--split-size") : null);
+                    parseResult.GetValue(splitSize) is { } size ? Units.ParseSize(size, "--split-size") : null,
+                    parseResult.GetValue(noResume));
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

@@ -31,4 +31,5 @@ internal sealed record SaveOptions(
     bool Force,
     bool Checksums,
     Shard? Shard,
-    long? SplitSize);
+    long? SplitSize,
+    bool NoResume);

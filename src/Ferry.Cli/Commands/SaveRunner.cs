@@ -60,6 +60,7 @@ internal static class SaveRunner
             CompressLayers = options.CompressLayers,
             Checksums = options.Checksums,
             SplitSize = options.SplitSize,
+            Resume = !options.NoResume,
         };
 
         // The live view draws bars while blobs download; a daemon's export streams in its own order with no download phase to draw.

@@ -17,4 +17,12 @@ internal static class EventText
     /// <summary><c>[7/14] line 9: failed: …</c>; <paramref name="where"/> is empty or <c>line N: </c>.</summary>
     public static string Failed(ImageFailedEvent e, string where) =>
         $"[{e.Failure.Position}/{e.Count}] {where}failed: {TerminalText.Escape(e.Failure.Reason)}";
+
+    /// <summary><c>resuming: 20.1 MiB from an earlier run in .bundle.tar.ferry-resume (each blob is checked before it counts)</c>.</summary>
+    public static string Resuming(ResumingEvent e) =>
+        $"resuming: {Units.Bytes(e.EarlierBytes)} of blobs from an interrupted run in {TerminalText.Escape(e.Path)} (each is checked before it counts)";
+
+    /// <summary>What a stopped or failed save kept, and how to continue or drop it.</summary>
+    public static string Kept(ResumeKeptEvent e) =>
+        $"kept {Units.Bytes(e.KeptBytes)} of blobs in {TerminalText.Escape(e.Path)}: the same command continues from there (--no-resume starts over and removes it)";
 }

@@ -84,6 +84,12 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
                     var failedLine = EventText.Failed(e, _describePosition(e.Failure.Position));
                     _results.Add(e.Failure.Position, () => _console.Write(new Text(failedLine + Environment.NewLine, new Style(Color.Red))));
                     break;
+                case ResumingEvent e:
+                    _console.Write(new Text(EventText.Resuming(e) + Environment.NewLine));
+                    break;
+                case ResumeKeptEvent e:
+                    _console.Write(new Text(EventText.Kept(e) + Environment.NewLine, new Style(Color.Yellow)));
+                    break;
                 case DownloadStartedEvent e:
                     StartTotal(_count);
                     _total!.MaxValue = Math.Max(1, e.TotalBytes);

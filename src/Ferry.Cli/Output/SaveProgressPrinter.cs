@@ -84,6 +84,12 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                     var savedLine = EventText.Saved(e);
                     _results.Add(e.Position, mode == ProgressMode.Quiet ? null : () => Console.Error.WriteLine(savedLine));
                     break;
+                case ResumingEvent e when mode != ProgressMode.Quiet:
+                    Console.Error.WriteLine(EventText.Resuming(e));
+                    break;
+                case ResumeKeptEvent e:
+                    Console.Error.WriteLine(EventText.Kept(e));
+                    break;
                 case DownloadStartedEvent e when mode != ProgressMode.Quiet:
                     Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");
                     break;
@@ -128,6 +134,16 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                     break;
                 case ImageSavedEvent e:
                     WriteImage(writer, "image-saved", e.Image, e.Position, e.Count);
+                    break;
+                case ResumingEvent e:
+                    writer.WriteString("event", "resuming");
+                    writer.WriteString("path", e.Path);
+                    writer.WriteNumber("earlierBytes", e.EarlierBytes);
+                    break;
+                case ResumeKeptEvent e:
+                    writer.WriteString("event", "resume-kept");
+                    writer.WriteString("path", e.Path);
+                    writer.WriteNumber("keptBytes", e.KeptBytes);
                     break;
                 case DownloadStartedEvent e:
                     writer.WriteString("event", "download-started");

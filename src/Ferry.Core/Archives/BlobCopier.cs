@@ -16,13 +16,15 @@ internal static class BlobCopier
     /// <param name="context">The write context (opener, progress).</param>
     /// <param name="write">Writes a chunk at a blob-relative position.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <param name="open">Opens the verifying stream instead of <see cref="LayoutWriteContext.Open"/> (a resumed blob).</param>
+    /// <param name="chunkSize">The most bytes written at once (smaller when each write is journalled).</param>
     /// <returns>A task that completes when the blob is written and verified.</returns>
-    public static async Task CopyAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken)
+    public static async Task CopyAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open = null, int chunkSize = ChunkSize)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
         try
         {
-            await using var source = await context.Open(blob, cancellationToken).ConfigureAwait(false);
+            await using var source = await (open?.Invoke(cancellationToken) ?? context.Open(blob, cancellationToken)).ConfigureAwait(false);
             long position = 0;
             while (true)
             {
@@ -30,7 +32,7 @@ internal static class BlobCopier
                 var filled = 0;
                 var reported = 0;
                 int n;
-                while (filled < ChunkSize && (n = await source.ReadAsync(buffer.AsMemory(filled, ChunkSize - filled), cancellationToken).ConfigureAwait(false)) > 0)
+                while (filled < chunkSize && (n = await source.ReadAsync(buffer.AsMemory(filled, chunkSize - filled), cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     filled += n;
                     if (filled - reported >= ReportStep)
@@ -52,7 +54,7 @@ internal static class BlobCopier
 
                 await write(buffer.AsMemory(0, filled), position, cancellationToken).ConfigureAwait(false);
                 position += filled;
-                if (filled < ChunkSize)
+                if (filled < chunkSize)
                 {
                     // The inner loop ended on a read of 0: end of stream, already verified.
                     break;

@@ -56,4 +56,8 @@ public delegate Task<Stream> BlobOpener(LayoutBlob blob, CancellationToken cance
 /// <param name="Concurrency">How many blobs may be fetched at once.</param>
 /// <param name="OnBytes">Called with each number of a blob's bytes received, in steps of at most 64 KiB (may be called concurrently).</param>
 /// <param name="OnBlobDone">Called when a fetched blob is complete and verified.</param>
-public sealed record LayoutWriteContext(BlobOpener Open, int Concurrency, Action<LayoutBlob, long>? OnBytes = null, Action<LayoutBlob>? OnBlobDone = null);
+public sealed record LayoutWriteContext(BlobOpener Open, int Concurrency, Action<LayoutBlob, long>? OnBytes = null, Action<LayoutBlob>? OnBlobDone = null)
+{
+    /// <summary>Opens a blob from an offset on, unverified, to continue an earlier run's download; <see langword="null"/> (or a null stream) when the source cannot.</summary>
+    public Func<LayoutBlob, long, CancellationToken, Task<Stream?>>? OpenFrom { get; init; }
+}

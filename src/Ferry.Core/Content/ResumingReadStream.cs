@@ -31,10 +31,12 @@ internal sealed class ResumingReadStream : AsyncReadStream
     /// <param name="maxAttempts">Resumes allowed without 1 MiB of progress in between.</param>
     /// <param name="delay">The pause before a resume.</param>
     /// <param name="logger">Warned on each resume.</param>
-    public ResumingReadStream(Stream first, long size, string what, Func<long, CancellationToken, Task<Stream>> reopen, int maxAttempts, TimeSpan delay, ILogger logger)
+    /// <param name="startOffset">The blob offset <paramref name="first"/> starts at (a download continued from an earlier run).</param>
+    public ResumingReadStream(Stream first, long size, string what, Func<long, CancellationToken, Task<Stream>> reopen, int maxAttempts, TimeSpan delay, ILogger logger, long startOffset = 0)
         : base(first)
     {
         _current = first;
+        _offset = startOffset;
         _size = size;
         _what = what;
         _reopen = reopen;

@@ -140,6 +140,26 @@ public sealed partial class RegistryClient : IDisposable
     }
 
     /// <summary>
+    /// Opens a blob's bytes from <paramref name="offset"/> on (a download continued from an earlier run), resuming cut
+    /// connections like <see cref="OpenBlobAsync"/>. The stream is not verified: the caller hashes the prefix it holds
+    /// together with these bytes.
+    /// </summary>
+    internal async Task<Stream> OpenBlobFromAsync(ImageReference image, Descriptor descriptor, long offset, CancellationToken cancellationToken)
+    {
+        var what = $"{image.Name}@{descriptor.Digest}";
+        var first = await OpenBodyAsync(image, descriptor, what, offset, cancellationToken).ConfigureAwait(false);
+        return new ResumingReadStream(
+            first,
+            descriptor.Size,
+            what,
+            (at, token) => OpenBodyAsync(image, descriptor, what, at, token),
+            _options.MaxResumeAttempts,
+            _options.RetryDelay,
+            _logger,
+            offset);
+    }
+
+    /// <summary>
     /// Checks credentials against a registry (<c>ferry login</c>): <c>GET /v2/</c>, answering its challenge with
     /// the credentials (Basic, or a token fetched with them).
     /// </summary>

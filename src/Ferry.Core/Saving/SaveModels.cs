@@ -62,6 +62,13 @@ public sealed record SaveRequest
     /// <summary>Compression of the whole archive (tar format only).</summary>
     public Archives.Compression.OuterCompression Compression { get; init; }
 
+    /// <summary>
+    /// Continue where an interrupted save of the same output stopped, and keep what a failed or stopped save wrote for
+    /// the next run (default). A tar file output (compressed too: its tar step); a split, directory or stream output
+    /// starts again. <see langword="false"/>: start from nothing and leave nothing behind (<c>--no-resume</c>).
+    /// </summary>
+    public bool Resume { get; init; } = true;
+
     /// <summary>Images whose layers the archive leaves out (<c>--exclude</c>): a partial (delta) archive.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
 

@@ -41,6 +41,17 @@ public interface IImageSource
     /// <returns>The stream.</returns>
     Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Opens a blob's bytes from <paramref name="offset"/> on, to continue a download an earlier run left partway; the
+    /// stream is not verified (the caller hashes the prefix it holds with it). <see langword="null"/> when the source
+    /// cannot start inside a blob: the blob is then fetched whole.
+    /// </summary>
+    /// <param name="blob">The blob, with the image it belongs to.</param>
+    /// <param name="offset">The first byte wanted.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The rest of the blob, or <see langword="null"/>.</returns>
+    Task<Stream?> OpenBlobFromAsync(LayoutBlob blob, long offset, CancellationToken cancellationToken) => Task.FromResult<Stream?>(null);
+
     /// <summary>The layers of these images that the source itself lacks on purpose (a partial archive): the sink must find them at the destination.</summary>
     /// <param name="images">The resolved images.</param>
     /// <returns>The left-out layers (none for a complete source).</returns>

@@ -41,6 +41,13 @@ public sealed class TransferContext
     /// <returns>The stream.</returns>
     public Task<Stream> OpenAsync(LayoutBlob blob, CancellationToken cancellationToken) => _source.OpenBlobAsync(blob, cancellationToken);
 
+    /// <summary>Opens a blob at the source from an offset on (unverified), or <see langword="null"/> when the source cannot.</summary>
+    /// <param name="blob">The blob.</param>
+    /// <param name="offset">The first byte wanted.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The rest of the blob, or <see langword="null"/>.</returns>
+    public Task<Stream?> OpenFromAsync(LayoutBlob blob, long offset, CancellationToken cancellationToken) => _source.OpenBlobFromAsync(blob, offset, cancellationToken);
+
     /// <summary>Reports bytes of a blob written to the destination.</summary>
     /// <param name="blob">The blob.</param>
     /// <param name="bytes">How many bytes.</param>
@@ -69,7 +76,7 @@ public sealed class TransferContext
     public void Report(TransferEvent transferEvent) => _progress?.Report(transferEvent);
 
     /// <summary>The context the archive writers take.</summary>
-    internal LayoutWriteContext ForLayoutWriters() => new((blob, token) => OpenAsync(blob, token), Concurrency, Transferred, BlobDone);
+    internal LayoutWriteContext ForLayoutWriters() => new((blob, token) => OpenAsync(blob, token), Concurrency, Transferred, BlobDone) { OpenFrom = OpenFromAsync };
 
     /// <summary>Reports images whose every blob was already in place before anything moved.</summary>
     internal void Start()

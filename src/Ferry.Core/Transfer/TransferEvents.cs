@@ -68,3 +68,13 @@ public sealed record BlobCompletedEvent(Digest Digest, long Size, long DoneBytes
         return true;
     }
 }
+
+/// <summary>An earlier, interrupted save of the same output left blobs that this one takes up (each is checked before it counts).</summary>
+/// <param name="Path">The file the earlier run left (the archive's data as written so far).</param>
+/// <param name="EarlierBytes">The blob bytes it holds for this plan, not yet checked.</param>
+public sealed record ResumingEvent(string Path, long EarlierBytes) : TransferEvent;
+
+/// <summary>A save that failed or was stopped kept what it had written so that the same command continues from there.</summary>
+/// <param name="Path">The file kept beside the output.</param>
+/// <param name="KeptBytes">The blob bytes it holds.</param>
+public sealed record ResumeKeptEvent(string Path, long KeptBytes) : TransferEvent;

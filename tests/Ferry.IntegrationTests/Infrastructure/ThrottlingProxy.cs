@@ -9,7 +9,14 @@ namespace Ferry.IntegrationTests.Infrastructure;
 /// </summary>
 internal sealed class ThrottlingProxy(int targetPort, int bytesPerTick, TimeSpan tick) : LoopbackTcpServer
 {
+    private long _bytesToClient;
+
     public string Host => $"127.0.0.1:{Port}";
+
+    /// <summary>The bytes sent to clients so far (registry → client: what a client downloaded).</summary>
+    public long BytesToClient => Interlocked.Read(ref _bytesToClient);
+
+    public void ResetCount() => Interlocked.Exchange(ref _bytesToClient, 0);
 
     protected override async Task ServeAsync(TcpClient client)
     {
@@ -27,6 +34,7 @@ internal sealed class ThrottlingProxy(int targetPort, int bytesPerTick, TimeSpan
         while ((n = await from.ReadAsync(buffer, Stopping.Token)) > 0)
         {
             await to.WriteAsync(buffer.AsMemory(0, n), Stopping.Token);
+            Interlocked.Add(ref _bytesToClient, n);
             await Task.Delay(tick, Stopping.Token);
         }
     }

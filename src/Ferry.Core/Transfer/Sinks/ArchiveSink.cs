@@ -36,6 +36,12 @@ public sealed record ArchiveTarget
     /// the one archive (so <c>cat</c> restores it). A tar file output only.
     /// </summary>
     public long? SplitSize { get; init; }
+
+    /// <summary>
+    /// Continue an interrupted write of the same tar file and keep a failed one's blobs for the next run
+    /// (<see cref="Saving.ResumeJournal"/>); <see langword="false"/>: start from nothing, leave nothing.
+    /// </summary>
+    public bool Resume { get; init; }
 }
 
 /// <summary>
@@ -174,7 +180,7 @@ public sealed class ArchiveSink : IAppendingSink
 
         try
         {
-            var bytes = await WriteToFileAsync(layout, tar, _output, writers, cancellationToken).ConfigureAwait(false);
+            var bytes = await WriteToFileAsync(layout, tar, _output, writers, context, cancellationToken).ConfigureAwait(false);
             return new ArchiveReport(saved, bytes, _output.Target);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -247,28 +253,45 @@ public sealed class ArchiveSink : IAppendingSink
             return plan.Length;
         }, cancellationToken).ConfigureAwait(false);
 
-    private async Task<long> WriteToFileAsync(ImageLayout layout, TarLayoutPlan plan, AtomicOutput output, LayoutWriteContext context, CancellationToken cancellationToken)
+    private async Task<long> WriteToFileAsync(ImageLayout layout, TarLayoutPlan plan, AtomicOutput output, LayoutWriteContext writers, TransferContext context, CancellationToken cancellationToken)
     {
         if (_target.Format == ArchiveFormat.Directory)
         {
             Directory.CreateDirectory(output.Temporary);
-            await DirectoryLayoutWriter.WriteAsync(layout, output.Temporary, context, cancellationToken).ConfigureAwait(false);
+            await DirectoryLayoutWriter.WriteAsync(layout, output.Temporary, writers, cancellationToken).ConfigureAwait(false);
             output.CommitDirectory();
             return layout.BlobBytes;
         }
 
-        // The tar is written with parallel positional writes; compression then streams it once more, on all cores, into the final file.
-        var tarPath = _target.Compression == OuterCompression.None ? output.Temporary : output.Temporary + ".tar";
+        if (!_target.Resume)
+        {
+            ResumeJournal.Discard(output.Target);
+        }
+
+        // The tar is written with parallel positional writes (resumable: into the journalled file beside the target);
+        // compression then streams it once more, on all cores, into the final file.
+        using var journal = _target.Resume ? ResumeJournal.Open(output.Target, plan) : null;
+        var tarPath = journal?.DataPath ?? (_target.Compression == OuterCompression.None ? output.Temporary : output.Temporary + ".tar");
         try
         {
-            using (var file = File.OpenHandle(tarPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+            if (journal is not null)
             {
-                await TarFileWriter.WriteAsync(plan, file, context, cancellationToken).ConfigureAwait(false);
+                if (journal.EarlierBytes > 0)
+                {
+                    context.Report(new ResumingEvent(journal.DataPath, journal.EarlierBytes));
+                }
+
+                await TarFileWriter.WriteAsync(plan, journal.Data, writers, cancellationToken, journal).ConfigureAwait(false);
+            }
+            else
+            {
+                using var file = File.OpenHandle(tarPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+                await TarFileWriter.WriteAsync(plan, file, writers, cancellationToken).ConfigureAwait(false);
             }
 
             if (_target.Compression != OuterCompression.None)
             {
-                await using var source = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.DeleteOnClose);
+                await using var source = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20, FileOptions.SequentialScan);
                 await using var target = new FileStream(output.Temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
                 await WriteCompressedAsync(target, _target.Compression, async compressed =>
                 {
@@ -276,16 +299,31 @@ public sealed class ArchiveSink : IAppendingSink
                     return 0;
                 }, cancellationToken).ConfigureAwait(false);
             }
+            else if (journal is not null)
+            {
+                File.Move(journal.DataPath, output.Temporary);
+            }
+
+            output.CommitFile();
+            journal?.Finish();
+        }
+        catch when (journal is not null)
+        {
+            if (journal.Keep() is > 0 and var kept)
+            {
+                context.Report(new ResumeKeptEvent(journal.DataPath, kept));
+            }
+
+            throw;
         }
         finally
         {
-            if (tarPath != output.Temporary && File.Exists(tarPath))
+            if (journal is null && tarPath != output.Temporary && File.Exists(tarPath))
             {
                 File.Delete(tarPath);
             }
         }
 
-        output.CommitFile();
         return new FileInfo(output.Target).Length;
     }
 

@@ -33,6 +33,13 @@ public sealed class RegistrySource(RegistryClient registry, string? sourceRegist
         return await registry.OpenBlobAsync(blob.Source!, blob.Descriptor, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    public async Task<Stream?> OpenBlobFromAsync(LayoutBlob blob, long offset, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        return await registry.OpenBlobFromAsync(blob.Source!, blob.Descriptor, offset, cancellationToken).ConfigureAwait(false);
+    }
+
     private (ImageReference Name, ImageReference Source) Names(string image)
     {
         ArgumentNullException.ThrowIfNull(image);
