@@ -46,6 +46,8 @@ internal static class CopyCommand
         {
             images, file, to, platform, arch, os, allPlatforms, jobs, transfers, source, failed, shard, progress, debug, quiet,
         };
+        var cache = new CacheOption();
+        command.Options.Add(cache.Option);
         var access = new RegistryAccessOptions();
         access.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -96,7 +98,7 @@ internal static class CopyCommand
                 CopyResult result;
                 try
                 {
-                    result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, Where, bytesLines, results)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4)), logger, cancellationToken).ConfigureAwait(false);
+                    result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, Where, bytesLines, results)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4) with { Cache = cache.Open(parseResult) }), logger, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -25,6 +25,7 @@ internal static class FerryCommandLine
             LoadCommand.Create(),
             InspectCommand.Create(),
             MergeCommand.Create(),
+            CacheCommand.Create(),
             LoginCommands.CreateLogin(),
             LoginCommands.CreateLogout(),
         };

@@ -35,6 +35,8 @@ internal static class InspectCommand
         {
             target, json, platform, debug,
         };
+        var cache = new CacheOption();
+        command.Options.Add(cache.Option);
         var reading = new ArchiveReadingOptions();
         reading.AddTo(command);
         var access = new RegistryAccessOptions();
@@ -74,7 +76,7 @@ internal static class InspectCommand
                 var image = await Images.InspectImageAsync(
                     reference.ToString(),
                     platforms.Length == 0 ? PlatformSelection.All : PlatformSelection.Parse(string.Join(',', platforms)),
-                    new RegistryAccess(credentials, access.ClientOptions(parseResult)),
+                    new RegistryAccess(credentials, access.ClientOptions(parseResult) with { Cache = cache.Open(parseResult) }),
                     logger,
                     cancellationToken).ConfigureAwait(false);
                 if (parseResult.GetValue(json))

@@ -37,6 +37,7 @@ internal static class SaveCommand
         var shard = new Option<string?>("--shard") { Description = "Save only this part of the list, INDEX/COUNT (e.g. 3/16): a stable hash of each image picks its part, so N machines each save one and 'ferry merge' joins them" };
         var splitSize = new Option<string?>("--split-size") { Description = "Split the archive into parts OUTPUT.000, .001, … of at most this size (4GiB, 700MiB, 4.7GB): byte ranges of the one archive, which every ferry command reads from its first part and cat restores" };
         var checksums = new Option<bool>("--checksums") { Description = "Also write OUTPUT.sha256 (sha256sum -c format) once the archive is complete" };
+        var cache = new CacheOption();
         var noResume = new Option<bool>("--no-resume") { Description = "Start from nothing even if an interrupted save of this output left blobs to continue from, and keep nothing if this one fails" };
         var include = new Option<string[]>("--image", "-i") { Description = "An image to save (repeatable; the same as a positional image)" };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out the layers of this image (repeatable): a partial (delta) archive" };
@@ -56,7 +57,7 @@ internal static class SaveCommand
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard, splitSize, noResume,
+            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard, splitSize, noResume, cache.Option,
         };
 
         var engine = new DockerEngineOptions();
@@ -78,7 +79,7 @@ internal static class SaveCommand
                     BuildSelection(parseResult.GetValue(platform) ?? [], parseResult.GetValue(arch), parseResult.GetValue(os)!, parseResult.GetValue(allPlatforms)),
                     parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,
                     compression switch { "gzip" => OuterCompression.Gzip, "zstd" => OuterCompression.Zstd, _ => OuterCompression.None },
-                    access.ClientOptions(parseResult, Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads") + 4),
+                    access.ClientOptions(parseResult, Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads") + 4) with { Cache = cache.Open(parseResult) },
                     registry => access.Sources(parseResult, access.ExplicitCredential(parseResult, registry), registry),
                     access.ReadsStdin(parseResult),
                     Range(parseResult.GetValue(jobs), 1, 20, "--jobs"),

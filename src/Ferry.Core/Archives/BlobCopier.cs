@@ -18,8 +18,27 @@ internal static class BlobCopier
     /// <param name="cancellationToken">Cancels the copy.</param>
     /// <param name="open">Opens the verifying stream instead of <see cref="LayoutWriteContext.Open"/> (a resumed blob).</param>
     /// <param name="chunkSize">The most bytes written at once (smaller when each write is journalled).</param>
+    /// <param name="positional">
+    /// Whether <paramref name="write"/> puts bytes at their positions (a file), so a blob whose bytes turned out wrong
+    /// can be fetched and written once more: a damaged cache entry is removed by the failed read and the second
+    /// attempt downloads the blob. A sequential writer (a stream) cannot take anything back.
+    /// </param>
     /// <returns>A task that completes when the blob is written and verified.</returns>
-    public static async Task CopyAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open = null, int chunkSize = ChunkSize)
+    public static async Task CopyAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open = null, int chunkSize = ChunkSize, bool positional = false)
+    {
+        try
+        {
+            await CopyOnceAsync(blob, context, write, cancellationToken, open, chunkSize).ConfigureAwait(false);
+        }
+        catch (DigestMismatchException) when (positional && open is null)
+        {
+            await CopyOnceAsync(blob, context, write, cancellationToken, open, chunkSize).ConfigureAwait(false);
+        }
+
+        context.OnBlobDone?.Invoke(blob);
+    }
+
+    private static async Task CopyOnceAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open, int chunkSize)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
         try
@@ -70,7 +89,5 @@ internal static class BlobCopier
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        context.OnBlobDone?.Invoke(blob);
     }
 }

@@ -22,9 +22,17 @@ internal static class DirectoryLayoutWriter
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Concurrency), CancellationToken = cancellationToken },
             async (blob, ct) =>
             {
+                // A blob already in the cache is linked, not copied: no byte moves.
+                if (context.Place is { } place && await place(blob, Path.Combine(directory, blob.Path), ct).ConfigureAwait(false))
+                {
+                    context.OnBytes?.Invoke(blob, blob.Descriptor.Size);
+                    context.OnBlobDone?.Invoke(blob);
+                    return;
+                }
+
                 using var file = File.OpenHandle(Path.Combine(directory, blob.Path), FileMode.CreateNew, FileAccess.Write);
                 RandomAccess.SetLength(file, blob.Descriptor.Size);
-                await BlobCopier.CopyAsync(blob, context, (chunk, position, token) => RandomAccess.WriteAsync(file, chunk, position, token), ct).ConfigureAwait(false);
+                await BlobCopier.CopyAsync(blob, context, (chunk, position, token) => RandomAccess.WriteAsync(file, chunk, position, token), ct, positional: true).ConfigureAwait(false);
             }).ConfigureAwait(false);
 
         foreach (var (name, content) in layout.MetadataFiles)

@@ -60,4 +60,7 @@ public sealed record LayoutWriteContext(BlobOpener Open, int Concurrency, Action
 {
     /// <summary>Opens a blob from an offset on, unverified, to continue an earlier run's download; <see langword="null"/> (or a null stream) when the source cannot.</summary>
     public Func<LayoutBlob, long, CancellationToken, Task<Stream?>>? OpenFrom { get; init; }
+
+    /// <summary>Puts a blob at a path without copying (a hard link from a blob cache); <see langword="false"/> when it cannot.</summary>
+    public Func<LayoutBlob, string, CancellationToken, Task<bool>>? Place { get; init; }
 }

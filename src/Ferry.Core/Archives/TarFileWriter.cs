@@ -46,7 +46,8 @@ internal static class TarFileWriter
                         entry.Blob!,
                         context,
                         (chunk, position, token) => file.WriteAsync(chunk, entry.DataOffset + position, token, writeback: true),
-                        ct).ConfigureAwait(false);
+                        ct,
+                        positional: true).ConfigureAwait(false);
                 }
                 else
                 {
@@ -108,6 +109,7 @@ internal static class TarFileWriter
             },
             cancellationToken,
             continuation is null ? null : _ => Task.FromResult<Stream>(new VerifyingReadStream(new ResumedBlobStream(journal.Data, entry.DataOffset, skip, continuation), blob.Descriptor, blob.Source?.Name ?? "archive")),
-            JournalledChunk);
+            JournalledChunk,
+            positional: true);
     }
 }

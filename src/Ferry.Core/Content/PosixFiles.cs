@@ -99,7 +99,18 @@ internal static class PosixFiles
     /// <summary>Whether a process of that id is running (Linux: <c>/proc/ID</c> exists).</summary>
     public static bool IsRunning(int pid) => !OperatingSystem.IsLinux() || Directory.Exists($"/proc/{pid}");
 
+    /// <summary>
+    /// Makes <paramref name="link"/> a hard link to <paramref name="existing"/> (.NET has no API for it); <see langword="false"/>
+    /// when the file system cannot (another device, no link support, the source gone).
+    /// </summary>
+    public static bool TryHardLink(string existing, string link) =>
+        OperatingSystem.IsLinux() && Link(Utf8(existing), Utf8(link)) == 0;
+
     private static byte[] Utf8(string path) => Encoding.UTF8.GetBytes(path + "\0");
+
+    [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Link(byte[] existing, byte[] link);
 
     // DllImport rather than LibraryImport: the generated marshaller needs unsafe code, which Ferry.Core does not allow.
     [DllImport("libc", EntryPoint = "statx", SetLastError = true)]

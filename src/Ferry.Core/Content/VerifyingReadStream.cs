@@ -34,6 +34,12 @@ public sealed class VerifyingReadStream : Stream
         _hash = expected.Digest.CreateHash();
     }
 
+    /// <summary>Called once the content was read to its end and matched the descriptor (a cache commits what it kept).</summary>
+    internal Action? OnVerified { get; init; }
+
+    /// <summary>Called when the content turns out not to match (a cache removes the damaged entry).</summary>
+    internal Action? OnMismatch { get; init; }
+
     /// <summary>The number of bytes read so far.</summary>
     public long BytesRead => _read;
 
@@ -123,6 +129,7 @@ public sealed class VerifyingReadStream : Stream
         _read += data.Length;
         if (_read > _expected.Size)
         {
+            OnMismatch?.Invoke();
             throw new DigestMismatchException($"{_what}: blob {_expected.Digest.Short} is larger than its descriptor size {_expected.Size}");
         }
 
@@ -134,6 +141,7 @@ public sealed class VerifyingReadStream : Stream
         _verified = true;
         if (_read != _expected.Size)
         {
+            OnMismatch?.Invoke();
             throw new DigestMismatchException($"{_what}: blob {_expected.Digest.Short} ended after {_read} of {_expected.Size} bytes (truncated)");
         }
 
@@ -141,8 +149,11 @@ public sealed class VerifyingReadStream : Stream
         var length = _hash.GetHashAndReset(actual);
         if (!actual[..length].SequenceEqual(Convert.FromHexString(_expected.Digest.Hex)))
         {
+            OnMismatch?.Invoke();
             var got = References.Digest.FromHash(_expected.Digest.Algorithm, actual[..length]);
             throw new DigestMismatchException($"{_what}: digest mismatch for blob: expected {_expected.Digest}, got {got}");
         }
+
+        OnVerified?.Invoke();
     }
 }

@@ -94,6 +94,19 @@ public sealed partial class RegistryClient : IDisposable
             throw new RegistryException($"{image}: blob {descriptor.Digest.Short} of {descriptor.Size} bytes exceeds the {_options.MaxConfigBytes}-byte limit for configs");
         }
 
+        try
+        {
+            return await ReadBlobBytesAsync(image, descriptor, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DigestMismatchException) when (_options.Cache is not null)
+        {
+            // A damaged cache entry was removed by the failed read: fetched from the registry.
+            return await ReadBlobBytesAsync(image, descriptor, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<byte[]> ReadBlobBytesAsync(ImageReference image, Descriptor descriptor, CancellationToken cancellationToken)
+    {
         await using var stream = await OpenBlobAsync(image, descriptor, cancellationToken).ConfigureAwait(false);
         var buffer = new byte[descriptor.Size];
         var probe = new byte[1];
@@ -126,6 +139,11 @@ public sealed partial class RegistryClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(descriptor);
+        if (_options.Cache?.OpenRead(descriptor, image.Name) is { } cached)
+        {
+            return cached;
+        }
+
         var what = $"{image.Name}@{descriptor.Digest}";
         var first = await OpenBodyAsync(image, descriptor, what, 0, cancellationToken).ConfigureAwait(false);
         var resuming = new ResumingReadStream(
@@ -136,8 +154,11 @@ public sealed partial class RegistryClient : IDisposable
             _options.MaxResumeAttempts,
             _options.RetryDelay,
             _logger);
-        return new VerifyingReadStream(resuming, descriptor, image.Name);
+        return _options.Cache is { } cache ? cache.Fill(descriptor, resuming, image.Name) : new VerifyingReadStream(resuming, descriptor, image.Name);
     }
+
+    /// <summary>The cross-run blob cache, when one is set.</summary>
+    internal Caching.BlobCache? Cache => _options.Cache;
 
     /// <summary>
     /// Opens a blob's bytes from <paramref name="offset"/> on (a download continued from an earlier run), resuming cut

@@ -35,6 +35,12 @@ public sealed record RegistryClientOptions
     /// <summary>The longest <c>Retry-After</c> honoured (default 60 s); a registry asking for more fails the request at once, saying when to retry.</summary>
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A store of verified blobs shared across runs (<c>--cache DIR</c>): blobs found there are not downloaded,
+    /// downloaded ones are added. <see langword="null"/> (default): no cache.
+    /// </summary>
+    public Caching.BlobCache? Cache { get; init; }
+
     /// <summary>Times a cut blob download is resumed without 1 MiB of progress in between (default 5).</summary>
     public int MaxResumeAttempts { get; init; } = 5;
 

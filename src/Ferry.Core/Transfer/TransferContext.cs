@@ -76,7 +76,7 @@ public sealed class TransferContext
     public void Report(TransferEvent transferEvent) => _progress?.Report(transferEvent);
 
     /// <summary>The context the archive writers take.</summary>
-    internal LayoutWriteContext ForLayoutWriters() => new((blob, token) => OpenAsync(blob, token), Concurrency, Transferred, BlobDone) { OpenFrom = OpenFromAsync };
+    internal LayoutWriteContext ForLayoutWriters() => new((blob, token) => OpenAsync(blob, token), Concurrency, Transferred, BlobDone) { OpenFrom = OpenFromAsync, Place = _source.TryPlaceBlobAsync };
 
     /// <summary>Reports images whose every blob was already in place before anything moved.</summary>
     internal void Start()
