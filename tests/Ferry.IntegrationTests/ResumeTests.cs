@@ -12,7 +12,7 @@ namespace Ferry.IntegrationTests;
 [Collection(RealComponentsCollection.Name)]
 public sealed class ResumeTests(RealComponentsFixture env)
 {
-    private const int LayerSize = 8 * 1024 * 1024;
+    private const int LayerSize = 12 * 1024 * 1024;
 
     [Fact]
     public async Task KilledAtHalf_TheSameCommandResumes_DownloadsTheRest_AndWritesTheSameBytes()

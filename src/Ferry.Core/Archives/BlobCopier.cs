@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Ferry.Errors;
 
 namespace Ferry.Archives;
@@ -17,47 +18,62 @@ internal static class BlobCopier
     /// <param name="write">Writes a chunk at a blob-relative position.</param>
     /// <param name="cancellationToken">Cancels the copy.</param>
     /// <param name="open">Opens the verifying stream instead of <see cref="LayoutWriteContext.Open"/> (a resumed blob).</param>
-    /// <param name="chunkSize">The most bytes written at once (smaller when each write is journalled).</param>
+    /// <param name="writeWithin">
+    /// Write what has arrived at least this often, even when less than a chunk (a journalled write: on a slow link a
+    /// kill loses at most this much time's bytes per blob; on a fast one chunks fill sooner and nothing changes).
+    /// </param>
     /// <param name="positional">
     /// Whether <paramref name="write"/> puts bytes at their positions (a file), so a blob whose bytes turned out wrong
     /// can be fetched and written once more: a damaged cache entry is removed by the failed read and the second
     /// attempt downloads the blob. A sequential writer (a stream) cannot take anything back.
     /// </param>
     /// <returns>A task that completes when the blob is written and verified.</returns>
-    public static async Task CopyAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open = null, int chunkSize = ChunkSize, bool positional = false)
+    public static async Task CopyAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open = null, TimeSpan? writeWithin = null, bool positional = false)
     {
         try
         {
-            await CopyOnceAsync(blob, context, write, cancellationToken, open, chunkSize).ConfigureAwait(false);
+            await CopyOnceAsync(blob, context, write, cancellationToken, open, writeWithin).ConfigureAwait(false);
         }
         catch (DigestMismatchException) when (positional && open is null)
         {
-            await CopyOnceAsync(blob, context, write, cancellationToken, open, chunkSize).ConfigureAwait(false);
+            await CopyOnceAsync(blob, context, write, cancellationToken, open, writeWithin).ConfigureAwait(false);
         }
 
         context.OnBlobDone?.Invoke(blob);
     }
 
-    private static async Task CopyOnceAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open, int chunkSize)
+    private static async Task CopyOnceAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open, TimeSpan? writeWithin)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
             await using var source = await (open?.Invoke(cancellationToken) ?? context.Open(blob, cancellationToken)).ConfigureAwait(false);
             long position = 0;
-            while (true)
+            var ended = false;
+            var lastWrite = Stopwatch.GetTimestamp();
+            while (!ended)
             {
-                // Fill the buffer before writing: fewer, larger writes.
+                // Fill the buffer before writing: fewer, larger writes — on a slow link, write what came within writeWithin.
                 var filled = 0;
                 var reported = 0;
-                int n;
-                while (filled < chunkSize && (n = await source.ReadAsync(buffer.AsMemory(filled, chunkSize - filled), cancellationToken).ConfigureAwait(false)) > 0)
+                while (filled < ChunkSize)
                 {
+                    var n = await source.ReadAsync(buffer.AsMemory(filled, ChunkSize - filled), cancellationToken).ConfigureAwait(false);
+                    if (n == 0)
+                    {
+                        ended = true; // End of stream, already verified.
+                        break;
+                    }
+
                     filled += n;
                     if (filled - reported >= ReportStep)
                     {
                         context.OnBytes?.Invoke(blob, filled - reported);
                         reported = filled;
+                        if (writeWithin is { } within && Stopwatch.GetElapsedTime(lastWrite) >= within)
+                        {
+                            break;
+                        }
                     }
                 }
 
@@ -72,12 +88,8 @@ internal static class BlobCopier
                 }
 
                 await write(buffer.AsMemory(0, filled), position, cancellationToken).ConfigureAwait(false);
+                lastWrite = Stopwatch.GetTimestamp();
                 position += filled;
-                if (filled < chunkSize)
-                {
-                    // The inner loop ended on a read of 0: end of stream, already verified.
-                    break;
-                }
             }
 
             if (position != blob.Descriptor.Size)
