@@ -3,6 +3,7 @@
 # linux/arm64) sharing a base layer per platform, ~400 MB of unique compressed blobs, in a loopback
 # registry. Ferry (-j 6, -a amd64,arm64) uncompressed and gzip, against `skopeo sync` into a directory +
 # `tar` (and `tar -z`), and `podman pull` + `podman save -m`. Alternating runs; medians of ROUNDS.
+# ONLY_FERRY=1: Ferry's runs only (with FERRY_BEFORE: a before/after of a change without the slow peers).
 # LAYERS=61 IMAGES=2 CONTENT=random: 61-layer images (a 10 MB base + 60 layers of 1 MB), where per-request cost shows.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -48,6 +49,7 @@ for round in $(seq "$ROUNDS"); do
     rm -rf "$work/out/before"; mkdir -p "$work/out/before"
     measure ferry-before "$work/out/before/b.tar" "$FERRY_BEFORE" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/out/before/b.tar"
   fi
+  if [[ -n "${ONLY_FERRY:-}" ]]; then echo "round $round done" >&2; continue; fi
   measure ferry-gzip "$work/out/ferrygz/b.tar.gz" "$FERRY" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 --compress gzip -o "$work/out/ferrygz/b.tar.gz"
   measure skopeo-sync+tar "$work/out/sync/bundle" bash -c "skopeo_sync $work/out/sync -cf"
   measure skopeo-sync+tar-z "$work/out/syncgz/bundle" bash -c "skopeo_sync $work/out/syncgz -czf"
