@@ -100,6 +100,24 @@ public sealed class ResumeTests(RealComponentsFixture env)
         Assert.Equal([archive], Directory.GetFileSystemEntries(dir.Path));
     }
 
+    [Fact]
+    public async Task TwoSavesOfTheSameOutputAtOnce_BothSucceed_TheSecondWithoutResume()
+    {
+        var images = await PushCorpusAsync("twice");
+        await using var proxy = new ThrottlingProxy(env.Registry.Port, 64 * 1024, TimeSpan.FromMilliseconds(10));
+        var references = images.Select(i => $"{proxy.Host}/{i}").ToArray();
+        using var dir = new TempDirectory();
+        var archive = dir.File("bundle.tar");
+
+        var runs = await Task.WhenAll(
+            FerryCli.RunAsync(["save", "-o", archive, .. references]),
+            Task.Delay(300).ContinueWith(_ => FerryCli.RunAsync(["save", "-o", archive, .. references])).Unwrap());
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.StandardError));
+        var verify = await FerryCli.RunAsync("verify", archive);
+        Assert.True(verify.ExitCode == 0, verify.StandardError);
+        Assert.Equal([archive], Directory.GetFileSystemEntries(dir.Path));
+    }
+
     /// <summary>Four images: a shared base layer and one unique layer each, all random (incompressible).</summary>
     private async Task<string[]> PushCorpusAsync(string name)
     {
