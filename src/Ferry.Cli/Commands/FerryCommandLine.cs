@@ -26,6 +26,7 @@ internal static class FerryCommandLine
             InspectCommand.Create(),
             MergeCommand.Create(),
             CacheCommand.Create(),
+            ServeCommand.Create(),
             LoginCommands.CreateLogin(),
             LoginCommands.CreateLogout(),
         };

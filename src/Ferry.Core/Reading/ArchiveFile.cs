@@ -162,6 +162,25 @@ public sealed class ArchiveFile : IDisposable
         return new SliceStream(_tar!, entry.Offset, entry.Size);
     }
 
+    /// <summary>Opens a byte range of a file (a <c>Range</c> request to <c>ferry serve</c>), positional reads, nothing copied.</summary>
+    internal Stream Open(string name, long offset, long length)
+    {
+        var entry = Find(name);
+        if (offset < 0 || length < 0 || offset + length > entry.Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), "the range is outside the file");
+        }
+
+        if (_root is not null)
+        {
+            var file = new FileStream(System.IO.Path.Combine(_root, entry.Name), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+            file.Position = offset;
+            return new Content.BoundedReadStream(file, length);
+        }
+
+        return new SliceStream(_tar!, entry.Offset + offset, length);
+    }
+
     /// <summary>Reads a small file (JSON) whole, refusing anything above <paramref name="limit"/> bytes.</summary>
     /// <param name="name">The name.</param>
     /// <param name="limit">The cap.</param>

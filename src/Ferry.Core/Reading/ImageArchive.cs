@@ -89,6 +89,13 @@ public sealed class ImageArchive : IDisposable
         return new VerifyingReadStream(inner, descriptor, File.Path);
     }
 
+    /// <summary>Opens a byte range of a blob, unverified (a client asking for a range verifies the whole itself).</summary>
+    internal Stream OpenBlobRange(Digest digest, long offset, long length)
+    {
+        var source = _blobs[digest];
+        return source.Bytes is { } bytes ? new MemoryStream(bytes, (int)offset, (int)length, writable: false) : File.Open(source.EntryName!, offset, length);
+    }
+
     /// <summary>Reads and parses a manifest or index blob (capped at 4 MiB, verified).</summary>
     /// <param name="descriptor">Its descriptor.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
