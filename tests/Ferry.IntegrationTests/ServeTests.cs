@@ -210,6 +210,33 @@ public sealed class ServeTests(RealComponentsFixture env)
         Assert.Contains("clash.tar", refused.Log, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ACompressedBundle_IsSpooledOnceAndSaidSo_AndMaxConnectionsIsACap()
+    {
+        using var dir = new TempDirectory();
+        var bundle = dir.File("bundle.tar.gz");
+        (await FerryCli.RunAsync("save", "--compress", "gzip", "-o", bundle, $"{env.Host}/test/app:1")).EnsureSuccess("ferry save --compress gzip");
+        await using var server = await FerryServer.StartAsync(bundle, "--max-connections", "1");
+        Assert.Contains("gzip-compressed: it was unpacked once to a temporary spool", server.Log, StringComparison.Ordinal);
+
+        // One connection held open takes the only place: another is turned away until it closes.
+        using (var held = new System.Net.Sockets.TcpClient())
+        {
+            await held.ConnectAsync(IPAddress.Loopback, server.Port);
+            await held.GetStream().WriteAsync("GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+            var buffer = new byte[512];
+            Assert.True(await held.GetStream().ReadAsync(buffer) > 0);
+            using var second = new HttpClient();
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => second.GetAsync($"http://{server.Host}/v2/"));
+        }
+
+        await Task.Delay(200);
+        using var third = new HttpClient();
+        var layer = env.Images["test/app:1"].Layers[1];
+        Assert.Equal(layer.Content, await third.GetByteArrayAsync($"http://{server.Host}/v2/test/app/blobs/{layer.Digest}"));
+        Assert.Equal(0, await server.StopAsync());
+    }
+
     private static async Task<HttpResponseMessage> GetManifestAsync(HttpClient http, string path, string[] accept)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

@@ -72,6 +72,11 @@ public sealed class BundleStore : IDisposable
                 var archive = await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false);
                 opened.Add(archive);
                 warnings.AddRange(archive.Warnings);
+                if (archive.File.Compression is not ("none" or "directory"))
+                {
+                    warnings.Add($"{archive.File.Path} is {archive.File.Compression}-compressed: it was unpacked once to a temporary spool, removed when serving stops (an uncompressed tar is served in place)");
+                }
+
                 foreach (var image in archive.Images)
                 {
                     foreach (var descriptor in await archive.WalkAsync(image.Top, cancellationToken).ConfigureAwait(false))
