@@ -1,4 +1,5 @@
 using System.Net;
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -40,17 +41,25 @@ public sealed class ServeTests(RealComponentsFixture env)
         (await ProcessRunner.RunAsync(skopeo, ["copy", "--all", "--src-tls-verify=false", $"docker://{server.Host}/test/multi:1", $"oci:{dir.File("copied")}:m"])).EnsureSuccess("skopeo copy --all");
 
         // docker pull (dockerd 20.10 treats 127.0.0.0/8 registries as insecure) and run.
-        (await env.Docker.DockerAsync("pull", $"{server.Host}/test/app:1")).EnsureSuccess("docker pull");
-        var repoDigests = (await env.Docker.DockerAsync("image", "inspect", "--format", "{{json .RepoDigests}}", $"{server.Host}/test/app:1")).EnsureSuccess("docker inspect").StandardOutput;
-        Assert.Contains($"{server.Host}/test/app@{env.Digests["test/app:1"]}", repoDigests, StringComparison.Ordinal);
+        foreach (var name in new[] { "test/app", "test/multi" })
+        {
+            (await env.Docker.DockerAsync("pull", $"{server.Host}/{name}:1")).EnsureSuccess("docker pull");
+            var repoDigests = (await env.Docker.DockerAsync("image", "inspect", "--format", "{{json .RepoDigests}}", $"{server.Host}/{name}:1")).EnsureSuccess("docker inspect").StandardOutput;
+            Assert.Contains($"{server.Host}/{name}@{env.Digests[$"{name}:1"]}", repoDigests, StringComparison.Ordinal);
+        }
+
         Assert.Equal("hello from app", await env.Docker.RunAsync($"{server.Host}/test/app:1", "cat", "/app.txt"));
 
         // podman pull into a private store.
         var podman = Components.Require("podman", "podman");
         string[] store = ["--root", dir.File("root"), "--runroot", dir.File("runroot"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
-        (await ProcessRunner.RunAsync(podman, [.. store, "pull", "--tls-verify=false", $"{server.Host}/test/oci:1"])).EnsureSuccess("podman pull");
-        var podmanDigest = (await ProcessRunner.RunAsync(podman, [.. store, "image", "inspect", "--format", "{{.Digest}}", $"{server.Host}/test/oci:1"])).EnsureSuccess("podman inspect").StandardOutput.Trim();
-        Assert.Equal(env.Digests["test/oci:1"], podmanDigest);
+        foreach (var name in new[] { "test/oci:1", "test/multi:1" })
+        {
+            (await ProcessRunner.RunAsync(podman, [.. store, "pull", "--tls-verify=false", $"{server.Host}/{name}"])).EnsureSuccess("podman pull");
+            var podmanDigest = (await ProcessRunner.RunAsync(podman, [.. store, "image", "inspect", "--format", "{{.Digest}}", $"{server.Host}/{name}"])).EnsureSuccess("podman inspect").StandardOutput.Trim();
+            Assert.Equal(env.Digests[name], podmanDigest);
+        }
+
         await ProcessRunner.RunAsync(podman, [.. store, "rmi", "-a", "-f"]);
 
         // containerd's ctr, with its own root and socket.
@@ -235,6 +244,32 @@ public sealed class ServeTests(RealComponentsFixture env)
         var layer = env.Images["test/app:1"].Layers[1];
         Assert.Equal(layer.Content, await third.GetByteArrayAsync($"http://{server.Host}/v2/test/app/blobs/{layer.Digest}"));
         Assert.Equal(0, await server.StopAsync());
+    }
+
+    [Fact]
+    public async Task Sigterm_LetsADownloadInProgressFinish_ThenExitsZero()
+    {
+        using var http = new HttpClient();
+        var layer = TestImages.RandomLayer("serve-drain" + Guid.NewGuid().ToString("N"), 24 * 1024 * 1024, docker: false);
+        await TestImages.PushImageAsync(http, env.Host, "test/drain", TestImages.Image([layer], docker: false, label: "drain"), "1");
+        using var dir = new TempDirectory();
+        var bundle = dir.File("bundle.tar");
+        (await FerryCli.RunAsync("save", "-o", bundle, $"{env.Host}/test/drain:1")).EnsureSuccess("ferry save");
+        await using var server = await FerryServer.StartAsync(bundle);
+
+        using var response = await http.GetAsync($"http://{server.Host}/v2/test/drain/blobs/{layer.Digest}", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        await body.ReadExactlyAsync(buffer);
+        received.Write(buffer);
+        var stopping = server.StopAsync();
+        await Task.Delay(500);
+        Assert.False(stopping.IsCompleted, "the server exited with a download in progress");
+        await body.CopyToAsync(received);
+        Assert.Equal(layer.Content, received.ToArray());
+        Assert.Equal(0, await stopping);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetAsync($"http://{server.Host}/v2/"));
     }
 
     private static async Task<HttpResponseMessage> GetManifestAsync(HttpClient http, string path, string[] accept)
