@@ -370,13 +370,40 @@ public static partial class RegistryServer
             await using var body = range.Length > 0 ? store.OpenBlobRange(descriptor, offset, length) : store.OpenBlob(descriptor);
             try
             {
-                await body.CopyToAsync(response.Body, CopyBuffer, context.RequestAborted).ConfigureAwait(false);
+                await CopyHoldingTheLastChunkAsync(body, response.Body, context.RequestAborted).ConfigureAwait(false);
             }
             catch (DigestMismatchException)
             {
                 // The archive's bytes are not the blob: end the connection mid-body so the client cannot take them.
                 context.Abort();
                 throw;
+            }
+        }
+
+        /// <summary>
+        /// Copies a blob, writing each chunk only once the next read succeeded: the verifying stream checks the digest
+        /// on its last read, so the last bytes go out only after the check — a client never receives all of
+        /// <c>Content-Length</c> for a blob whose bytes are wrong.
+        /// </summary>
+        private static async Task CopyHoldingTheLastChunkAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+        {
+            var pool = System.Buffers.ArrayPool<byte>.Shared;
+            var held = pool.Rent(CopyBuffer);
+            var next = pool.Rent(CopyBuffer);
+            try
+            {
+                var heldLength = await source.ReadAsync(held.AsMemory(0, CopyBuffer), cancellationToken).ConfigureAwait(false);
+                while (heldLength > 0)
+                {
+                    var n = await source.ReadAsync(next.AsMemory(0, CopyBuffer), cancellationToken).ConfigureAwait(false);
+                    await destination.WriteAsync(held.AsMemory(0, heldLength), cancellationToken).ConfigureAwait(false);
+                    (held, next, heldLength) = (next, held, n);
+                }
+            }
+            finally
+            {
+                pool.Return(held);
+                pool.Return(next);
             }
         }
 

@@ -272,6 +272,26 @@ public sealed class ServeTests(RealComponentsFixture env)
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetAsync($"http://{server.Host}/v2/"));
     }
 
+    [Fact]
+    public async Task ADamagedBlobInTheArchive_IsCutOffMidBody_NeverServedWhole()
+    {
+        using var dir = new TempDirectory();
+        var layout = dir.File("layout");
+        (await FerryCli.RunAsync("save", "--format", "dir", "-o", layout, $"{env.Host}/test/app:1")).EnsureSuccess("ferry save --format dir");
+        var layer = env.Images["test/app:1"].Layers[0];
+        var path = Path.Combine(layout, "blobs", "sha256", layer.Digest["sha256:".Length..]);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[bytes.Length / 2] ^= 0xff; // same size, other bytes
+        await File.WriteAllBytesAsync(path, bytes);
+        await using var server = await FerryServer.StartAsync(layout);
+
+        using var http = new HttpClient();
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetByteArrayAsync($"http://{server.Host}/v2/test/app/blobs/{layer.Digest}"));
+        var skopeo = await ProcessRunner.RunAsync(Components.Require("skopeo", "skopeo"), ["copy", "--src-tls-verify=false", $"docker://{server.Host}/test/app:1", $"dir:{dir.File("copy")}"]);
+        Assert.NotEqual(0, skopeo.ExitCode);
+        Assert.Equal(0, await server.StopAsync());
+    }
+
     private static async Task<HttpResponseMessage> GetManifestAsync(HttpClient http, string path, string[] accept)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
