@@ -50,6 +50,9 @@ public sealed class ServeTests(RealComponentsFixture env)
 
         Assert.Equal("hello from app", await env.Docker.RunAsync($"{server.Host}/test/app:1", "cat", "/app.txt"));
 
+        // The daemon is shared: the tags this test added go, so no other test finds an image under two names.
+        (await env.Docker.DockerAsync("rmi", $"{server.Host}/test/app:1", $"{server.Host}/test/multi:1")).EnsureSuccess("docker rmi");
+
         // podman pull into a private store.
         var podman = Components.Require("podman", "podman");
         string[] store = ["--root", dir.File("root"), "--runroot", dir.File("runroot"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];

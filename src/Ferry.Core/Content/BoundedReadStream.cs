@@ -1,7 +1,14 @@
 namespace Ferry.Content;
 
-/// <summary>The next <c>length</c> bytes of a stream (a byte range of a file), owning it.</summary>
-internal sealed class BoundedReadStream(Stream inner, long length) : AsyncReadStream(inner)
+/// <summary>
+/// The next <c>length</c> bytes of a stream: a byte range of a file, or an HTTP body of known length. Ending before
+/// them is an <see cref="IOException"/> with <c>endedEarly</c> as its message.
+/// </summary>
+/// <param name="inner">The stream.</param>
+/// <param name="length">How many bytes.</param>
+/// <param name="endedEarly">The message when the stream ends first.</param>
+/// <param name="ownsInner">Whether disposing this stream disposes <paramref name="inner"/>.</param>
+internal sealed class BoundedReadStream(Stream inner, long length, string endedEarly, bool ownsInner) : AsyncReadStream(inner)
 {
     private long _remaining = length;
 
@@ -15,7 +22,7 @@ internal sealed class BoundedReadStream(Stream inner, long length) : AsyncReadSt
         var n = await Inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
         if (n == 0)
         {
-            throw new IOException("the file ended inside the range");
+            throw new IOException(endedEarly);
         }
 
         _remaining -= n;
@@ -24,7 +31,7 @@ internal sealed class BoundedReadStream(Stream inner, long length) : AsyncReadSt
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && ownsInner)
         {
             Inner.Dispose();
         }

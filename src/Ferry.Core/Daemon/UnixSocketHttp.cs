@@ -81,38 +81,9 @@ internal static class UnixSocketHttp
         Stream body = headers.TryGetValue("transfer-encoding", out var encoding) && encoding.Contains("chunked", StringComparison.OrdinalIgnoreCase)
             ? new ChunkedReadStream(source)
             : headers.TryGetValue("content-length", out var length) && long.TryParse(length, out var size)
-                ? new LimitedReadStream(source, size)
+                ? new Content.BoundedReadStream(source, size, "the connection closed before the end of the body", ownsInner: false)
                 : source;
         await handle(status, headers, body, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>A body of known length.</summary>
-    private sealed class LimitedReadStream(Stream inner, long length) : Content.ForwardOnlyStream(inner)
-    {
-        private long _remaining = length;
-
-        public override int Read(Span<byte> buffer) => throw new NotSupportedException("asynchronous reads only");
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("asynchronous reads only");
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_remaining == 0 || buffer.Length == 0)
-            {
-                return 0;
-            }
-
-            var n = await Inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                throw new IOException("the connection closed before the end of the body");
-            }
-
-            _remaining -= n;
-            return n;
-        }
     }
 
     private static async Task<(int Status, Dictionary<string, string> Headers)> ReadHeadAsync(Stream stream, CancellationToken cancellationToken)

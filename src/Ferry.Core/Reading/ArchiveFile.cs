@@ -175,7 +175,7 @@ public sealed class ArchiveFile : IDisposable
         {
             var file = new FileStream(System.IO.Path.Combine(_root, entry.Name), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
             file.Position = offset;
-            return new Content.BoundedReadStream(file, length);
+            return new Content.BoundedReadStream(file, length, "the file ended inside the range", ownsInner: true);
         }
 
         return new SliceStream(_tar!, entry.Offset + offset, length);
