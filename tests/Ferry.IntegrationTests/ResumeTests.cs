@@ -30,29 +30,42 @@ public sealed class ResumeTests(RealComponentsFixture env)
         Assert.True(full.ExitCode == 0, full.StandardError);
         var total = proxy.BytesToClient;
 
-        // The same save, killed with SIGKILL once half of it has come through the proxy.
-        proxy.ResetCount();
-        var archive = dir.File("bundle.tar");
-        await RunAndKillAtAsync(proxy, total / 2, ["save", "-o", archive, .. references]);
-        var atKill = proxy.BytesToClient;
-        Assert.False(File.Exists(archive));
-        Assert.True(File.Exists(dir.File(".bundle.tar.ferry-resume")) && File.Exists(dir.File(".bundle.tar.ferry-resume.journal")), string.Join(", ", Directory.GetFileSystemEntries(dir.Path)));
+        // The same save, killed with SIGKILL once half of it has come through the proxy, then the same command again.
+        // Bytes and identity are asserted on every attempt. The wall ratio is a timing on a shared 2-core machine: a
+        // second kill-and-resume is allowed when the first misses it (a rerun of 0.61x was seen once in CI while the
+        // typical one is 0.53x); resume that is really slow misses it twice.
+        var summaries = new List<string>();
+        for (var attempt = 1; ; attempt++)
+        {
+            var archive = dir.File($"bundle{attempt}.tar");
+            proxy.ResetCount();
+            await RunAndKillAtAsync(proxy, total / 2, ["save", "-o", archive, .. references]);
+            var atKill = proxy.BytesToClient;
+            Assert.False(File.Exists(archive));
+            Assert.True(File.Exists(dir.File($".bundle{attempt}.tar.ferry-resume")) && File.Exists(dir.File($".bundle{attempt}.tar.ferry-resume.journal")), string.Join(", ", Directory.GetFileSystemEntries(dir.Path)));
 
-        // The same command again.
-        proxy.ResetCount();
-        clock.Restart();
-        var resumed = await FerryCli.RunAsync(["save", "-o", archive, .. references]);
-        var resumedTime = clock.Elapsed;
-        Assert.True(resumed.ExitCode == 0, resumed.StandardError);
-        var rerun = proxy.BytesToClient;
-        var summary = string.Create(CultureInfo.InvariantCulture, $"full run {total} B in {fullTime.TotalSeconds:F2} s; killed at {atKill} B ({100.0 * atKill / total:F1} %); rerun downloaded {rerun} B ({100.0 * rerun / total:F1} %) in {resumedTime.TotalSeconds:F2} s ({resumedTime / fullTime:F2}×)");
-        Console.WriteLine(summary);
+            proxy.ResetCount();
+            clock.Restart();
+            var resumed = await FerryCli.RunAsync(["save", "-o", archive, .. references]);
+            var resumedTime = clock.Elapsed;
+            Assert.True(resumed.ExitCode == 0, resumed.StandardError);
+            var rerun = proxy.BytesToClient;
+            var summary = string.Create(CultureInfo.InvariantCulture, $"full run {total} B in {fullTime.TotalSeconds:F2} s; killed at {atKill} B ({100.0 * atKill / total:F1} %); rerun downloaded {rerun} B ({100.0 * rerun / total:F1} %) in {resumedTime.TotalSeconds:F2} s ({resumedTime / fullTime:F2}×)");
+            Console.WriteLine(summary);
+            summaries.Add(summary);
 
-        Assert.Contains("resuming:", resumed.StandardError, StringComparison.Ordinal);
-        Assert.True(rerun <= total * 0.55, summary);
-        Assert.True(resumedTime <= fullTime * 0.6, summary);
-        Assert.Equal(await HashAsync(reference), await HashAsync(archive));
-        Assert.Equal([archive, reference], Directory.GetFileSystemEntries(dir.Path).Order(StringComparer.Ordinal));
+            Assert.Contains("resuming:", resumed.StandardError, StringComparison.Ordinal);
+            Assert.True(rerun <= total * 0.55, summary);
+            Assert.Equal(await HashAsync(reference), await HashAsync(archive));
+            Assert.Equal([archive, reference], Directory.GetFileSystemEntries(dir.Path).Order(StringComparer.Ordinal));
+            File.Delete(archive);
+            if (resumedTime <= fullTime * 0.6)
+            {
+                break;
+            }
+
+            Assert.True(attempt < 2, string.Join("\n", summaries));
+        }
     }
 
     [Fact]
