@@ -462,7 +462,8 @@ public static partial class RegistryServer
             var user = context.Items.TryGetValue("user", out var u) ? u as string : null;
             var status = context.Response.StatusCode;
             var bytes = context.Response.ContentLength ?? 0;
-            var path = Content.TerminalSafe(request.Path.Value ?? string.Empty);
+            // The path as it came on the wire (percent-encoded): no control character or space reaches the log line.
+            var path = request.Path.ToUriComponent();
             string line;
             if (format == AccessLogFormat.Json)
             {
@@ -474,7 +475,7 @@ public static partial class RegistryServer
                     writer.WriteString("remote", remote);
                     writer.WriteString("user", user);
                     writer.WriteString("method", request.Method);
-                    writer.WriteString("path", request.Path.Value);
+                    writer.WriteString("path", path);
                     writer.WriteString("protocol", request.Protocol);
                     writer.WriteNumber("status", status);
                     writer.WriteNumber("bytes", bytes);
@@ -495,12 +496,5 @@ public static partial class RegistryServer
                 output.Flush();
             }
         }
-    }
-
-    /// <summary>Text from a request made safe for a terminal or a log line.</summary>
-    private static class Content
-    {
-        public static string TerminalSafe(string text) =>
-            text.Any(c => char.IsControl(c) || c == ' ') ? string.Concat(text.Select(c => char.IsControl(c) || c == ' ' ? $"\\x{(int)c:x2}" : c.ToString())) : text;
     }
 }
