@@ -22,7 +22,6 @@ internal sealed class ResumeJournal : IDisposable
     private const string Magic = "ferry-resume 1";
     private const string DataSuffix = ".ferry-resume";
     private const string JournalSuffix = ".ferry-resume.journal";
-    private const string NewSuffix = ".ferry-resume.new";
     private readonly FileStream _journal;
     private readonly Dictionary<Digest, long> _earlier;
     private readonly Dictionary<Digest, long> _recorded = [];
@@ -88,7 +87,7 @@ internal sealed class ResumeJournal : IDisposable
         {
             var remote = RemoteEntries(plan);
             var earlier = ReadEarlier(journal, out var earlierLength, out var earlierOffsets);
-            var newData = dataPath + NewSuffix[DataSuffix.Length..];
+            var newData = dataPath + ".new";
             File.Delete(newData); // Left by a run killed while it copied.
             var usable = new Dictionary<Digest, long>();
             var hasData = File.Exists(dataPath);
@@ -310,9 +309,10 @@ internal sealed class ResumeJournal : IDisposable
         }
 
         // What the earlier run had stays recorded until this run checks it (a kill before then loses nothing).
+        var sizes = remote.ToDictionary(e => e.Blob!.Descriptor.Digest, e => e.Size);
         foreach (var (digest, bytes) in _earlier)
         {
-            var size = remote.First(e => e.Blob!.Descriptor.Digest == digest).Size;
+            var size = sizes[digest];
             text.Append(bytes == size ? $"done {digest}\n" : string.Create(CultureInfo.InvariantCulture, $"have {digest} {bytes}\n"));
         }
 
