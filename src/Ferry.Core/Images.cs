@@ -52,7 +52,7 @@ public static class Images
         }
 
         access ??= RegistryAccess.Default;
-        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Stream = request.OutputStream, Format = request.Format, Compression = request.Compression, SplitSize = request.SplitSize, Resume = request.Resume });
+        var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Stream = request.OutputStream, Format = request.Format, Compression = request.Compression, SplitSize = request.SplitSize, Resume = request.Resume, SignKey = request.SignKey });
         var transfer = new TransferRequest
         {
             Images = request.Images,
@@ -62,7 +62,9 @@ public static class Images
             ContinueOnError = request.ContinueOnError,
             Exclude = request.Exclude,
             ExcludeArchives = request.ExcludeArchives,
-            Force = request.Force,
+
+            // An archive that is up to date but unsigned is not what a signed save asks for.
+            Force = request.Force || request.SignKey is not null,
         };
         var engine = new TransferEngine(logger);
         TransferResult result;
@@ -80,7 +82,7 @@ public static class Images
         else
         {
             using var registry = new RegistryClient(access.Credentials, access.Options, logger);
-            result = await engine.RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry), sink, progress, cancellationToken).ConfigureAwait(false);
+            result = await engine.RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry) { Referrers = request.Referrers }, sink, progress, cancellationToken).ConfigureAwait(false);
         }
 
         return await ArchiveResultAsync(result, result.Plan.StreamedBytes, request.Checksums, cancellationToken).ConfigureAwait(false);
@@ -188,7 +190,7 @@ public static class Images
             MaxConcurrentTransfers = request.MaxConcurrentTransfers,
             ContinueOnError = request.ContinueOnError,
         };
-        var result = await new TransferEngine(logger).RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry), new RegistrySink(registry, target.For), progress, cancellationToken).ConfigureAwait(false);
+        var result = await new TransferEngine(logger).RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry) { Referrers = request.Referrers }, new RegistrySink(registry, target.For), progress, cancellationToken).ConfigureAwait(false);
         var report = result.Report as RegistryReport;
         var images = (report?.Images ?? []).Select(p => Loaded(p, request.Images[p.Position - 1], builtFromLayers: false)).ToList();
         var failed = result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).ToList();
@@ -218,7 +220,7 @@ public static class Images
         access ??= RegistryAccess.Default;
         Func<References.ImageReference, References.ImageReference> targetFor = request.As is { } nameAs ? _ => References.ImageReference.Parse(nameAs) : RegistryTarget.Parse(request.Target!).For;
         using var registry = new RegistryClient(access.Credentials, access.Options, logger);
-        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Images = request.Images, As = request.As }, request.Stdin, cancellationToken).ConfigureAwait(false);
+        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Images = request.Images, As = request.As, Referrers = request.Referrers || request.RequireSignature is not null }, request.Stdin, cancellationToken).ConfigureAwait(false);
         var transfer = new TransferRequest
         {
             Images = source.Keys,
@@ -226,6 +228,7 @@ public static class Images
             Jobs = Math.Clamp(request.Jobs, 1, 20),
             MaxConcurrentTransfers = Math.Clamp(request.MaxConcurrentUploads, 1, 32),
             ContinueOnError = true,
+            Admit = request.RequireSignature is { } policy ? (key, image, token) => source.CheckSignatureAsync(key, image, policy, token) : null,
         };
         var events = progress is null ? null : new LoadProgress(progress, source);
         var result = await new TransferEngine(logger).RunAsync(transfer, source, new RegistrySink(registry, targetFor, request.MountFrom), events, cancellationToken).ConfigureAwait(false);
@@ -265,7 +268,7 @@ public static class Images
         using var engine = new DockerEngineClient(daemon ?? DockerEndpointResolver.Resolve(new DockerEndpointOptions()));
         var sink = new DaemonSink(engine);
         var platform = await sink.PlatformAsync(cancellationToken).ConfigureAwait(false);
-        using var source = await ArchiveSource.OpenAsync(archives, new ArchiveSelection { Images = images }, stdin, cancellationToken).ConfigureAwait(false);
+        using var source = await ArchiveSource.OpenAsync(archives, new ArchiveSelection { Images = images, Referrers = false }, stdin, cancellationToken).ConfigureAwait(false);
         var transfer = new TransferRequest { Images = source.Keys, Platforms = platform, ContinueOnError = true };
         var lines = progress is null ? null : new DaemonLines(progress);
         var result = await new TransferEngine().RunAsync(transfer, source, sink, lines, cancellationToken).ConfigureAwait(false);
@@ -294,7 +297,7 @@ public static class Images
         ArgumentNullException.ThrowIfNull(reference);
         access ??= RegistryAccess.Default;
         using var registry = new RegistryClient(access.Credentials, access.Options, logger);
-        var resolved = await new RegistrySource(registry).ResolveAsync(reference, platforms ?? PlatformSelection.All, cancellationToken).ConfigureAwait(false);
+        var resolved = await new RegistrySource(registry) { Referrers = false }.ResolveAsync(reference, platforms ?? PlatformSelection.All, cancellationToken).ConfigureAwait(false);
         return new RemoteImage(
             resolved.Reference,
             resolved.Top.Digest,

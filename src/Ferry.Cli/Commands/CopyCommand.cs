@@ -33,6 +33,7 @@ internal static class CopyCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
         progress.AcceptOnlyFromAmong("plain", "json");
+        var noReferrers = SignatureOptions.NoReferrers("Copy the images only, without their signatures, attestations and SBOMs");
         var command = new Command("copy", """
             Copy images from registries into a registry, every digest unchanged.
 
@@ -44,7 +45,7 @@ internal static class CopyCommand
               ferry copy docker.io/library/nginx:1.27 --to registry.internal:5000
             """)
         {
-            images, file, to, platform, arch, os, allPlatforms, jobs, transfers, source, failed, shard, progress, debug, quiet,
+            images, file, to, platform, arch, os, allPlatforms, jobs, transfers, source, failed, shard, progress, debug, quiet, noReferrers,
         };
         var cache = new CacheOption();
         command.Options.Add(cache.Option);
@@ -91,6 +92,7 @@ internal static class CopyCommand
                     MaxConcurrentTransfers = count,
                     SourceRegistry = sourceRegistry,
                     ContinueOnError = true,
+                    Referrers = !parseResult.GetValue(noReferrers),
                 };
                 string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
                 var bytesLines = new ByteLines(isQuiet);

@@ -22,6 +22,7 @@ internal static class FerryCommandLine
             SaveCommand.Create(),
             CopyCommand.Create(),
             VerifyCommand.Create(),
+            SignCommand.Create(),
             LoadCommand.Create(),
             InspectCommand.Create(),
             MergeCommand.Create(),

@@ -30,6 +30,10 @@ internal static class LoadCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
         progress.AcceptOnlyFromAmong("plain", "json");
+        var noReferrers = SignatureOptions.NoReferrers("Push the images only, without the signatures, attestations and SBOMs the archive carries with them");
+        var requireSignature = new Option<bool>("--require-signature") { Description = "Refuse, before anything is pushed, every image no signature by --key vouches for (the bundle's signature, or the image's own); the others are pushed and the refused ones listed" };
+        var key = SignatureOptions.PublicKey("The public key for --require-signature (cosign.pub, PEM; ECDSA or RSA)");
+        var identity = SignatureOptions.Identity();
         var access = new RegistryAccessOptions();
         var command = new Command("load", """
             Push the images of archives into a registry (or a Docker Engine), every digest unchanged.
@@ -38,7 +42,8 @@ internal static class LoadCommand
             once for the whole run: skipped when the target has it, mounted from another repository of the target when
             this run (or the source) put it there, else uploaded once, streaming from the archive. Archives without
             registry manifests (docker save, skopeo/podman docker-archive) get manifests built from their layers (layers
-            kept as they are in the archive).
+            kept as they are in the archive). Signatures, attestations and SBOMs the archive carries go after their image,
+            under cosign's tag or as referrers (with the fallback tag where the registry has no referrers API).
 
             Examples:
               ferry load bundle.tar --to registry.internal:5000
@@ -46,11 +51,12 @@ internal static class LoadCommand
               ferry load app.tar --as registry.internal:5000/team/app:2.0
               ferry load bundle.tar --to registry.internal:5000 --image docker.io/library/nginx:1.27 --platform linux/arm64
               gunzip < bundle.tar.gz | ferry load - --to registry.internal:5000
+              ferry load bundle.tar --to registry.internal:5000 --require-signature --key cosign.pub
               ferry load bundle.tar --daemon
               ferry load bundle.tar --to registry.internal:5000 --images-from load-failed.txt   # retry what failed
             """)
         {
-            archives, to, nameAs, image, imagesFrom, platform, daemon, mountFrom, jobs, failed, progress, debug, quiet,
+            archives, to, nameAs, image, imagesFrom, platform, daemon, mountFrom, jobs, failed, progress, debug, quiet, noReferrers, requireSignature, key, identity,
         };
         access.AddTo(command);
         var engine = new DockerEngineOptions();
@@ -81,6 +87,11 @@ internal static class LoadCommand
                         throw new InvalidInputException("--to/--as and --daemon are exclusive: load into a registry or into a Docker Engine");
                     }
 
+                    if (parseResult.GetValue(requireSignature))
+                    {
+                        throw new InvalidInputException("--require-signature checks images on the way into a registry; before loading into a Docker Engine, run ferry verify ARCHIVE --key KEY");
+                    }
+
                     return await LoadIntoDaemonAsync(paths, selected, engine.Endpoint(parseResult), parseResult.GetValue(failed)!, Retry("--daemon"), isQuiet, stdin, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -97,6 +108,13 @@ internal static class LoadCommand
                 }
 
                 var jobCount = SaveCommand.Range(parseResult.GetValue(jobs), 1, 20, "--jobs");
+                if (parseResult.GetValue(requireSignature) != (parseResult.GetValue(key) is not null))
+                {
+                    throw new InvalidInputException(parseResult.GetValue(requireSignature) ? "--require-signature needs --key PUBLIC-KEY (cosign.pub)" : "--key is for --require-signature; say --require-signature to refuse unsigned images");
+                }
+
+                var policy = SignatureOptions.Policy(parseResult, key, identity);
+                using var publicKey = policy?.Key;
 
                 var targetRegistry = target is not null ? RegistryTarget.Parse(target).Registry : ImageReference.Parse(name!).Registry;
                 var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
@@ -113,6 +131,8 @@ internal static class LoadCommand
                     MountFrom = parseResult.GetValue(mountFrom),
                     Stdin = stdin,
                     ContinueOnError = true,
+                    Referrers = !parseResult.GetValue(noReferrers),
+                    RequireSignature = policy,
                 };
                 var bytesLines = new ByteLines(isQuiet);
                 var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);

@@ -39,6 +39,8 @@ internal static class SaveCommand
         var checksums = new Option<bool>("--checksums") { Description = "Also write OUTPUT.sha256 (sha256sum -c format) once the archive is complete" };
         var cache = new CacheOption();
         var noResume = new Option<bool>("--no-resume") { Description = "Start from nothing even if an interrupted save of this output left blobs to continue from, and keep nothing if this one fails" };
+        var noReferrers = SignatureOptions.NoReferrers("Leave out each image's signatures, attestations and SBOMs (by default they are found through the referrers API, its fallback tag and cosign's tags, and saved with the image)");
+        var signKey = new Option<string?>("--sign-key") { Description = "Sign the bundle with this private key (cosign.key, password from COSIGN_PASSWORD or asked; or a PEM key): index.json.sig in the archive, checked by ferry verify --key" };
         var include = new Option<string[]>("--image", "-i") { Description = "An image to save (repeatable; the same as a positional image)" };
         var exclude = new Option<string[]>("--exclude", "-e") { Description = "Leave out the layers of this image (repeatable): a partial (delta) archive" };
         var excludeArchive = new Option<string[]>("--exclude-archive") { Description = "Leave out the layers of every image in this archive (repeatable; any format Ferry reads)" };
@@ -54,10 +56,11 @@ internal static class SaveCommand
               echo "$TOKEN" | ferry save -u ci --password-stdin --cert-dir ./certs -o app.tar registry.internal/app:1
               ferry save --daemon -H ssh://deploy@build01 -o app.tar myapp:dev
               ferry save -o delta.tar --exclude myapp:1.3 myapp:1.4
+              COSIGN_PASSWORD=… ferry save -f images.txt -o bundle.tar --sign-key cosign.key
             """)
         {
             images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard, splitSize, noResume, cache.Option,
+            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard, splitSize, noResume, noReferrers, signKey, cache.Option,
         };
 
         var engine = new DockerEngineOptions();
@@ -97,7 +100,9 @@ internal static class SaveCommand
                     parseResult.GetValue(checksums),
                     parseResult.GetValue(shard) is { } part ? Shard.Parse(part) : null,
                     parseResult.GetValue(splitSize) is { } size ? Units.ParseSize(size, "--split-size") : null,
-                    parseResult.GetValue(noResume));
+                    parseResult.GetValue(noResume),
+                    parseResult.GetValue(noReferrers),
+                    parseResult.GetValue(signKey));
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)

@@ -32,4 +32,6 @@ internal sealed record SaveOptions(
     bool Checksums,
     Shard? Shard,
     long? SplitSize,
-    bool NoResume);
+    bool NoResume,
+    bool NoReferrers,
+    string? SignKey);

@@ -41,6 +41,7 @@ internal static class SaveRunner
         // Explicit credentials (--username, --ilogin) belong to one registry: -s when given, else the first image's.
         var credentialRegistry = options.SourceRegistry ?? lines.Select(l => ImageReference.TryParse(l.Trim(), out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
         var access = new RegistryAccess(new DefaultCredentialProvider(options.CredentialsFor(credentialRegistry)), options.ClientOptions);
+        using var signKey = options.SignKey is { } keyPath ? SignatureOptions.LoadSigningKey(keyPath) : null;
         var request = new SaveRequest
         {
             Images = lines,
@@ -61,6 +62,8 @@ internal static class SaveRunner
             Checksums = options.Checksums,
             SplitSize = options.SplitSize,
             Resume = !options.NoResume,
+            Referrers = !options.NoReferrers,
+            SignKey = signKey,
         };
 
         // The live view draws bars while blobs download; a daemon's export streams in its own order with no download phase to draw.

@@ -10,17 +10,22 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var archive = new Argument<string>("archive") { Description = "Any archive Ferry reads: tar, tar.gz, tar.zst (detected by content) or a layout directory; - reads stdin" };
+        var key = SignatureOptions.PublicKey("Also check signatures, offline, with this public key (cosign.pub, PEM; ECDSA or RSA): the bundle's own signature first, which vouches for every image; else each image's cosign signature");
+        var identity = SignatureOptions.Identity();
         var command = new Command("verify", """
             Check an archive: every blob's digest and size, every reference resolvable.
 
-            It reads with the reader load uses. Exit 0 when sound, 1 otherwise.
+            It reads with the reader load uses. With --key, every image must also be vouched for by a signature by
+            that key — the bundle's (ferry save --sign-key, ferry sign) or its own cosign signature — checked without
+            a network. Exit 0 when sound, 1 otherwise.
 
             Examples:
               ferry verify bundle.tar.zst
+              ferry verify bundle.tar --key cosign.pub
               ferry verify - < bundle.tar.zst
             """)
         {
-            archive,
+            archive, key, identity,
         };
         var reading = new ArchiveReadingOptions();
         reading.AddTo(command);
@@ -30,17 +35,29 @@ internal static class VerifyCommand
             {
                 reading.Apply(parseResult);
                 var path = parseResult.GetValue(archive)!;
+                var policy = SignatureOptions.Policy(parseResult, key, identity);
+                using var publicKey = policy?.Key;
                 var result = path == "-"
-                    ? await ArchiveVerifier.VerifyAsync(StdinArchive.Open(), "stdin", cancellationToken).ConfigureAwait(false)
-                    : await ArchiveVerifier.VerifyAsync(path, cancellationToken).ConfigureAwait(false);
+                    ? await ArchiveVerifier.VerifyAsync(StdinArchive.Open(), "stdin", policy, cancellationToken).ConfigureAwait(false)
+                    : await ArchiveVerifier.VerifyAsync(path, policy, cancellationToken).ConfigureAwait(false);
                 foreach (var problem in result.Problems)
                 {
                     Console.Error.WriteLine($"ferry: {path}: {TerminalText.Escape(problem)}");
                 }
 
-                foreach (var image in result.Images)
+                if (policy is null)
                 {
-                    Console.Out.WriteLine($"{TerminalText.Escape(image.Name)}\t{image.Digest}");
+                    foreach (var image in result.Images)
+                    {
+                        Console.Out.WriteLine($"{TerminalText.Escape(image.Name)}\t{image.Digest}");
+                    }
+                }
+                else
+                {
+                    foreach (var check in result.Signatures)
+                    {
+                        Console.Out.WriteLine($"{TerminalText.Escape(check.Image)}\t{check.Digest}\t{(check.Verified ? "verified" : "NOT VERIFIED")}: {TerminalText.Escape(check.Detail)}");
+                    }
                 }
 
                 if (!result.IsValid)
@@ -49,7 +66,13 @@ internal static class VerifyCommand
                     return ExitCodes.Failure;
                 }
 
-                Console.Error.WriteLine($"ferry: {path}: ok — {result.Images.Count} image(s), {result.Blobs} blobs, {Units.Bytes(result.BlobBytes)} verified (compression: {result.Compression}){(result.Omitted > 0 ? $"; partial: {result.Omitted} layer(s) left out on purpose" : string.Empty)}");
+                var signed = result.BundleSignature switch
+                {
+                    BundleSignatureState.Valid => $"; the bundle's signature verifies with {policy!.Key.Path}",
+                    BundleSignatureState.Absent => $"; every image signed by {policy!.Key.Path}",
+                    _ => string.Empty,
+                };
+                Console.Error.WriteLine($"ferry: {path}: ok — {result.Images.Count} image(s), {result.Blobs} blobs, {Units.Bytes(result.BlobBytes)} verified (compression: {result.Compression}){(result.Artifacts > 0 ? $", {result.Artifacts} signature(s)/attestation(s)/SBOM(s) carried" : string.Empty)}{(result.Omitted > 0 ? $"; partial: {result.Omitted} layer(s) left out on purpose" : string.Empty)}{signed}");
                 return ExitCodes.Success;
             }
             catch (Exception ex)

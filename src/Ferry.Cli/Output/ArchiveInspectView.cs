@@ -19,6 +19,22 @@ internal static class ArchiveInspectView
 
         Console.Out.WriteLine($"{result.Images.Count} image(s); {result.UniqueBlobs} unique blobs, {Units.Bytes(result.UniqueBytes)} ({result.Format}, compression: {result.Compression})");
         Console.Out.WriteLine("OWN: bytes only that image uses; SHARED: bytes it shares with others, stored once");
+        var carried = result.Images.Where(i => i.Artifacts.Count > 0).ToList();
+        if (carried.Count > 0)
+        {
+            Console.Out.WriteLine($"SIGNATURES, ATTESTATIONS, SBOMS: {carried.Sum(i => i.Artifacts.Count)} artifact(s), {Units.Bytes(carried.Sum(i => i.Artifacts.Sum(a => a.Size)))}, go back with their images:");
+            foreach (var image in carried)
+            {
+                Console.Out.WriteLine($"  {TerminalText.Escape(image.Name ?? image.Digest.Short)}");
+                foreach (var artifact in image.Artifacts)
+                {
+                    var how = artifact.Tag is { } tag ? $"tag {tag[..Math.Min(tag.Length, 19)]}…{tag[tag.LastIndexOf('.')..]}" : $"referrer of {artifact.Subject.Short}";
+                    Console.Out.WriteLine($"    {KindName(artifact.Kind),-11}  {artifact.Digest.Short}  {TerminalText.Escape(artifact.ArtifactType)}  {how}  {Units.Bytes(artifact.Size)}");
+                }
+            }
+        }
+
+        Console.Out.WriteLine(result.Signed ? "SIGNED: the bundle carries a signature over its index.json (ferry verify --key checks it)" : "UNSIGNED bundle (ferry sign adds a signature over its index.json)");
         if (result.Omitted.Count > 0)
         {
             Console.Out.WriteLine($"PARTIAL: {result.Omitted.Count} layer(s), {Units.Bytes(result.Omitted.Sum(o => o.Size))}, left out on purpose; the target must already hold them:");
@@ -28,6 +44,14 @@ internal static class ArchiveInspectView
             }
         }
     }
+
+    private static string KindName(Referrers.ArtifactKind kind) => kind switch
+    {
+        Referrers.ArtifactKind.Signature => "signature",
+        Referrers.ArtifactKind.Attestation => "attestation",
+        Referrers.ArtifactKind.Sbom => "sbom",
+        _ => "artifact",
+    };
 
     /// <summary>
     /// Where the archive's bytes go, as a breakdown bar on a terminal: each image's own bytes (the biggest eight; the
@@ -74,6 +98,7 @@ internal static class ArchiveInspectView
         writer.WriteString("path", result.Path);
         writer.WriteString("format", result.Format);
         writer.WriteString("compression", result.Compression);
+        writer.WriteBoolean("signed", result.Signed);
         writer.WriteNumber("uniqueBlobs", result.UniqueBlobs);
         writer.WriteNumber("uniqueBytes", result.UniqueBytes);
         writer.WriteBoolean("partial", result.Omitted.Count > 0);
@@ -112,6 +137,20 @@ internal static class ArchiveInspectView
             writer.WriteNumber("ownBytes", image.UniqueBytes);
             writer.WriteNumber("sharedBytes", image.SharedBytes);
             writer.WriteBoolean("builtFromLayers", image.BuiltFromLayers);
+            writer.WriteStartArray("artifacts");
+            foreach (var artifact in image.Artifacts)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("kind", KindName(artifact.Kind));
+                writer.WriteString("artifactType", artifact.ArtifactType);
+                writer.WriteString("digest", artifact.Digest.ToString());
+                writer.WriteString("subject", artifact.Subject.ToString());
+                writer.WriteString("tag", artifact.Tag);
+                writer.WriteNumber("size", artifact.Size);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
             writer.WriteEndObject();
         }
 

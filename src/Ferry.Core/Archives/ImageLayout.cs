@@ -35,11 +35,29 @@ public sealed record ImageLayout(IReadOnlyList<LayoutBlob> Blobs, ReadOnlyMemory
     /// <summary>The bytes of <see cref="PartialFileName"/> for a partial (delta) archive; <see langword="null"/> for a full one.</summary>
     public ReadOnlyMemory<byte>? PartialJson { get; init; }
 
+    /// <summary>The bundle's signature over <see cref="IndexJson"/> (<c>index.json.sig</c>), when it is signed.</summary>
+    public ReadOnlyMemory<byte>? IndexSignature { get; init; }
+
     /// <summary>The files besides the blobs, in archive (name) order.</summary>
-    public IEnumerable<(string Name, ReadOnlyMemory<byte> Content)> MetadataFiles =>
-        PartialJson is { } partial
-            ? [(PartialFileName, partial), ("index.json", IndexJson), ("manifest.json", ManifestJson), ("oci-layout", OciLayoutJson)]
-            : [("index.json", IndexJson), ("manifest.json", ManifestJson), ("oci-layout", OciLayoutJson)];
+    public IEnumerable<(string Name, ReadOnlyMemory<byte> Content)> MetadataFiles
+    {
+        get
+        {
+            if (PartialJson is { } partial)
+            {
+                yield return (PartialFileName, partial);
+            }
+
+            yield return ("index.json", IndexJson);
+            if (IndexSignature is { } signature)
+            {
+                yield return (Signing.BundleSignature.FileName, signature);
+            }
+
+            yield return ("manifest.json", ManifestJson);
+            yield return ("oci-layout", OciLayoutJson);
+        }
+    }
 
     /// <summary>The total size of the blobs.</summary>
     public long BlobBytes => Blobs.Sum(b => b.Descriptor.Size);

@@ -26,6 +26,9 @@ public sealed record CopyRequest
 
     /// <summary>Bulk mode: an image that fails is listed and the others go on.</summary>
     public bool ContinueOnError { get; init; }
+
+    /// <summary>Whether each image's signatures, attestations and SBOMs are copied with it. On by default.</summary>
+    public bool Referrers { get; init; } = true;
 }
 
 /// <summary>The outcome of a copy.</summary>

@@ -144,3 +144,14 @@ public sealed class DaemonException : FerryException
     {
     }
 }
+
+/// <summary>An image was refused before anything of it moved: it carries no valid signature by the required key.</summary>
+public sealed class SignatureRequiredException : FerryException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Which image, and why.</param>
+    public SignatureRequiredException(string message)
+        : base(message)
+    {
+    }
+}

@@ -41,6 +41,15 @@ public sealed record LoadRequest
     /// naming the first failure once the run ends (images already pushed stay pushed: a registry has no transactions).
     /// </summary>
     public bool ContinueOnError { get; init; }
+
+    /// <summary>Whether the signatures, attestations and SBOMs the archive carries are pushed with their images (after them). On by default.</summary>
+    public bool Referrers { get; init; } = true;
+
+    /// <summary>
+    /// Refuse, before anything is pushed, every image that no signature by this key vouches for — its own cosign
+    /// signature, or the bundle's signature over index.json; <see langword="null"/> requires none.
+    /// </summary>
+    public Signing.SignaturePolicy? RequireSignature { get; init; }
 }
 
 /// <summary>One image pushed.</summary>

@@ -23,6 +23,15 @@ public sealed class ManifestDocument
         Manifests = manifests;
     }
 
+    /// <summary>The manifest this one refers to (OCI 1.1 <c>subject</c>: a signature, attestation or SBOM names its image); <see langword="null"/> when none.</summary>
+    public Descriptor? Subject { get; private init; }
+
+    /// <summary>The OCI 1.1 <c>artifactType</c>, when the document sets one.</summary>
+    public string? ArtifactType { get; private init; }
+
+    /// <summary>The document's own <c>annotations</c> (string values only).</summary>
+    public IReadOnlyDictionary<string, string> Annotations { get; private init; } = new Dictionary<string, string>();
+
     /// <summary>The exact bytes of the document.</summary>
     public ReadOnlyMemory<byte> Content { get; }
 
@@ -109,7 +118,7 @@ public sealed class ManifestDocument
                 }
 
                 var entries = manifestsElement.EnumerateArray().Select(e => ReadDescriptor(e, what, withPlatform: true)).ToList();
-                return new ManifestDocument(content, digest, mediaType, null, [], entries);
+                return new ManifestDocument(content, digest, mediaType, null, [], entries) { Subject = ReadSubject(root, what), ArtifactType = ReadArtifactType(root), Annotations = ReadAnnotations(root) };
             }
 
             if (!MediaTypes.IsImageManifest(mediaType))
@@ -126,9 +135,32 @@ public sealed class ManifestDocument
             var layers = hasLayers && layersElement.ValueKind == JsonValueKind.Array
                 ? layersElement.EnumerateArray().Select(e => ReadDescriptor(e, what, withPlatform: false)).ToList()
                 : throw new InvalidInputException($"manifest of {what} has no \"layers\" array");
-            return new ManifestDocument(content, digest, mediaType, config, layers, []);
+            return new ManifestDocument(content, digest, mediaType, config, layers, []) { Subject = ReadSubject(root, what), ArtifactType = ReadArtifactType(root), Annotations = ReadAnnotations(root) };
         }
     }
+
+    /// <summary>The string-valued entries of an element's <c>annotations</c> object (none when absent or malformed).</summary>
+    /// <param name="element">A manifest, index or descriptor.</param>
+    /// <returns>The annotations.</returns>
+    internal static Dictionary<string, string> ReadAnnotations(JsonElement element)
+    {
+        var annotations = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (element.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in a.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String))
+            {
+                annotations[property.Name] = property.Value.GetString()!;
+            }
+        }
+
+        return annotations;
+    }
+
+    private static Descriptor? ReadSubject(JsonElement root, string what) =>
+        root.TryGetProperty("subject", out var subject) && subject.ValueKind == JsonValueKind.Object ? ReadDescriptor(subject, what, withPlatform: false) : null;
+
+    private static string? ReadArtifactType(JsonElement root) =>
+        root.TryGetProperty("artifactType", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
 
     private static Descriptor ReadDescriptor(JsonElement element, string what, bool withPlatform)
     {

@@ -18,7 +18,19 @@ public sealed record InspectedImage(string? Name, Digest Digest, string MediaTyp
 
     /// <summary>Bytes in the archive this image shares with at least one other image (stored once for all of them).</summary>
     public long SharedBytes { get; init; }
+
+    /// <summary>The signatures, attestations, SBOMs and other artifacts carried with the image.</summary>
+    public IReadOnlyList<InspectedArtifact> Artifacts { get; init; } = [];
 }
+
+/// <summary>A signature, attestation, SBOM or other artifact carried with an image.</summary>
+/// <param name="Kind">What it is.</param>
+/// <param name="ArtifactType">Its artifact type (or config media type).</param>
+/// <param name="Digest">Its manifest's digest.</param>
+/// <param name="Subject">The manifest it refers to.</param>
+/// <param name="Tag">The tag it goes back under (cosign's scheme), or <see langword="null"/> for a referrer by digest.</param>
+/// <param name="Size">Its bytes: manifest, config and layers.</param>
+public sealed record InspectedArtifact(Referrers.ArtifactKind Kind, string ArtifactType, Digest Digest, Digest Subject, string? Tag, long Size);
 
 /// <summary>What <c>ferry inspect</c> shows of an archive.</summary>
 /// <param name="Path">The archive.</param>
@@ -31,6 +43,9 @@ public sealed record InspectResult(string Path, string Format, string Compressio
 {
     /// <summary>For a partial archive: the layers it leaves out and the excluded images they come from.</summary>
     public IReadOnlyList<Archives.Format.OmittedBlob> Omitted { get; init; } = [];
+
+    /// <summary>Whether the bundle carries its own signature (<c>index.json.sig</c>); <c>ferry verify --key</c> checks it.</summary>
+    public bool Signed { get; init; }
 }
 
 /// <summary>Reads an archive's images, platforms, sizes and layers without pushing or extracting anything.</summary>
@@ -85,7 +100,23 @@ public static class ArchiveInspector
                 }
             }
 
-            images.Add(new InspectedImage(image.Name, image.Top.Digest, image.Top.MediaType, platforms, layers, descriptors.Sum(d => d.Size), image.BuiltFromLayers));
+            var artifacts = new List<InspectedArtifact>();
+            if (image.Name is { } name && References.ImageReference.TryParse(name, out var reference, out _))
+            {
+                var subjects = descriptors.Where(d => MediaTypes.IsImageManifest(d.MediaType) || MediaTypes.IsIndex(d.MediaType)).Select(d => d.Digest).ToHashSet();
+                foreach (var artifact in await Transfer.Sources.ArchiveSource.ArtifactsOfAsync(archive, reference!.Name, subjects, cancellationToken).ConfigureAwait(false))
+                {
+                    foreach (var blob in artifact.Blobs.Append(artifact.Manifest.Descriptor))
+                    {
+                        unique[blob.Digest] = blob.Size;
+                        blobsOf[^1].Add(blob.Digest);
+                    }
+
+                    artifacts.Add(new InspectedArtifact(artifact.Kind, artifact.ArtifactType, artifact.Manifest.Digest, artifact.Subject, artifact.Tag, artifact.TotalBytes));
+                }
+            }
+
+            images.Add(new InspectedImage(image.Name, image.Top.Digest, image.Top.MediaType, platforms, layers, descriptors.Sum(d => d.Size), image.BuiltFromLayers) { Artifacts = artifacts });
         }
 
         // Who uses what: a blob used by one image is that image's own; one used by several is shared (stored once).
@@ -98,6 +129,10 @@ public static class ArchiveInspector
 
         var omitted = archive.Omitted.Values.OrderBy(o => o.Digest.ToString(), StringComparer.Ordinal).ToList();
         var present = unique.Where(u => !archive.Omitted.ContainsKey(u.Key)).ToList();
-        return new InspectResult(path, archive.Format, archive.File.Compression, images, present.Count, present.Sum(u => u.Value)) { Omitted = omitted };
+        return new InspectResult(path, archive.Format, archive.File.Compression, images, present.Count, present.Sum(u => u.Value))
+        {
+            Omitted = omitted,
+            Signed = archive.File.Contains(Signing.BundleSignature.FileName),
+        };
     }
 }

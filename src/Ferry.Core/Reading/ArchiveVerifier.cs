@@ -24,6 +24,31 @@ public sealed record VerifyResult(IReadOnlyList<ArchiveImage> Images, int Blobs,
 
     /// <summary>Whether the archive is sound.</summary>
     public bool IsValid => Problems.Count == 0;
+
+    /// <summary>What the bundle's own signature (<c>index.json.sig</c>) is, when a key was given.</summary>
+    public BundleSignatureState BundleSignature { get; init; } = BundleSignatureState.NotChecked;
+
+    /// <summary>Each image's signature check, when a key was given (in archive order).</summary>
+    public IReadOnlyList<Signing.ImageSignatureCheck> Signatures { get; init; } = [];
+
+    /// <summary>How many artifacts (signatures, attestations, SBOMs) the archive carries with its images.</summary>
+    public int Artifacts { get; init; }
+}
+
+/// <summary>The state of a bundle's own signature.</summary>
+public enum BundleSignatureState
+{
+    /// <summary>No key was given.</summary>
+    NotChecked,
+
+    /// <summary>The bundle carries no <c>index.json.sig</c>.</summary>
+    Absent,
+
+    /// <summary>It verifies with the key: it vouches for every image.</summary>
+    Valid,
+
+    /// <summary>It does not verify with the key.</summary>
+    Invalid,
 }
 
 /// <summary>
@@ -40,7 +65,15 @@ public static class ArchiveVerifier
     /// <param name="cancellationToken">Cancels the verification.</param>
     /// <returns>What was found.</returns>
     /// <exception cref="InvalidInputException">The path does not exist.</exception>
-    public static async Task<VerifyResult> VerifyAsync(string path, CancellationToken cancellationToken = default)
+    public static Task<VerifyResult> VerifyAsync(string path, CancellationToken cancellationToken = default) => VerifyAsync(path, null, cancellationToken);
+
+    /// <summary>Verifies an archive, and with <paramref name="signatures"/> its signatures: the bundle's own first, then each image's.</summary>
+    /// <param name="path">The archive.</param>
+    /// <param name="signatures">The key and identity rule; <see langword="null"/> checks no signature.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>What was found; problems include every image no signature by the key vouches for.</returns>
+    /// <exception cref="InvalidInputException">The archive does not exist.</exception>
+    public static async Task<VerifyResult> VerifyAsync(string path, Signing.SignaturePolicy? signatures, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path) && !Directory.Exists(path))
@@ -48,7 +81,7 @@ public static class ArchiveVerifier
             throw new InvalidInputException($"{path} does not exist");
         }
 
-        return await VerifyAsync(() => ImageArchive.OpenAsync(path, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await VerifyAsync(() => ImageArchive.OpenAsync(path, cancellationToken), signatures, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Verifies an archive read from a stream (stdin, a pipe); it is copied into a temporary file first.</summary>
@@ -57,9 +90,18 @@ public static class ArchiveVerifier
     /// <param name="cancellationToken">Cancels the verification.</param>
     /// <returns>What was found.</returns>
     public static Task<VerifyResult> VerifyAsync(Stream input, string displayName, CancellationToken cancellationToken = default) =>
-        VerifyAsync(() => ImageArchive.OpenAsync(input, displayName, cancellationToken), cancellationToken);
+        VerifyAsync(() => ImageArchive.OpenAsync(input, displayName, cancellationToken), null, cancellationToken);
 
-    private static async Task<VerifyResult> VerifyAsync(Func<Task<ImageArchive>> open, CancellationToken cancellationToken)
+    /// <summary>Verifies an archive read from a stream, and with <paramref name="signatures"/> its signatures.</summary>
+    /// <param name="input">The stream.</param>
+    /// <param name="displayName">How messages name it.</param>
+    /// <param name="signatures">The key and identity rule; <see langword="null"/> checks no signature.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>What was found.</returns>
+    public static Task<VerifyResult> VerifyAsync(Stream input, string displayName, Signing.SignaturePolicy? signatures, CancellationToken cancellationToken = default) =>
+        VerifyAsync(() => ImageArchive.OpenAsync(input, displayName, cancellationToken), signatures, cancellationToken);
+
+    private static async Task<VerifyResult> VerifyAsync(Func<Task<ImageArchive>> open, Signing.SignaturePolicy? signatures, CancellationToken cancellationToken)
     {
         ImageArchive archive;
         try
@@ -73,15 +115,16 @@ public static class ArchiveVerifier
 
         using (archive)
         {
-            return await VerifyOpenedAsync(archive, cancellationToken).ConfigureAwait(false);
+            return await VerifyOpenedAsync(archive, signatures, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Verifies an archive already open (the up-to-date check reuses the one it read).</summary>
-    internal static async Task<VerifyResult> VerifyOpenedAsync(ImageArchive archive, CancellationToken cancellationToken)
+    internal static async Task<VerifyResult> VerifyOpenedAsync(ImageArchive archive, Signing.SignaturePolicy? signatures, CancellationToken cancellationToken)
     {
         {
             var problems = new List<string>();
+            var bundle = signatures is null ? BundleSignatureState.NotChecked : await CheckBundleSignatureAsync(archive, signatures, problems, cancellationToken).ConfigureAwait(false);
             var broken = new HashSet<Digest>();
             var hashed = await HashStoredBlobsAsync(archive, problems, broken, cancellationToken).ConfigureAwait(false);
             var images = new List<ArchiveImage>();
@@ -92,13 +135,26 @@ public static class ArchiveVerifier
                 await CheckReachableAsync(archive, image.Top, image.Name ?? image.Top.Digest.ToString(), 0, problems, broken, reachable, cancellationToken).ConfigureAwait(false);
             }
 
-            if (archive.Format == "oci-layout" && archive.File.Contains(DockerManifestFile.FileName))
+            foreach (var artifact in archive.Artifacts)
             {
-                await CheckDockerManifestAsync(archive, problems, cancellationToken).ConfigureAwait(false);
+                await CheckReachableAsync(archive, artifact.Descriptor, $"{artifact.Link.Repository}: artifact {artifact.Descriptor.Digest.Short}", 0, problems, broken, reachable, cancellationToken).ConfigureAwait(false);
             }
 
+            if (archive.Format == "oci-layout" && archive.File.Contains(DockerManifestFile.FileName))
+            {
+                // Under a bundle signature, what docker load reads (manifest.json) must be what index.json pins.
+                await CheckDockerManifestAsync(archive, problems, bundle == BundleSignatureState.Valid ? reachable : null, cancellationToken).ConfigureAwait(false);
+            }
+
+            var checks = signatures is null ? [] : await CheckImageSignaturesAsync(archive, signatures, bundle, problems, cancellationToken).ConfigureAwait(false);
             var bytes = hashed.Count > 0 ? hashed.Values.Sum() : reachable.Values.Sum();
-            return new VerifyResult(images, Math.Max(hashed.Count, reachable.Count), bytes, archive.File.Compression, problems.Distinct().ToList()) { Omitted = archive.Omitted.Count };
+            return new VerifyResult(images, Math.Max(hashed.Count, reachable.Count), bytes, archive.File.Compression, problems.Distinct().ToList())
+            {
+                Omitted = archive.Omitted.Count,
+                BundleSignature = bundle,
+                Signatures = checks,
+                Artifacts = archive.Artifacts.Count,
+            };
         }
     }
 
@@ -202,7 +258,86 @@ public static class ArchiveVerifier
         }
     }
 
-    private static async Task CheckDockerManifestAsync(ImageArchive archive, List<string> problems, CancellationToken cancellationToken)
+    private static async Task<BundleSignatureState> CheckBundleSignatureAsync(ImageArchive archive, Signing.SignaturePolicy signatures, List<string> problems, CancellationToken cancellationToken)
+    {
+        if (!archive.File.Contains(Signing.BundleSignature.FileName))
+        {
+            return BundleSignatureState.Absent;
+        }
+
+        try
+        {
+            var index = await archive.File.ReadSmallAsync(OciIndexFile.FileName, ImageArchiveReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
+            var signature = await archive.File.ReadSmallAsync(Signing.BundleSignature.FileName, 64 * 1024, cancellationToken).ConfigureAwait(false);
+            if (Signing.BundleSignature.Verify(index, signature, signatures.Key))
+            {
+                return BundleSignatureState.Valid;
+            }
+        }
+        catch (FerryException ex)
+        {
+            problems.Add($"{Signing.BundleSignature.FileName}: {ex.Message}");
+            return BundleSignatureState.Invalid;
+        }
+
+        problems.Add($"{Signing.BundleSignature.FileName}: the bundle's signature does not verify with {signatures.Key.Path} (index.json changed after signing, or another key signed it)");
+        return BundleSignatureState.Invalid;
+    }
+
+    private static async Task<List<Signing.ImageSignatureCheck>> CheckImageSignaturesAsync(ImageArchive archive, Signing.SignaturePolicy signatures, BundleSignatureState bundle, List<string> problems, CancellationToken cancellationToken)
+    {
+        var checks = new List<Signing.ImageSignatureCheck>();
+        foreach (var image in archive.Images)
+        {
+            Signing.ImageSignatureCheck check;
+            try
+            {
+                check = await CheckImageSignatureAsync(archive, image, signatures, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FerryException ex)
+            {
+                check = new Signing.ImageSignatureCheck(image.Name ?? image.Top.Digest.ToString(), image.Top.Digest, false, ex.Message);
+            }
+
+            if (!check.Verified && bundle == BundleSignatureState.Valid)
+            {
+                check = check with { Verified = true, Detail = $"vouched for by the bundle's signature; its own: {check.Detail}" };
+            }
+
+            if (!check.Verified)
+            {
+                problems.Add($"{check.Image}: not verified: {check.Detail}");
+            }
+
+            checks.Add(check);
+        }
+
+        return checks;
+    }
+
+    /// <summary>One archived image's own signatures, checked against the key.</summary>
+    internal static async Task<Signing.ImageSignatureCheck> CheckImageSignatureAsync(ImageArchive archive, ArchivedImage image, Signing.SignaturePolicy signatures, CancellationToken cancellationToken)
+    {
+        var name = image.Name is { } n && ImageReference.TryParse(n, out var parsed, out _) ? parsed : null;
+        var platforms = new List<Digest>();
+        if (MediaTypes.IsIndex(image.Top.MediaType))
+        {
+            var top = await archive.ReadManifestAsync(image.Top, cancellationToken).ConfigureAwait(false);
+            platforms.AddRange(top.Manifests.Where(m => MediaTypes.IsImageManifest(m.MediaType) && archive.Contains(m.Digest) && m.Platform is not { Os: "unknown" }).Select(m => m.Digest));
+        }
+
+        var artifacts = name is null ? [] : await Transfer.Sources.ArchiveSource.ArtifactsOfAsync(archive, name.Name, platforms.Append(image.Top.Digest).ToHashSet(), cancellationToken).ConfigureAwait(false);
+        return await Signing.ImageSignatureVerifier.CheckAsync(
+            name,
+            image.Top.Digest,
+            platforms,
+            artifacts,
+            (descriptor, token) => archive.ReadSmallBlobAsync(descriptor, Signing.SimpleSigningPayload.MaxBytes, token),
+            signatures,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task CheckDockerManifestAsync(ImageArchive archive, List<string> problems, Dictionary<Digest, long>? pinned, CancellationToken cancellationToken)
     {
         try
         {
@@ -213,6 +348,10 @@ public static class ArchiveVerifier
                 if (!omitted && !archive.File.Contains(path))
                 {
                     problems.Add($"manifest.json: \"{path}\" is not in the archive");
+                }
+                else if (pinned is not null && !(path.StartsWith("blobs/sha256/", StringComparison.Ordinal) && Digest.TryParse("sha256:" + path["blobs/sha256/".Length..], out var blob) && pinned.ContainsKey(blob)))
+                {
+                    problems.Add($"manifest.json: \"{path}\" is not pinned by the signed index.json (docker load would read unsigned content)");
                 }
             }
         }

@@ -13,6 +13,11 @@ namespace Ferry.Reading;
 /// <param name="BuiltFromLayers">Whether Ferry built the manifest (archives without registry manifests, e.g. legacy <c>docker save</c>).</param>
 public sealed record ArchivedImage(string? Name, Descriptor Top, bool BuiltFromLayers);
 
+/// <summary>A signature, attestation, SBOM or other artifact an archive carries with an image.</summary>
+/// <param name="Descriptor">The artifact's manifest.</param>
+/// <param name="Link">Whose it is: repository, subject, tag.</param>
+public sealed record ArchivedArtifact(Descriptor Descriptor, ArtifactLink Link);
+
 /// <summary>
 /// The images and blobs of an archive in any format Ferry reads (OCI layout — Ferry's, skopeo's, podman's,
 /// docker 25+ — or docker-archive — docker 20.10, skopeo, podman, crane), with every blob reachable by digest.
@@ -39,6 +44,9 @@ public sealed class ImageArchive : IDisposable
 
     /// <summary>The images, in archive order.</summary>
     public IReadOnlyList<ArchivedImage> Images { get; }
+
+    /// <summary>The artifacts carried with the images (signatures, attestations, SBOMs), in archive order.</summary>
+    public IReadOnlyList<ArchivedArtifact> Artifacts { get; init; } = [];
 
     /// <summary>Layers a partial archive leaves out on purpose (its <c>ferry-partial.json</c>), by digest.</summary>
     public IReadOnlyDictionary<Digest, OmittedBlob> Omitted { get; init; } = new Dictionary<Digest, OmittedBlob>();

@@ -66,7 +66,8 @@ internal static class ImageArchiveReader
             }
         }
 
-        var images = entries.Select(e => new ArchivedImage(e.Name, e.Descriptor, BuiltFromLayers: false)).ToList();
+        var images = entries.Where(e => e.Artifact is null).Select(e => new ArchivedImage(e.Name, e.Descriptor, BuiltFromLayers: false)).ToList();
+        var artifacts = entries.Where(e => e.Artifact is not null).Select(e => new ArchivedArtifact(e.Descriptor, e.Artifact!)).ToList();
         var omitted = new Dictionary<Digest, OmittedBlob>();
         if (file.Contains(PartialRecord.FileName))
         {
@@ -76,7 +77,7 @@ internal static class ImageArchiveReader
             }
         }
 
-        return new ImageArchive(file, "oci-layout", images, blobs, []) { Omitted = omitted };
+        return new ImageArchive(file, "oci-layout", images, blobs, []) { Omitted = omitted, Artifacts = artifacts };
     }
 
     private static async Task<ImageArchive> ReadDockerArchiveAsync(ArchiveFile file, CancellationToken cancellationToken)

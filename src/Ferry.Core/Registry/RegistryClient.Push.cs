@@ -106,7 +106,11 @@ public sealed partial class RegistryClient
     /// <returns>The digest of the pushed bytes.</returns>
     /// <exception cref="DigestMismatchException">The registry reports another digest than the bytes have.</exception>
     /// <exception cref="RegistryException">The registry refused the manifest.</exception>
-    public async Task<Digest> PutManifestAsync(ImageReference repository, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken = default)
+    public async Task<Digest> PutManifestAsync(ImageReference repository, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken = default) =>
+        (await PutManifestReportingSubjectAsync(repository, reference, content, mediaType, cancellationToken).ConfigureAwait(false)).Digest;
+
+    /// <summary>Pushes a manifest, and tells whether the registry indexed its <c>subject</c> (it answered with an <c>OCI-Subject</c> header).</summary>
+    internal async Task<(Digest Digest, bool SubjectIndexed)> PutManifestReportingSubjectAsync(ImageReference repository, string reference, ReadOnlyMemory<byte> content, string mediaType, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(repository);
         var digest = Digest.Sha256Of(content.Span);
@@ -128,7 +132,7 @@ public sealed partial class RegistryClient
             throw new DigestMismatchException($"{what}: the registry stored the manifest as {stored}, but its bytes hash to {digest}");
         }
 
-        return digest;
+        return (digest, response.Headers.Contains("OCI-Subject"));
     }
 
     /// <summary>The upload session URL, checked like a redirect: http(s), no downgrade, no internal address for a remote registry.</summary>

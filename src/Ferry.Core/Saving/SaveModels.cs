@@ -69,6 +69,12 @@ public sealed record SaveRequest
     /// </summary>
     public bool Resume { get; init; } = true;
 
+    /// <summary>Whether each image's signatures, attestations and SBOMs (referrers API, its fallback tag, cosign's tags) are saved with it. On by default.</summary>
+    public bool Referrers { get; init; } = true;
+
+    /// <summary>Signs the archive's <c>index.json</c> with this key (<c>index.json.sig</c> in the archive); <see langword="null"/> leaves it unsigned.</summary>
+    public Signing.SigningKey? SignKey { get; init; }
+
     /// <summary>Images whose layers the archive leaves out (<c>--exclude</c>): a partial (delta) archive.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
 

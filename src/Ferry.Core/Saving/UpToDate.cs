@@ -63,7 +63,7 @@ internal static class UpToDate
             }
 
             // "Up to date" vouches for the bytes too: every blob it would have written hashes to its digest, sized right.
-            if (!(await ArchiveVerifier.VerifyOpenedAsync(archive, cancellationToken).ConfigureAwait(false)).IsValid)
+            if (!(await ArchiveVerifier.VerifyOpenedAsync(archive, null, cancellationToken).ConfigureAwait(false)).IsValid)
             {
                 return null;
             }

@@ -1,4 +1,5 @@
 using Ferry.Oci;
+using Ferry.Referrers;
 using Ferry.References;
 
 namespace Ferry.Transfer;
@@ -18,11 +19,19 @@ public sealed record PlatformImage(Platform Platform, ManifestDocument Manifest,
 /// <param name="Source">Where it was pulled from (differs from <paramref name="Reference"/> with a source-registry override).</param>
 public sealed record ResolvedImage(ImageReference Reference, ManifestDocument Top, IReadOnlyList<PlatformImage> Platforms, PlatformImage Primary, bool IsSubset, ImageReference Source)
 {
+    /// <summary>The signatures, attestations, SBOMs and other artifacts that refer to the image's manifests, carried with it.</summary>
+    public IReadOnlyList<ReferrerArtifact> Artifacts { get; init; } = [];
+
     /// <summary>The layers of every saved platform (a layer shared by two platforms appears twice).</summary>
     public IEnumerable<Descriptor> LayerDescriptors => Platforms.SelectMany(p => p.Manifest.Layers);
 
-    /// <summary>The total size of all the image's blobs (each counted once).</summary>
+    /// <summary>The total size of all the image's blobs, its artifacts' included (each counted once).</summary>
     public long TotalBytes =>
         Platforms.SelectMany(p => p.Manifest.Layers.Append(p.Manifest.Config!).Append(p.Manifest.Descriptor))
+            .Concat(Artifacts.SelectMany(a => a.Blobs.Append(a.Manifest.Descriptor)))
             .Append(Top.Descriptor).DistinctBy(d => d.Digest).Sum(d => d.Size);
+
+    /// <summary>The digests of the manifests artifacts may refer to: the top (unless it is a subset index Ferry made) and each image manifest.</summary>
+    public IReadOnlyList<Digest> SubjectDigests =>
+        (IsSubset ? [] : new[] { Top.Digest }).Concat(Platforms.Where(p => MediaTypes.IsImageConfig(p.Manifest.Config!.MediaType)).Select(p => p.Manifest.Digest)).Distinct().ToList();
 }

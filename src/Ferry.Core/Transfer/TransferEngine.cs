@@ -91,7 +91,13 @@ public sealed class TransferEngine(ILogger? logger = null)
             {
                 try
                 {
-                    results[i] = await source.ResolveAsync(request.Images[i], request.Platforms, ct).ConfigureAwait(false);
+                    var resolved = await source.ResolveAsync(request.Images[i], request.Platforms, ct).ConfigureAwait(false);
+                    if (request.Admit is { } admit && await admit(request.Images[i], resolved, ct).ConfigureAwait(false) is { } refusal)
+                    {
+                        throw new SignatureRequiredException(refusal);
+                    }
+
+                    results[i] = resolved;
                     progress?.Report(new ImageResolvedEvent(Describe(results[i]!), i + 1, count));
                 }
                 catch (FerryException ex) when (request.ContinueOnError)

@@ -105,6 +105,15 @@ public sealed class TransferPlan
                     Add(layer, null, planned);
                 }
             }
+
+            foreach (var artifact in image.Artifacts)
+            {
+                Add(artifact.Manifest.Descriptor, artifact.Manifest.Content, planned);
+                foreach (var blob in artifact.Blobs)
+                {
+                    Add(blob, null, planned);
+                }
+            }
         }
 
         var sorted = blobs.Values.OrderBy(b => b.Path, StringComparer.Ordinal).ToList();

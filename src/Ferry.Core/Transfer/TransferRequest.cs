@@ -27,6 +27,12 @@ public sealed record TransferRequest
     /// <summary>Archives whose images' layers are left out.</summary>
     public IReadOnlyList<string> ExcludeArchives { get; init; } = [];
 
+    /// <summary>
+    /// Checked for each image once resolved, before anything of the run is transferred: an answer refuses the image with
+    /// that reason (a listed failure in bulk mode). <c>ferry load --require-signature</c> refuses unsigned images this way.
+    /// </summary>
+    public Func<string, ResolvedImage, CancellationToken, Task<string?>>? Admit { get; init; }
+
     /// <summary>Transfer even when the destination is up to date.</summary>
     public bool Force { get; init; }
 

@@ -1,13 +1,24 @@
 using System.Text.Json;
 using Ferry.Errors;
 using Ferry.Oci;
+using Ferry.References;
 
 namespace Ferry.Archives.Format;
 
 /// <summary>One entry of an archive's <c>index.json</c>: the descriptor and the image name it carries, if any.</summary>
 /// <param name="Descriptor">The manifest or index it points at.</param>
 /// <param name="Name">A full image reference from its annotations, or <see langword="null"/>.</param>
-public sealed record OciIndexEntry(Descriptor Descriptor, string? Name);
+public sealed record OciIndexEntry(Descriptor Descriptor, string? Name)
+{
+    /// <summary>For an artifact (signature, attestation, SBOM…) carried with an image: whose it is; <see langword="null"/> for an image.</summary>
+    public ArtifactLink? Artifact { get; init; }
+}
+
+/// <summary>Where an artifact in an archive belongs: the repository and manifest it refers to, and the tag it had.</summary>
+/// <param name="Repository">The image's repository, in full (<c>registry/path</c>) as the archive names the image.</param>
+/// <param name="Subject">The digest of the manifest it refers to.</param>
+/// <param name="Tag">Its tag in that repository (cosign's <c>sha256-&lt;hex&gt;.sig</c>…), or <see langword="null"/> for a referrer by digest.</param>
+public sealed record ArtifactLink(string Repository, Digest Subject, string? Tag);
 
 /// <summary>
 /// The one reader and writer of an OCI layout's <c>index.json</c>. Names come from <c>io.containerd.image.name</c>,
@@ -24,6 +35,15 @@ public static class OciIndexFile
 
     /// <summary>The OCI reference-name annotation.</summary>
     public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
+
+    /// <summary>Ferry's annotation on an artifact entry: the full repository of the image it belongs to.</summary>
+    public const string ArtifactRepositoryAnnotation = "dev.ferry.artifact.repository";
+
+    /// <summary>Ferry's annotation on an artifact entry: the digest of the manifest it refers to.</summary>
+    public const string ArtifactSubjectAnnotation = "dev.ferry.artifact.subject";
+
+    /// <summary>Ferry's annotation on an artifact entry: the tag it had (cosign's scheme).</summary>
+    public const string ArtifactTagAnnotation = "dev.ferry.artifact.tag";
 
     /// <summary>Reads the entries.</summary>
     /// <param name="json">The file's bytes.</param>
@@ -56,7 +76,8 @@ public static class OciIndexFile
             var i = 0;
             foreach (var entry in manifests.EnumerateArray())
             {
-                entries.Add(new OciIndexEntry(index.Manifests[i++], NameOf(entry)));
+                var link = LinkOf(entry, where);
+                entries.Add(new OciIndexEntry(index.Manifests[i++], link is null ? NameOf(entry) : null) { Artifact = link });
             }
 
             return entries;
@@ -67,7 +88,7 @@ public static class OciIndexFile
         }
     }
 
-    /// <summary>Writes an index with one entry per image, both name annotations set to the full reference.</summary>
+    /// <summary>Writes an index with one entry per image, both name annotations set to the full reference, then one per artifact (unnamed, so other tools see no image there).</summary>
     /// <param name="entries">The descriptors and names, in order.</param>
     /// <returns>The file's bytes (compact, deterministic).</returns>
     public static byte[] Build(IEnumerable<OciIndexEntry> entries)
@@ -79,13 +100,26 @@ public static class OciIndexFile
             writer.WriteNumber("schemaVersion", 2);
             writer.WriteString("mediaType", MediaTypes.OciIndex);
             writer.WriteStartArray("manifests");
-            foreach (var (descriptor, name) in entries)
+            foreach (var entry in entries)
             {
+                var (descriptor, name) = entry;
                 writer.WriteStartObject();
                 writer.WriteString("mediaType", descriptor.MediaType);
                 writer.WriteString("digest", descriptor.Digest.ToString());
                 writer.WriteNumber("size", descriptor.Size);
-                if (name is not null)
+                if (entry.Artifact is { } link)
+                {
+                    writer.WriteStartObject("annotations");
+                    writer.WriteString(ArtifactRepositoryAnnotation, link.Repository);
+                    writer.WriteString(ArtifactSubjectAnnotation, link.Subject.ToString());
+                    if (link.Tag is not null)
+                    {
+                        writer.WriteString(ArtifactTagAnnotation, link.Tag);
+                    }
+
+                    writer.WriteEndObject();
+                }
+                else if (name is not null)
                 {
                     writer.WriteStartObject("annotations");
                     writer.WriteString(ImageNameAnnotation, name);
@@ -101,6 +135,29 @@ public static class OciIndexFile
         }
 
         return buffer.ToArray();
+    }
+
+    private static ArtifactLink? LinkOf(JsonElement entry, string where)
+    {
+        var annotations = ManifestDocument.ReadAnnotations(entry);
+        if (!annotations.TryGetValue(ArtifactRepositoryAnnotation, out var repository) || !annotations.TryGetValue(ArtifactSubjectAnnotation, out var subject))
+        {
+            return null;
+        }
+
+        if (!Digest.TryParse(subject, out var digest) || !ImageReference.TryParse(repository, out var parsed, out _) || parsed!.Digest is not null)
+        {
+            throw new InvalidInputException($"{where}: {FileName} has an artifact entry with an invalid repository or subject");
+        }
+
+        // The tag becomes part of a registry URL on load: only cosign's own scheme, for this subject, is accepted.
+        var tag = annotations.GetValueOrDefault(ArtifactTagAnnotation);
+        if (tag is not null && (!Referrers.ReferrerArtifact.TryParseCosignTag(tag, out var tagged) || tagged != digest))
+        {
+            throw new InvalidInputException($"{where}: {FileName} gives an artifact the tag \"{new string(tag.Where(c => !char.IsControl(c)).Take(80).ToArray())}\", which is not cosign's tag for its subject");
+        }
+
+        return new ArtifactLink(parsed.Name, digest, tag);
     }
 
     private static string? NameOf(JsonElement entry)

@@ -42,6 +42,9 @@ public sealed record ArchiveTarget
     /// (<see cref="Saving.ResumeJournal"/>); <see langword="false"/>: start from nothing, leave nothing.
     /// </summary>
     public bool Resume { get; init; }
+
+    /// <summary>Signs the archive's <c>index.json</c>; the signature is stored beside it as <c>index.json.sig</c> (<see cref="Signing.BundleSignature"/>).</summary>
+    public Signing.SigningKey? SignKey { get; init; }
 }
 
 /// <summary>
@@ -133,7 +136,7 @@ public sealed class ArchiveSink : IAppendingSink
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(context);
-        var layout = LayoutBuilder.Build(plan);
+        var layout = LayoutBuilder.Build(plan, _target.SignKey);
         var tar = TarLayoutPlan.Create(layout);
         var writers = context.ForLayoutWriters();
         var saved = plan.Images.Select(p => TransferEngine.Describe(p.Image)).ToList();
@@ -213,7 +216,7 @@ public sealed class ArchiveSink : IAppendingSink
         ArgumentNullException.ThrowIfNull(plan);
         try
         {
-            await _appender!.FinishAsync(LayoutBuilder.Build(plan), cancellationToken).ConfigureAwait(false);
+            await _appender!.FinishAsync(LayoutBuilder.Build(plan, _target.SignKey), cancellationToken).ConfigureAwait(false);
             await _appender.DisposeAsync().ConfigureAwait(false);
             _output!.CommitFile();
         }

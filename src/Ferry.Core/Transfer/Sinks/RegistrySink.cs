@@ -4,6 +4,7 @@ using Ferry.Archives.Format;
 using Ferry.Errors;
 using Ferry.Loading;
 using Ferry.Oci;
+using Ferry.Referrers;
 using Ferry.References;
 using Ferry.Registry;
 using Ferry.Saving;
@@ -83,6 +84,7 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
         private readonly Dictionary<Digest, string> _leftOutAt = [];
         private readonly Dictionary<Digest, LayoutBlob> _blobs = plan.Blobs.ToDictionary(b => b.Descriptor.Digest);
         private readonly SemaphoreSlim _transfers = new(context.Concurrency);
+        private readonly ConcurrentDictionary<string, SemaphoreSlim> _fallbackTags = new(StringComparer.Ordinal);
 
         /// <summary>
         /// Before anything is pushed: every layer the source leaves out must be at the target already — in the image's
@@ -158,8 +160,54 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
             }
 
             var digest = await registry.PutManifestAsync(target, target.Tag ?? image.Top.Digest.ToString(), image.Top.Content, image.Top.MediaType, cancellationToken).ConfigureAwait(false);
+            await PushArtifactsAsync(image, target, cancellationToken).ConfigureAwait(false);
             var uploadedBytes = layers.Zip(outcomes).Where(p => p.Second == BlobOutcome.Uploaded).Sum(p => p.First.Size);
             return new PushedImage(planned.Position, target, digest, outcomes.Count(o => o == BlobOutcome.Uploaded), outcomes.Count(o => o == BlobOutcome.Mounted), outcomes.Count(o => o == BlobOutcome.Existing), uploadedBytes);
+        }
+
+        /// <summary>
+        /// After the image: its signatures, attestations and SBOMs, byte for byte — under cosign's tag when they had one,
+        /// else by digest as referrers. A registry that does not index a pushed <c>subject</c> (no <c>OCI-Subject</c> in
+        /// its answer) gets the referrers API's fallback tag, an index of the subject's referrers, updated.
+        /// </summary>
+        private async Task PushArtifactsAsync(ResolvedImage image, ImageReference target, CancellationToken cancellationToken)
+        {
+            var unindexed = new List<ReferrerArtifact>();
+            foreach (var artifact in image.Artifacts)
+            {
+                await Task.WhenAll(artifact.Blobs.DistinctBy(d => d.Digest).Select(d => EnsureAsync(target, d, cancellationToken))).ConfigureAwait(false);
+                var (_, indexed) = await registry.PutManifestReportingSubjectAsync(target, artifact.Tag ?? artifact.Manifest.Digest.ToString(), artifact.Manifest.Content, artifact.Manifest.MediaType, cancellationToken).ConfigureAwait(false);
+                if (artifact.Tag is null && artifact.Manifest.Subject is not null && !indexed)
+                {
+                    unindexed.Add(artifact);
+                }
+            }
+
+            foreach (var group in unindexed.GroupBy(a => a.Subject))
+            {
+                var gate = _fallbackTags.GetOrAdd($"{target.Name}@{group.Key}", _ => new SemaphoreSlim(1));
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await UpdateFallbackTagAsync(target, group.Key, group.ToList(), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+        }
+
+        private async Task UpdateFallbackTagAsync(ImageReference target, Digest subject, IReadOnlyList<ReferrerArtifact> artifacts, CancellationToken cancellationToken)
+        {
+            var tag = ReferrerArtifact.FallbackTag(subject);
+            var existing = await registry.TryGetManifestAsync(target, tag, cancellationToken).ConfigureAwait(false);
+            var entries = existing is { IsIndex: true } ? ReferrersIndex.Read(existing.Content, $"{target.Name}:{tag}").ToList() : [];
+            var added = artifacts.Where(a => entries.All(e => e.Descriptor.Digest != a.Manifest.Digest)).Select(ReferrersIndex.EntryFor).ToList();
+            if (added.Count > 0)
+            {
+                await registry.PutManifestAsync(target, tag, ReferrersIndex.Build(entries.Concat(added)), MediaTypes.OciIndex, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         /// <summary>The blob in the target repository: decided once per digest for the run, then mounted wherever else it is needed.</summary>

@@ -5,6 +5,7 @@ using Ferry.Archives.Format;
 using Ferry.Errors;
 using Ferry.Oci;
 using Ferry.Reading;
+using Ferry.Referrers;
 using Ferry.References;
 using Ferry.Saving;
 
@@ -18,6 +19,9 @@ public sealed record ArchiveSelection
 
     /// <summary>The name of the one selected image (<c>--as</c>): also the way to name an unnamed image.</summary>
     public string? As { get; init; }
+
+    /// <summary>Whether the artifacts the archive carries with each image (signatures, attestations, SBOMs) go with it. On by default.</summary>
+    public bool Referrers { get; init; } = true;
 }
 
 /// <summary>
@@ -31,14 +35,17 @@ public sealed class ArchiveSource : IImageSource, IDisposable
     private readonly IReadOnlyList<ImageArchive> _archives;
     private readonly List<(ImageArchive Archive, ArchivedImage Image)> _images;
     private readonly string? _as;
+    private readonly bool _referrers;
     private readonly ConcurrentDictionary<Digest, Lazy<Task>> _verified = new();
     private readonly SemaphoreSlim _hashing = new(Environment.ProcessorCount);
+    private readonly ConcurrentDictionary<ImageArchive, Lazy<Task<bool>>> _bundleSigned = new();
 
-    private ArchiveSource(IReadOnlyList<ImageArchive> archives, List<(ImageArchive Archive, ArchivedImage Image)> images, string? nameAs)
+    private ArchiveSource(IReadOnlyList<ImageArchive> archives, List<(ImageArchive Archive, ArchivedImage Image)> images, ArchiveSelection selection)
     {
         _archives = archives;
         _images = images;
-        _as = nameAs;
+        _as = selection.As;
+        _referrers = selection.Referrers;
         Keys = Enumerable.Range(0, images.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
     }
 
@@ -95,7 +102,7 @@ public sealed class ArchiveSource : IImageSource, IDisposable
                 throw new InvalidInputException($"{string.Join(", ", paths)}: no image in the archive");
             }
 
-            return new ArchiveSource(archives, images, selection.As);
+            return new ArchiveSource(archives, images, selection);
         }
         catch
         {
@@ -155,10 +162,71 @@ public sealed class ArchiveSource : IImageSource, IDisposable
         var name = ImageReference.Parse(text);
         var resolved = await ImageResolver.ResolveAsync(name, name, new Store(archive, archived.Top), platforms, cancellationToken).ConfigureAwait(false);
 
+        if (_referrers && archived.Name is { } archivedName)
+        {
+            resolved = resolved with { Artifacts = await ArtifactsOfAsync(archive, ImageReference.Parse(archivedName).Name, resolved.SubjectDigests.Append(archived.Top.Digest).ToHashSet(), cancellationToken).ConfigureAwait(false) };
+        }
+
         // Every blob the image needs, hashed before anything of it moves; layers a partial archive leaves out are the sink's to find.
-        var blobs = resolved.Platforms.SelectMany(p => p.Manifest.Layers).Where(l => !archive.Omitted.ContainsKey(l.Digest)).DistinctBy(l => l.Digest);
+        var blobs = resolved.Platforms.SelectMany(p => p.Manifest.Layers).Concat(resolved.Artifacts.SelectMany(a => a.Blobs))
+            .Where(l => !archive.Omitted.ContainsKey(l.Digest)).DistinctBy(l => l.Digest);
         await Task.WhenAll(blobs.Select(d => _verified.GetOrAdd(d.Digest, _ => new Lazy<Task>(() => VerifyAsync(archive, d, cancellationToken))).Value)).ConfigureAwait(false);
         return resolved;
+    }
+
+    /// <summary>
+    /// Why an image may not go where a signature is required — <see langword="null"/> when a signature by the key vouches
+    /// for it: the bundle's own (index.json.sig, checked once per archive), or the image's cosign signature.
+    /// </summary>
+    /// <param name="key">A key of <see cref="Keys"/>.</param>
+    /// <param name="image">The image, resolved.</param>
+    /// <param name="policy">The key and identity rule.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The reason it is refused, or <see langword="null"/>.</returns>
+    public async Task<string?> CheckSignatureAsync(string key, ResolvedImage image, Signing.SignaturePolicy policy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(policy);
+        var (archive, archived) = Lookup(key);
+        if (await _bundleSigned.GetOrAdd(archive, a => new Lazy<Task<bool>>(() => BundleSignedAsync(a, policy, cancellationToken))).Value.ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var name = archived.Name is { } n && ImageReference.TryParse(n, out var parsed, out _) ? parsed : null;
+        var platforms = image.Top.IsIndex ? image.Platforms.Where(p => MediaTypes.IsImageConfig(p.Manifest.Config!.MediaType)).Select(p => p.Manifest.Digest).ToList() : [];
+        var check = await Signing.ImageSignatureVerifier.CheckAsync(name, image.Top.Digest, platforms, image.Artifacts, (d, token) => archive.ReadSmallBlobAsync(d, Signing.SimpleSigningPayload.MaxBytes, token), policy, cancellationToken).ConfigureAwait(false);
+        return check.Verified ? null : $"{check.Image}: refused, no valid signature by {policy.Key.Path}: {check.Detail}";
+    }
+
+    private static async Task<bool> BundleSignedAsync(ImageArchive archive, Signing.SignaturePolicy policy, CancellationToken cancellationToken)
+    {
+        if (!archive.File.Contains(Signing.BundleSignature.FileName))
+        {
+            return false;
+        }
+
+        var index = await archive.File.ReadSmallAsync(OciIndexFile.FileName, ImageArchiveReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
+        var signature = await archive.File.ReadSmallAsync(Signing.BundleSignature.FileName, 64 * 1024, cancellationToken).ConfigureAwait(false);
+        return Signing.BundleSignature.Verify(index, signature, policy.Key);
+    }
+
+    /// <summary>The artifacts the archive carries for these manifests of a repository, their manifests read and verified.</summary>
+    internal static async Task<IReadOnlyList<ReferrerArtifact>> ArtifactsOfAsync(ImageArchive archive, string repository, IReadOnlySet<Digest> subjects, CancellationToken cancellationToken)
+    {
+        var artifacts = new List<ReferrerArtifact>();
+        foreach (var entry in archive.Artifacts.Where(a => a.Link.Repository == repository && subjects.Contains(a.Link.Subject)))
+        {
+            var manifest = await archive.ReadManifestAsync(entry.Descriptor, cancellationToken).ConfigureAwait(false);
+            if (manifest.IsIndex)
+            {
+                throw new UnsupportedContentException($"{archive.File.Path}: artifact {entry.Descriptor.Digest.Short} of {repository} is an index, which Ferry does not carry");
+            }
+
+            artifacts.Add(new ReferrerArtifact(manifest, entry.Link.Subject, entry.Link.Tag));
+        }
+
+        return artifacts;
     }
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using Ferry.Archives;
 using Ferry.Oci;
+using Ferry.Referrers;
 using Ferry.References;
 using Ferry.Registry;
 using Ferry.Saving;
@@ -11,6 +12,12 @@ namespace Ferry.Transfer.Sources;
 /// <param name="sourceRegistry">Pull every image from this registry instead; the images keep the names as written.</param>
 public sealed class RegistrySource(RegistryClient registry, string? sourceRegistry = null) : IImageSource
 {
+    /// <summary>
+    /// Whether each image's signatures, attestations, SBOMs and other artifacts are found (referrers API, its fallback
+    /// tag, cosign's tags) and carried with it. On by default.
+    /// </summary>
+    public bool Referrers { get; init; } = true;
+
     /// <inheritdoc />
     public async Task<ImageIdentity?> PeekAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken)
     {
@@ -20,10 +27,13 @@ public sealed class RegistrySource(RegistryClient registry, string? sourceRegist
     }
 
     /// <inheritdoc />
-    public Task<ResolvedImage> ResolveAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken)
+    public async Task<ResolvedImage> ResolveAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken)
     {
         var (name, source) = Names(image);
-        return ImageResolver.ResolveAsync(name, source, new Store(registry, source), platforms, cancellationToken);
+        var resolved = await ImageResolver.ResolveAsync(name, source, new Store(registry, source), platforms, cancellationToken).ConfigureAwait(false);
+        return Referrers
+            ? resolved with { Artifacts = await ReferrerDiscovery.DiscoverAsync(registry, source, resolved.SubjectDigests, cancellationToken).ConfigureAwait(false) }
+            : resolved;
     }
 
     /// <inheritdoc />
