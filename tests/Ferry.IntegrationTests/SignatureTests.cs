@@ -1,0 +1,171 @@
+using System.Text;
+using System.Text.Json;
+using Ferry.IntegrationTests.Infrastructure;
+
+namespace Ferry.IntegrationTests;
+
+/// <summary>
+/// Signatures travel with their images and are checked offline (#17): images signed in the real registry in cosign's
+/// format (by the tests' own Python signer: Debian's skopeo and podman have sigstore disabled), saved, verified with the
+/// public key, loaded with <c>--require-signature</c>, and read back at the target by skopeo (which copies sigstore
+/// attachments) with the signature checked by openssl — nothing of Ferry's in that last check.
+/// </summary>
+[Collection(RealComponentsCollection.Name)]
+public sealed class SignatureTests(RealComponentsFixture env)
+{
+    [Fact]
+    public async Task ASignedImage_IsSavedWithItsSignature_VerifiedOffline_AndLoadedSignatureAfterImage()
+    {
+        using var dir = new TempDirectory();
+        var key = await Cosign.GenerateAsync(dir.Path, "cosign");
+        var other = await Cosign.GenerateAsync(dir.Path, "other");
+        var signed = await PushAsync("sig/app", "1", "signed");
+        var plain = await PushAsync("sig/plain", "1", "plain");
+        var tag = await Cosign.SignAsync(env.Host, "sig/app", signed, $"{env.Host}/sig/app:1", key);
+        Assert.Equal($"sha256-{signed[7..]}.sig", tag);
+
+        var bundle = dir.File("bundle.tar");
+        (await FerryCli.RunAsync("save", "-q", "-o", bundle, $"{env.Host}/sig/app:1", $"{env.Host}/sig/plain:1")).EnsureSuccess("ferry save");
+
+        // inspect names the signature, with the tag it goes back under.
+        var inspect = JsonDocument.Parse((await FerryCli.RunAsync("inspect", "--json", bundle)).EnsureSuccess("ferry inspect").StandardOutput).RootElement;
+        var artifacts = inspect.GetProperty("images")[0].GetProperty("artifacts");
+        Assert.Equal(1, artifacts.GetArrayLength());
+        Assert.Equal("signature", artifacts[0].GetProperty("kind").GetString());
+        Assert.Equal(tag, artifacts[0].GetProperty("tag").GetString());
+        Assert.Equal(0, inspect.GetProperty("images")[1].GetProperty("artifacts").GetArrayLength());
+
+        // verify --key: the signed image verifies; the unsigned one is named; another key verifies nothing.
+        var verify = await FerryCli.RunAsync("verify", bundle, "--key", key.PublicKey);
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains($"{env.Host}/sig/app:1\t{signed}\tverified: signed by", verify.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{env.Host}/sig/plain:1\t{plain}\tNOT VERIFIED: no signature", verify.StandardOutput, StringComparison.Ordinal);
+        var wrong = await FerryCli.RunAsync("verify", bundle, "--key", other.PublicKey);
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("is not by", wrong.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(0, (await FerryCli.RunAsync("verify", bundle)).ExitCode);
+
+        // load --require-signature: the unsigned image is refused before anything is pushed; the signed one goes,
+        // its signature after it.
+        await using var target = await RegistryProcess.StartAsync();
+        await using var proxy = await CountingProxy.StartAsync(target.Host);
+        var load = await FerryCli.RunAsync("load", bundle, "--to", proxy.Host, "--require-signature", "--key", key.PublicKey, "--failed", dir.File("failed.txt"));
+        Assert.NotEqual(0, load.ExitCode);
+        Assert.Contains("sig/plain:1: refused, no valid signature by", load.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain(proxy.Requests, r => r.Path.Contains("/sig/plain/", StringComparison.Ordinal) && r.Method is "PUT" or "POST" or "PATCH");
+        var puts = proxy.Requests.Where(r => r.Method == "PUT" && r.Path.Contains("/sig/app/manifests/", StringComparison.Ordinal)).Select(r => r.Path).ToList();
+        Assert.Equal(["/v2/sig/app/manifests/1", $"/v2/sig/app/manifests/{tag}"], puts);
+
+        // At the target, skopeo finds the signature where cosign looks (it copies sigstore attachments), and openssl
+        // checks it with the public key: the payload names the image's digest.
+        var attachment = await ReadSignatureWithSkopeoAsync(dir, target.Host, "sig/app:1");
+        Assert.Contains(signed, attachment.Payload, StringComparison.Ordinal);
+        Assert.True(await OpensslVerifiesAsync(dir, key.PublicKey, Encoding.UTF8.GetBytes(attachment.Payload), attachment.Signature));
+        Assert.False(await OpensslVerifiesAsync(dir, other.PublicKey, Encoding.UTF8.GetBytes(attachment.Payload), attachment.Signature));
+    }
+
+    [Fact]
+    public async Task ASignedBundle_VouchesForUnsignedImages_OpensslAgrees_AndATamperedIndexFails()
+    {
+        using var dir = new TempDirectory();
+        var key = await Cosign.GenerateAsync(dir.Path, "cosign");
+        var other = await Cosign.GenerateAsync(dir.Path, "other");
+        await PushAsync("sig/bundled", "1", "bundled");
+        var password = new Dictionary<string, string> { ["COSIGN_PASSWORD"] = key.Password };
+
+        // A wrong password: one line, no archive.
+        var bundle = dir.File("bundle.tar");
+        var refused = await FerryCli.RunWithEnvironmentAsync(new Dictionary<string, string> { ["COSIGN_PASSWORD"] = "nope" }, "save", "-q", "-o", bundle, "--sign-key", key.PrivateKey, $"{env.Host}/sig/bundled:1");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("wrong password", refused.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", refused.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(bundle));
+
+        (await FerryCli.RunWithEnvironmentAsync(password, "save", "-q", "-o", bundle, "--sign-key", key.PrivateKey, $"{env.Host}/sig/bundled:1")).EnsureSuccess("ferry save --sign-key");
+        var verify = (await FerryCli.RunAsync("verify", bundle, "--key", key.PublicKey)).EnsureSuccess("ferry verify --key");
+        Assert.Contains("verified: vouched for by the bundle's signature", verify.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("the bundle's signature verifies", verify.StandardError, StringComparison.Ordinal);
+        Assert.Equal(1, (await FerryCli.RunAsync("verify", bundle, "--key", other.PublicKey)).ExitCode);
+
+        // openssl checks the detached signature as cosign verify-blob would: index.json.sig over index.json.
+        var tar = Components.Require("tar", "tar");
+        (await ProcessRunner.RunAsync(tar, ["-xf", bundle, "-C", dir.Path, "index.json", "index.json.sig"])).EnsureSuccess("tar -x");
+        var signature = Convert.FromBase64String(await File.ReadAllTextAsync(dir.File("index.json.sig")));
+        Assert.True(await OpensslVerifiesAsync(dir, key.PublicKey, await File.ReadAllBytesAsync(dir.File("index.json")), signature));
+
+        // load --require-signature takes the bundle's word for an image with no signature of its own.
+        await using var target = await RegistryProcess.StartAsync();
+        (await FerryCli.RunAsync("load", bundle, "--to", target.Host, "--require-signature", "--key", key.PublicKey)).EnsureSuccess("ferry load --require-signature");
+
+        // A directory bundle whose index.json changed after signing fails, before anything else.
+        var layout = dir.File("layout");
+        (await FerryCli.RunWithEnvironmentAsync(password, "save", "-q", "--format", "dir", "-o", layout, "--sign-key", key.PrivateKey, $"{env.Host}/sig/bundled:1")).EnsureSuccess("ferry save --format dir --sign-key");
+        var index = Path.Combine(layout, "index.json");
+        await File.WriteAllTextAsync(index, (await File.ReadAllTextAsync(index)) + " ");
+        var tampered = await FerryCli.RunAsync("verify", layout, "--key", key.PublicKey);
+        Assert.Equal(1, tampered.ExitCode);
+        Assert.StartsWith($"ferry: {layout}: index.json.sig: the bundle's signature does not verify", tampered.StandardError, StringComparison.Ordinal);
+
+        // ferry sign adds the signature afterwards, once.
+        var unsigned = dir.File("unsigned.tar");
+        (await FerryCli.RunAsync("save", "-q", "-o", unsigned, $"{env.Host}/sig/bundled:1")).EnsureSuccess("ferry save");
+        Assert.Equal(1, (await FerryCli.RunAsync("verify", unsigned, "--key", key.PublicKey)).ExitCode);
+        (await FerryCli.RunWithEnvironmentAsync(password, "sign", unsigned, "--key", key.PrivateKey)).EnsureSuccess("ferry sign");
+        (await FerryCli.RunAsync("verify", unsigned, "--key", key.PublicKey)).EnsureSuccess("ferry verify after ferry sign");
+        (await ProcessRunner.RunAsync(tar, ["-tf", unsigned])).EnsureSuccess("tar -t reads the signed archive");
+        var again = await FerryCli.RunWithEnvironmentAsync(password, "sign", unsigned, "--key", key.PrivateKey);
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("signed already", again.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnRsaSignature_Verifies_AndTheIdentityRuleIsEnforced()
+    {
+        using var dir = new TempDirectory();
+        var key = await Cosign.GenerateAsync(dir.Path, "rsa", kind: "rsa");
+        var digest = await PushAsync("sig/rsa", "2", "rsa");
+        await Cosign.SignAsync(env.Host, "sig/rsa", digest, $"{env.Host}/sig/rsa:1", key);
+        var bundle = dir.File("bundle.tar");
+        (await FerryCli.RunAsync("save", "-q", "-o", bundle, $"{env.Host}/sig/rsa:2")).EnsureSuccess("ferry save");
+
+        // Signed as tag 1, saved as tag 2: refused exactly, accepted by repository.
+        var exact = await FerryCli.RunAsync("verify", bundle, "--key", key.PublicKey);
+        Assert.Equal(1, exact.ExitCode);
+        Assert.Contains($"signed as {env.Host}/sig/rsa:1, but the image is {env.Host}/sig/rsa:2", exact.StandardOutput, StringComparison.Ordinal);
+        (await FerryCli.RunAsync("verify", bundle, "--key", key.PublicKey, "--identity", "repository")).EnsureSuccess("ferry verify --identity repository");
+    }
+
+    private async Task<string> PushAsync(string repository, string tag, string seed)
+    {
+        using var http = new HttpClient();
+        var image = TestImages.Image([TestImages.RandomLayer(seed, 2048, docker: false)], docker: false, label: seed);
+        await TestImages.PushImageAsync(http, env.Host, repository, image, tag);
+        return image.Manifest.Digest;
+    }
+
+    /// <summary>skopeo copies the image with its sigstore attachment into a dir: and writes the attachment as signature-1.</summary>
+    private static async Task<(string Payload, byte[] Signature)> ReadSignatureWithSkopeoAsync(TempDirectory dir, string registry, string image)
+    {
+        var registriesD = dir.File("registries.d");
+        Directory.CreateDirectory(registriesD);
+        await File.WriteAllTextAsync(Path.Combine(registriesD, "ferry-test.yaml"), $"docker:\n  {registry}:\n    use-sigstore-attachments: true\n");
+        var policy = dir.File("policy.json");
+        await File.WriteAllTextAsync(policy, """{"default":[{"type":"insecureAcceptAnything"}]}""");
+        var output = dir.File("copied");
+        (await ProcessRunner.RunAsync(Components.Require("skopeo", "skopeo"), ["copy", "--src-tls-verify=false", "--policy", policy, "--registries.d", registriesD, $"docker://{registry}/{image}", $"dir:{output}"])).EnsureSuccess("skopeo copy");
+        var stored = await File.ReadAllBytesAsync(Path.Combine(output, "signature-1"));
+        var json = JsonDocument.Parse(stored.AsMemory(stored.AsSpan().IndexOf((byte)'{'))).RootElement;
+        var payload = Encoding.UTF8.GetString(Convert.FromBase64String(json.GetProperty("payload").GetString()!));
+        var signature = Convert.FromBase64String(json.GetProperty("annotations").GetProperty("dev.cosignproject.cosign/signature").GetString()!);
+        return (payload, signature);
+    }
+
+    private static async Task<bool> OpensslVerifiesAsync(TempDirectory dir, string publicKey, byte[] data, byte[] signature)
+    {
+        var name = Guid.NewGuid().ToString("N");
+        await File.WriteAllBytesAsync(dir.File(name + ".data"), data);
+        await File.WriteAllBytesAsync(dir.File(name + ".sig"), signature);
+        var result = await ProcessRunner.RunAsync(Components.Require("openssl", "openssl"), ["dgst", "-sha256", "-verify", publicKey, "-signature", dir.File(name + ".sig"), dir.File(name + ".data")]);
+        return result.ExitCode == 0 && result.StandardOutput.Contains("Verified OK", StringComparison.Ordinal);
+    }
+}
