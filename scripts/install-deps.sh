@@ -25,6 +25,11 @@ if ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
   [[ -f /bin/busybox ]] || need+=(busybox-static)
 fi
 command -v file >/dev/null 2>&1 || need+=(file)
+# The signature tests make cosign-format keys and signatures with Debian's Python (not pyenv's), and check them with openssl.
+[[ -x /usr/bin/python3 ]] || need+=(python3)
+[[ -d /usr/lib/python3/dist-packages/nacl ]] || need+=(python3-nacl)
+[[ -d /usr/lib/python3/dist-packages/cryptography ]] || need+=(python3-cryptography)
+check openssl openssl
 if ((${#need[@]})); then
   echo "installing: ${need[*]}" >&2
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

@@ -135,6 +135,50 @@ public sealed class SignatureTests(RealComponentsFixture env)
         (await FerryCli.RunAsync("verify", bundle, "--key", key.PublicKey, "--identity", "repository")).EnsureSuccess("ferry verify --identity repository");
     }
 
+    [Fact]
+    public async Task ABundleCarryingASignature_IsStillReadByDockerPodmanSkopeoCtrUmociAndOciImageTool()
+    {
+        using var dir = new TempDirectory();
+        var key = await Cosign.GenerateAsync(dir.Path, "cosign");
+        using var http = new HttpClient();
+        var image = TestImages.Image([TestImages.BusyboxLayer(docker: false)], docker: false, label: "readers");
+        await TestImages.PushImageAsync(http, env.Host, "sig/readers", image, "1");
+        await Cosign.SignAsync(env.Host, "sig/readers", image.Manifest.Digest, $"{env.Host}/sig/readers:1", key);
+        var name = $"{env.Host}/sig/readers:1";
+        var bundle = dir.File("bundle.tar");
+        (await FerryCli.RunAsync("save", "-q", "-o", bundle, name)).EnsureSuccess("ferry save");
+        var layout = dir.File("layout");
+        (await FerryCli.RunAsync("save", "-q", "--format", "dir", "-o", layout, name)).EnsureSuccess("ferry save --format dir");
+        Assert.Contains("dev.ferry.artifact.tag", await File.ReadAllTextAsync(Path.Combine(layout, "index.json")), StringComparison.Ordinal);
+
+        // docker load reads manifest.json, which lists the image alone.
+        var loaded = (await env.Docker.DockerAsync("load", "-i", bundle)).EnsureSuccess("docker load");
+        Assert.Contains(name, loaded.StandardOutput, StringComparison.Ordinal);
+        (await env.Docker.DockerAsync("rmi", name)).EnsureSuccess("docker rmi");
+
+        var podman = Components.Require("podman", "podman");
+        string[] store = ["--root", dir.File("root"), "--runroot", dir.File("runroot"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
+        (await ProcessRunner.RunAsync(podman, [.. store, "load", "-i", bundle])).EnsureSuccess("podman load");
+        var listed = (await ProcessRunner.RunAsync(podman, [.. store, "images", "--format", "{{.Repository}}:{{.Tag}}"])).EnsureSuccess("podman images").StandardOutput;
+        Assert.Equal([name], listed.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var skopeo = Components.Require("skopeo", "skopeo");
+        var raw = (await ProcessRunner.RunAsync(skopeo, ["inspect", "--raw", $"oci-archive:{bundle}:{name}"])).EnsureSuccess("skopeo inspect oci-archive");
+        Assert.Equal(image.Manifest.Content, Encoding.UTF8.GetBytes(raw.StandardOutput));
+
+        await using (var containerd = await Containerd.StartAsync(dir.File("containerd")))
+        {
+            (await containerd.CtrAsync("images", "import", bundle)).EnsureSuccess("ctr images import");
+            var images = (await containerd.CtrAsync("images", "ls", "-q")).EnsureSuccess("ctr images ls").StandardOutput;
+            Assert.Equal([name], images.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        var umoci = (await ProcessRunner.RunAsync(Components.Require("umoci", "umoci"), ["ls", "--layout", layout])).EnsureSuccess("umoci ls");
+        Assert.Equal([name], umoci.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var validate = await ProcessRunner.RunAsync(Components.Require("oci-image-tool", "oci-image-tool"), ["validate", "--type", "image", "--ref", $"name={name}", layout]);
+        Assert.True(validate.ExitCode == 0, validate.StandardError + validate.StandardOutput);
+    }
+
     private async Task<string> PushAsync(string repository, string tag, string seed)
     {
         using var http = new HttpClient();

@@ -42,7 +42,7 @@ internal static class VerifyCommand
                     : await ArchiveVerifier.VerifyAsync(path, policy, cancellationToken).ConfigureAwait(false);
                 foreach (var problem in result.Problems)
                 {
-                    Console.Error.WriteLine($"ferry: {path}: {TerminalText.Escape(problem)}");
+                    Console.Error.WriteLine($"ferry: {path}: {TerminalText.Escape(ErrorPresenter.InFlags(problem))}");
                 }
 
                 if (policy is null)
@@ -56,7 +56,7 @@ internal static class VerifyCommand
                 {
                     foreach (var check in result.Signatures)
                     {
-                        Console.Out.WriteLine($"{TerminalText.Escape(check.Image)}\t{check.Digest}\t{(check.Verified ? "verified" : "NOT VERIFIED")}: {TerminalText.Escape(check.Detail)}");
+                        Console.Out.WriteLine($"{TerminalText.Escape(check.Image)}\t{check.Digest}\t{(check.Verified ? "verified" : "NOT VERIFIED")}: {TerminalText.Escape(ErrorPresenter.InFlags(check.Detail))}");
                     }
                 }
 

@@ -16,7 +16,7 @@ internal static class EventText
 
     /// <summary><c>[7/14] line 9: failed: …</c>; <paramref name="where"/> is empty or <c>line N: </c>.</summary>
     public static string Failed(ImageFailedEvent e, string where) =>
-        $"[{e.Failure.Position}/{e.Count}] {where}failed: {TerminalText.Escape(e.Failure.Reason)}";
+        $"[{e.Failure.Position}/{e.Count}] {where}failed: {TerminalText.Escape(ErrorPresenter.InFlags(e.Failure.Reason))}";
 
     /// <summary><c>resuming: 20.1 MiB from an earlier run in .bundle.tar.ferry-resume (each blob is checked before it counts)</c>.</summary>
     public static string Resuming(ResumingEvent e) =>

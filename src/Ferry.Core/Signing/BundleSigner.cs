@@ -39,7 +39,7 @@ public static class BundleSigner
 
         if (CompressionDetector.DetectFile(path) != DetectedCompression.None)
         {
-            throw new InvalidInputException($"{path} is compressed and cannot grow in place; sign it when saving (--sign-key), or sign the uncompressed tar");
+            throw new InvalidInputException($"{path} is compressed and cannot grow in place; sign it when saving (SignKey), or sign the uncompressed tar");
         }
 
         await using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);

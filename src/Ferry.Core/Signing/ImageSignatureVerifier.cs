@@ -151,7 +151,7 @@ public static class ImageSignatureVerifier
 
         if (name is null)
         {
-            why = $"the image has no name to check the signature's identity ({identity}) against (--identity any skips it)";
+            why = $"the image has no name to check the signature's identity ({identity}) against (Identity: Any skips it)";
             return false;
         }
 
@@ -163,7 +163,7 @@ public static class ImageSignatureVerifier
 
         if (signed!.Name != name.Name)
         {
-            why = $"signed as {identity}, but the image is {name} (--identity any accepts another name)";
+            why = $"signed as {identity}, but the image is {name} (Identity: Any accepts another name)";
             return false;
         }
 
@@ -171,7 +171,7 @@ public static class ImageSignatureVerifier
         var explicitTag = withoutDigest.LastIndexOf(':') > withoutDigest.LastIndexOf('/');
         if (rule == IdentityMatch.Exact && ((explicitTag && signed.Tag != name.Tag) || (signed.Digest is { } d && d != subject)))
         {
-            why = $"signed as {identity}, but the image is {name} (--identity repository ignores the tag)";
+            why = $"signed as {identity}, but the image is {name} (Identity: Repository ignores the tag)";
             return false;
         }
 
