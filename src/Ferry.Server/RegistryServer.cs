@@ -219,12 +219,37 @@ public static partial class RegistryServer
                 case "blobs" when Digest.TryParse(reference, out var digest):
                     await BlobAsync(context, repository, digest).ConfigureAwait(false);
                     break;
-                case "blobs":
+                case "referrers" when Digest.TryParse(reference, out var subject):
+                    await ReferrersAsync(context, repository, subject).ConfigureAwait(false);
+                    break;
+                case "blobs" or "referrers":
                     await ErrorAsync(context, 400, "DIGEST_INVALID", $"{reference} is not a digest").ConfigureAwait(false);
                     break;
                 default:
                     await ErrorAsync(context, 404, "NOT_FOUND", "not a registry API path").ConfigureAwait(false);
                     break;
+            }
+        }
+
+        /// <summary>
+        /// The OCI 1.1 referrers API: an image index of the artifacts whose <c>subject</c> is the manifest (empty, not
+        /// 404, when there are none), filtered by <c>?artifactType=</c> with <c>OCI-Filters-Applied</c> saying so.
+        /// </summary>
+        private async Task ReferrersAsync(HttpContext context, string repository, Digest subject)
+        {
+            var entries = store.ReferrersOf(repository, subject);
+            if (context.Request.Query["artifactType"].FirstOrDefault() is { } type)
+            {
+                entries = entries.Where(e => e.ArtifactType == type).ToList();
+                context.Response.Headers["OCI-Filters-Applied"] = "artifactType";
+            }
+
+            var body = Ferry.Referrers.ReferrersIndex.Build(entries);
+            context.Response.ContentType = MediaTypes.OciIndex;
+            context.Response.ContentLength = body.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
             }
         }
 
@@ -438,7 +463,7 @@ public static partial class RegistryServer
             return true;
         }
 
-        [GeneratedRegex(@"^/v2/(?<name>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)/(?<kind>manifests|blobs|tags)/(?<reference>[A-Za-z0-9_.:+=-]{1,200})$")]
+        [GeneratedRegex(@"^/v2/(?<name>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)/(?<kind>manifests|blobs|tags|referrers)/(?<reference>[A-Za-z0-9_.:+=-]{1,200})$")]
         private static partial Regex ApiPath();
 
         [GeneratedRegex(@"^bytes=(?<first>\d*)-(?<last>\d*)$")]

@@ -85,6 +85,21 @@ public sealed class ReferrersTests
         Assert.Contains($"GET /v2/ref/api/referrers/{image.Digest}", source.Requests);
         Assert.DoesNotContain(source.Requests, r => r.StartsWith($"GET /v2/ref/api/manifests/sha256-{image.Digest[7..]}", StringComparison.Ordinal) && !r.Contains('.', StringComparison.Ordinal));
 
+        // ferry serve answers the referrers API from the bundle (filters applied and said so), and a save from it carries the SBOM again.
+        await using (var served = await FerryServer.StartAsync(bundle))
+        {
+            var listed = JsonNode.Parse(await http.GetStringAsync($"http://{served.Host}/v2/ref/api/referrers/{image.Digest}"))!["manifests"]!.AsArray();
+            Assert.Equal(sbom.Digest, listed.Single()!["digest"]!.GetValue<string>());
+            Assert.Equal(Spdx, listed.Single()!["artifactType"]!.GetValue<string>());
+            using var none = await http.GetAsync($"http://{served.Host}/v2/ref/api/referrers/{image.Digest}?artifactType=application%2Fvnd.example.none");
+            Assert.Equal("artifactType", none.Headers.GetValues("OCI-Filters-Applied").Single());
+            Assert.Empty(JsonNode.Parse(await none.Content.ReadAsStringAsync())!["manifests"]!.AsArray());
+            var again = dir.File("again.tar");
+            (await FerryCli.RunAsync("save", "-q", "-o", again, $"{served.Host}/ref/api:1")).EnsureSuccess("ferry save from ferry serve");
+            var carried = JsonDocument.Parse((await FerryCli.RunAsync("inspect", "--json", again)).EnsureSuccess("ferry inspect").StandardOutput).RootElement.GetProperty("images")[0].GetProperty("artifacts");
+            Assert.Equal(sbom.Digest, carried.EnumerateArray().Single().GetProperty("digest").GetString());
+        }
+
         // The target answers OCI-Subject: no fallback tag is written, and its referrers API lists the SBOM.
         await using var targetStore = await RegistryProcess.StartAsync();
         await using var target = await ReferrersRegistry.StartAsync(targetStore.Host);

@@ -56,6 +56,13 @@ public sealed class SignatureTests(RealComponentsFixture env)
         var puts = proxy.Requests.Where(r => r.Method == "PUT" && r.Path.Contains("/sig/app/manifests/", StringComparison.Ordinal)).Select(r => r.Path).ToList();
         Assert.Equal(["/v2/sig/app/manifests/1", $"/v2/sig/app/manifests/{tag}"], puts);
 
+        // ferry serve lists the signature's tag and serves it: skopeo copies it from there too.
+        await using (var served = await FerryServer.StartAsync(bundle))
+        {
+            var fromServe = await ReadSignatureWithSkopeoAsync(dir, served.Host, "sig/app:1", "from-serve");
+            Assert.Contains(signed, fromServe.Payload, StringComparison.Ordinal);
+        }
+
         // At the target, skopeo finds the signature where cosign looks (it copies sigstore attachments), and openssl
         // checks it with the public key: the payload names the image's digest.
         var attachment = await ReadSignatureWithSkopeoAsync(dir, target.Host, "sig/app:1");
@@ -188,14 +195,14 @@ public sealed class SignatureTests(RealComponentsFixture env)
     }
 
     /// <summary>skopeo copies the image with its sigstore attachment into a dir: and writes the attachment as signature-1.</summary>
-    private static async Task<(string Payload, byte[] Signature)> ReadSignatureWithSkopeoAsync(TempDirectory dir, string registry, string image)
+    private static async Task<(string Payload, byte[] Signature)> ReadSignatureWithSkopeoAsync(TempDirectory dir, string registry, string image, string copy = "copied")
     {
-        var registriesD = dir.File("registries.d");
+        var registriesD = dir.File("registries-" + copy);
         Directory.CreateDirectory(registriesD);
         await File.WriteAllTextAsync(Path.Combine(registriesD, "ferry-test.yaml"), $"docker:\n  {registry}:\n    use-sigstore-attachments: true\n");
         var policy = dir.File("policy.json");
         await File.WriteAllTextAsync(policy, """{"default":[{"type":"insecureAcceptAnything"}]}""");
-        var output = dir.File("copied");
+        var output = dir.File(copy);
         (await ProcessRunner.RunAsync(Components.Require("skopeo", "skopeo"), ["copy", "--src-tls-verify=false", "--policy", policy, "--registries.d", registriesD, $"docker://{registry}/{image}", $"dir:{output}"])).EnsureSuccess("skopeo copy");
         var stored = await File.ReadAllBytesAsync(Path.Combine(output, "signature-1"));
         var json = JsonDocument.Parse(stored.AsMemory(stored.AsSpan().IndexOf((byte)'{'))).RootElement;

@@ -1,6 +1,7 @@
 using Ferry.Errors;
 using Ferry.Oci;
 using Ferry.Reading;
+using Ferry.Referrers;
 using Ferry.References;
 
 namespace Ferry.Serving;
@@ -22,6 +23,7 @@ public sealed class BundleStore : IDisposable
     private readonly SortedDictionary<string, SortedDictionary<string, (ImageArchive Archive, Descriptor Top)>> _repositories;
     private readonly Dictionary<Digest, (ImageArchive Archive, Descriptor Descriptor)> _manifests;
     private readonly Dictionary<Digest, (ImageArchive Archive, Descriptor Descriptor)> _blobs;
+    private Dictionary<(string, Digest), List<ReferrerDescriptor>> _referrers = [];
 
     private BundleStore(
         List<ImageArchive> archives,
@@ -67,6 +69,7 @@ public sealed class BundleStore : IDisposable
             var manifests = new Dictionary<Digest, (ImageArchive, Descriptor)>();
             var blobs = new Dictionary<Digest, (ImageArchive, Descriptor)>();
             var warnings = new List<string>();
+            var referrers = new Dictionary<(string, Digest), List<ReferrerDescriptor>>();
             foreach (var path in archives)
             {
                 var archive = await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false);
@@ -110,9 +113,11 @@ public sealed class BundleStore : IDisposable
 
                     tags[name.Tag] = (archive, image.Top);
                 }
+
+                await AddArtifactsAsync(archive, repositories, manifests, blobs, referrers, cancellationToken).ConfigureAwait(false);
             }
 
-            return new BundleStore(opened, repositories, manifests, blobs) { Warnings = warnings };
+            return new BundleStore(opened, repositories, manifests, blobs) { Warnings = warnings, _referrers = referrers };
         }
         catch
         {
@@ -124,6 +129,55 @@ public sealed class BundleStore : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The artifacts an archive carries with its images: their manifests and blobs served like the images', cosign's
+    /// tags listed, and those with a <c>subject</c> answered by the referrers API.
+    /// </summary>
+    private static async Task AddArtifactsAsync(
+        ImageArchive archive,
+        SortedDictionary<string, SortedDictionary<string, (ImageArchive, Descriptor)>> repositories,
+        Dictionary<Digest, (ImageArchive, Descriptor)> manifests,
+        Dictionary<Digest, (ImageArchive, Descriptor)> blobs,
+        Dictionary<(string, Digest), List<ReferrerDescriptor>> referrers,
+        CancellationToken cancellationToken)
+    {
+        foreach (var artifact in archive.Artifacts)
+        {
+            if (!ImageReference.TryParse(artifact.Link.Repository, out var name, out _) || !repositories.TryGetValue(name!.Repository, out var tags))
+            {
+                continue; // an artifact of no served image
+            }
+
+            var manifest = await archive.ReadManifestAsync(artifact.Descriptor, cancellationToken).ConfigureAwait(false);
+            manifests.TryAdd(artifact.Descriptor.Digest, (archive, artifact.Descriptor));
+            foreach (var blob in manifest.Layers.Concat(manifest.Config is null ? [] : [manifest.Config]).Where(b => archive.Contains(b.Digest)))
+            {
+                blobs.TryAdd(blob.Digest, (archive, blob));
+            }
+
+            if (artifact.Link.Tag is { } tag)
+            {
+                tags.TryAdd(tag, (archive, artifact.Descriptor));
+            }
+
+            if (manifest.Subject?.Digest == artifact.Link.Subject)
+            {
+                var list = referrers.TryGetValue((name.Repository, artifact.Link.Subject), out var found) ? found : referrers[(name.Repository, artifact.Link.Subject)] = [];
+                if (list.All(r => r.Descriptor.Digest != artifact.Descriptor.Digest))
+                {
+                    list.Add(ReferrersIndex.EntryFor(new ReferrerArtifact(manifest, artifact.Link.Subject, artifact.Link.Tag)));
+                }
+            }
+        }
+    }
+
+    /// <summary>The referrers of a manifest (artifacts whose <c>subject</c> is it), for the OCI 1.1 referrers API; empty when none.</summary>
+    /// <param name="repository">The repository.</param>
+    /// <param name="subject">The manifest's digest.</param>
+    /// <returns>The entries.</returns>
+    public IReadOnlyList<ReferrerDescriptor> ReferrersOf(string repository, Digest subject) =>
+        _referrers.TryGetValue((repository, subject), out var list) ? list : [];
 
     /// <summary>Whether a repository is served.</summary>
     /// <param name="repository">Its name (<c>library/nginx</c>).</param>
