@@ -6,6 +6,7 @@
 #   save       wall time of a save with referrers discovery against --no-referrers (medians of ROUNDS, alternating)
 #   requests   the HTTP requests of each save (counted from --debug), and the extra ones per image
 #   verify     ferry verify --key against ferry verify (hashing every blob either way): the signature check per image
+# FERRY_BEFORE=other-ferry also times that build's save with referrers in the same rounds (a before/after of a change).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
@@ -40,7 +41,7 @@ for image in $(cat "$work/images.txt"); do
 done
 
 timed() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; return 1; }; end=$(date +%s.%N); awk "BEGIN { print $end - $start }"; }
-: > "$work/with"; : > "$work/without"; : > "$work/verify-key"; : > "$work/verify-plain"
+: > "$work/with"; : > "$work/without"; : > "$work/before"; : > "$work/verify-key"; : > "$work/verify-plain"
 for round in $(seq "$ROUNDS"); do
   rm -f "$work/with.tar" "$work/without.tar"
   if (( round % 2 )); then
@@ -49,6 +50,10 @@ for round in $(seq "$ROUNDS"); do
   else
     timed "$FERRY" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/without.tar" --no-resume --no-referrers >> "$work/without"
     timed "$FERRY" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/with.tar" --no-resume >> "$work/with"
+  fi
+  if [[ -n "${FERRY_BEFORE:-}" ]]; then
+    rm -f "$work/before.tar"
+    timed "$FERRY_BEFORE" save -q -f "$work/images.txt" -a amd64,arm64 -j 6 -o "$work/before.tar" --no-resume >> "$work/before"
   fi
   timed "$FERRY" verify "$work/with.tar" --key "$work/cosign.pub" >> "$work/verify-key"
   timed "$FERRY" verify "$work/with.tar" >> "$work/verify-plain"
@@ -63,5 +68,8 @@ echo
 echo "signatures bench: $images images (2 platforms each), each signed + a 200 KB SBOM; medians of $ROUNDS rounds"
 awk -v w="$with_size" -v o="$without_size" 'BEGIN { printf "size:     %d B with artifacts, %d B without: +%d B (+%.3f %%)\n", w, o, w - o, (w - o) * 100 / o }'
 awk -v w="$(median "$work/with")" -v o="$(median "$work/without")" 'BEGIN { printf "save:     %.2f s with referrers, %.2f s --no-referrers: %.3fx\n", w, o, w / o }'
+if [[ -n "${FERRY_BEFORE:-}" ]]; then
+  awk -v b="$(median "$work/before")" -v o="$(median "$work/without")" 'BEGIN { printf "before:   %.2f s with referrers (FERRY_BEFORE): %.3fx of --no-referrers\n", b, b / o }'
+fi
 awk -v w="$req_with" -v o="$req_without" -v n="$images" 'BEGIN { printf "requests: %d with, %d without: +%.1f per image\n", w, o, (w - o) / n }'
 awk -v k="$(median "$work/verify-key")" -v p="$(median "$work/verify-plain")" -v n="$images" 'BEGIN { printf "verify:   %.3f s with --key, %.3f s without: +%.1f ms per image\n", k, p, (k - p) * 1000 / n }'

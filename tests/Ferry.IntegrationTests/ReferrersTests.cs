@@ -109,6 +109,20 @@ public sealed class ReferrersTests
         var tags = JsonNode.Parse(await http.GetStringAsync($"http://{targetStore.Host}/v2/ref/api/tags/list"))!["tags"]!.AsArray().Select(t => t!.GetValue<string>()).ToList();
         Assert.Equal(["1"], tags);
 
+        // A registry that will not list tags: cosign's tags are then asked for one by one, and still found.
+        using (var keys = new TempDirectory())
+        {
+            var key = await Cosign.GenerateAsync(keys.Path, "cosign");
+            var signatureTag = await Cosign.SignAsync(source.Host, "ref/api", image.Digest, $"{source.Host}/ref/api:1", key);
+            source.RefuseTagList = true;
+            var probed = dir.File("probed.tar");
+            (await FerryCli.RunAsync("save", "-q", "-o", probed, $"{source.Host}/ref/api:1")).EnsureSuccess("ferry save without tag listing");
+            var found = JsonDocument.Parse((await FerryCli.RunAsync("inspect", "--json", probed)).EnsureSuccess("ferry inspect").StandardOutput).RootElement.GetProperty("images")[0].GetProperty("artifacts");
+            Assert.Contains(found.EnumerateArray(), a => a.GetProperty("tag").GetString() == signatureTag);
+            Assert.Contains(found.EnumerateArray(), a => a.GetProperty("digest").GetString() == sbom.Digest);
+            source.RefuseTagList = false;
+        }
+
         // A filter the registry did not apply (no OCI-Filters-Applied) is applied by the client.
         await PushArtifactAsync(http, source.Host, "ref/api", image, "application/vnd.example.other+json", "other");
         source.IgnoreFilters = true;

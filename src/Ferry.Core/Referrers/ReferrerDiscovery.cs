@@ -12,17 +12,22 @@ namespace Ferry.Referrers;
 /// (<c>sha256-&lt;hex&gt;.sig</c>, <c>.att</c>, <c>.sbom</c>) in any case. Each artifact manifest is fetched by digest and
 /// verified; artifacts that are indexes, or whose <c>subject</c> names another manifest, are skipped.
 /// </summary>
-internal static class ReferrerDiscovery
+internal sealed class ReferrerDiscovery(RegistryClient registry)
 {
-    /// <summary>The requests made per subject at most, before each artifact's own fetch: the referrers API, its fallback tag, three cosign tags.</summary>
-    public const int RequestsPerSubject = 5;
+    private readonly ConcurrentDictionary<string, bool> _withoutApi = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<HashSet<string>?>>> _tags = new(StringComparer.Ordinal);
 
-    public static async Task<IReadOnlyList<ReferrerArtifact>> DiscoverAsync(RegistryClient registry, ImageReference repository, IReadOnlyList<Digest> subjects, CancellationToken cancellationToken)
+    /// <summary>
+    /// The artifacts of these manifests of a repository. One run's lookups are shared: a repository's tags are listed
+    /// once (cosign's tags and the fallback tag are then fetched only when they exist; probed one by one when the
+    /// registry will not list tags), and a registry that answered 404 to the referrers API is not asked again.
+    /// </summary>
+    public async Task<IReadOnlyList<ReferrerArtifact>> DiscoverAsync(ImageReference repository, IReadOnlyList<Digest> subjects, CancellationToken cancellationToken)
     {
         var found = new ConcurrentBag<ReferrerArtifact>();
         await Parallel.ForEachAsync(subjects.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (subject, token) =>
         {
-            foreach (var artifact in await DiscoverOneAsync(registry, repository, subject, token).ConfigureAwait(false))
+            foreach (var artifact in await DiscoverOneAsync(repository, subject, token).ConfigureAwait(false))
             {
                 found.Add(artifact);
             }
@@ -33,12 +38,18 @@ internal static class ReferrerDiscovery
             .ThenBy(a => a.Manifest.Digest.ToString(), StringComparer.Ordinal).ToList();
     }
 
-    private static async Task<IReadOnlyList<ReferrerArtifact>> DiscoverOneAsync(RegistryClient registry, ImageReference repository, Digest subject, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ReferrerArtifact>> DiscoverOneAsync(ImageReference repository, Digest subject, CancellationToken cancellationToken)
     {
-        var listing = ListAsync(registry, repository, subject, cancellationToken);
+        var tags = await _tags.GetOrAdd(repository.Name, _ => new Lazy<Task<HashSet<string>?>>(() => ListTagsAsync(repository, cancellationToken))).Value.ConfigureAwait(false);
+        var listing = ListAsync(repository, subject, tags, cancellationToken);
         var tagged = ReferrerArtifact.CosignSuffixes.Select(async suffix =>
         {
             var tag = ReferrerArtifact.CosignTag(subject, suffix);
+            if (tags is not null && !tags.Contains(tag))
+            {
+                return null;
+            }
+
             var document = await registry.TryGetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
             return document is { IsIndex: false } ? new ReferrerArtifact(document, subject, tag) : null;
         }).ToList();
@@ -66,11 +77,24 @@ internal static class ReferrerDiscovery
         return artifacts;
     }
 
-    private static async Task<IReadOnlyList<ReferrerDescriptor>> ListAsync(RegistryClient registry, ImageReference repository, Digest subject, CancellationToken cancellationToken)
+    private async Task<HashSet<string>?> ListTagsAsync(ImageReference repository, CancellationToken cancellationToken) =>
+        await registry.ListTagsAsync(repository, cancellationToken: cancellationToken).ConfigureAwait(false) is { } tags ? tags.ToHashSet(StringComparer.Ordinal) : null;
+
+    private async Task<IReadOnlyList<ReferrerDescriptor>> ListAsync(ImageReference repository, Digest subject, HashSet<string>? tags, CancellationToken cancellationToken)
     {
-        if (await registry.ListReferrersAsync(repository, subject, null, cancellationToken).ConfigureAwait(false) is { } listed)
+        if (!_withoutApi.ContainsKey(repository.Registry))
         {
-            return listed;
+            if (await registry.ListReferrersAsync(repository, subject, null, cancellationToken).ConfigureAwait(false) is { } listed)
+            {
+                return listed;
+            }
+
+            _withoutApi[repository.Registry] = true;
+        }
+
+        if (tags is not null && !tags.Contains(ReferrerArtifact.FallbackTag(subject)))
+        {
+            return [];
         }
 
         var fallback = await registry.TryGetManifestAsync(repository, ReferrerArtifact.FallbackTag(subject), cancellationToken).ConfigureAwait(false);

@@ -68,6 +68,60 @@ public sealed partial class RegistryClient
         return artifactType is null || filtered ? entries : entries.Where(e => e.ArtifactType == artifactType).ToList();
     }
 
+    /// <summary>
+    /// Lists a repository's tags (<c>GET /v2/NAME/tags/list</c>, every <c>Link</c> page on the same origin);
+    /// <see langword="null"/> when the registry will not list them (401, 403, 404, 405) or they run past
+    /// <paramref name="maxTags"/>.
+    /// </summary>
+    /// <param name="image">The repository.</param>
+    /// <param name="maxTags">Give up (and return <see langword="null"/>) beyond this many tags.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <returns>The tags, or <see langword="null"/>.</returns>
+    public async Task<IReadOnlyList<string>?> ListTagsAsync(ImageReference image, int maxTags = 50_000, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var what = $"{image.Name}: tags";
+        var tags = new List<string>();
+        Uri? next = null;
+        Uri? first = null;
+        while (tags.Count <= maxTags)
+        {
+            var call = new RegistryCall(HttpMethod.Get, "tags/list?n=1000", what)
+            {
+                AbsoluteUri = next,
+                AcceptStatus = status => status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed,
+            };
+            using var response = await SendAsync(image, call, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            var content = await ReadLimitedAsync(response, _options.MaxManifestBytes, what, cancellationToken, _options.IdleTimeout).ConfigureAwait(false);
+            try
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(content);
+                if (document.RootElement.TryGetProperty("tags", out var list) && list.ValueKind == System.Text.Json.JsonValueKind.Array)
+                {
+                    tags.AddRange(list.EnumerateArray().Where(t => t.ValueKind == System.Text.Json.JsonValueKind.String).Select(t => t.GetString()!));
+                }
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return null;
+            }
+
+            first ??= response.RequestMessage?.RequestUri;
+            next = NextPage(response, first, what);
+            if (next is null)
+            {
+                return tags;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Fetches a manifest by tag or digest; <see langword="null"/> when the registry does not have it (404).</summary>
     /// <param name="image">The repository.</param>
     /// <param name="reference">A tag or digest.</param>

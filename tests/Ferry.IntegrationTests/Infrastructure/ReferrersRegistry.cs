@@ -29,6 +29,9 @@ internal sealed partial class ReferrersRegistry : IAsyncDisposable
     /// <summary>Answer filtered requests unfiltered, without <c>OCI-Filters-Applied</c> (as the spec allows).</summary>
     public bool IgnoreFilters { get; set; }
 
+    /// <summary>Answer <c>tags/list</c> with 403 DENIED, as registries that grant pulls but not listings do.</summary>
+    public bool RefuseTagList { get; set; }
+
     /// <summary>Method and path (with query) of every request.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
@@ -67,6 +70,13 @@ internal sealed partial class ReferrersRegistry : IAsyncDisposable
             var index = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = "application/vnd.oci.image.index.v1+json", ["manifests"] = new JsonArray(entries.Select(e => (JsonNode)e.DeepClone()).ToArray()) };
             context.Response.ContentType = "application/vnd.oci.image.index.v1+json";
             await context.Response.WriteAsync(index.ToJsonString());
+            return;
+        }
+
+        if (RefuseTagList && request.Path.Value!.EndsWith("/tags/list", StringComparison.Ordinal))
+        {
+            context.Response.StatusCode = 403;
+            await context.Response.WriteAsync("""{"errors":[{"code":"DENIED","message":"listing tags is not allowed"}]}""");
             return;
         }
 

@@ -12,6 +12,8 @@ namespace Ferry.Transfer.Sources;
 /// <param name="sourceRegistry">Pull every image from this registry instead; the images keep the names as written.</param>
 public sealed class RegistrySource(RegistryClient registry, string? sourceRegistry = null) : IImageSource
 {
+    private readonly ReferrerDiscovery _discovery = new(registry);
+
     /// <summary>
     /// Whether each image's signatures, attestations, SBOMs and other artifacts are found (referrers API, its fallback
     /// tag, cosign's tags) and carried with it. On by default.
@@ -27,13 +29,48 @@ public sealed class RegistrySource(RegistryClient registry, string? sourceRegist
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Artifacts are looked for as soon as the top manifest is known — its digest and the selected entries' digests are
+    /// the subjects — so their requests overlap the child manifests' and configs' instead of following them.
+    /// </remarks>
     public async Task<ResolvedImage> ResolveAsync(string image, PlatformSelection platforms, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(platforms);
         var (name, source) = Names(image);
-        var resolved = await ImageResolver.ResolveAsync(name, source, new Store(registry, source), platforms, cancellationToken).ConfigureAwait(false);
-        return Referrers
-            ? resolved with { Artifacts = await ReferrerDiscovery.DiscoverAsync(registry, source, resolved.SubjectDigests, cancellationToken).ConfigureAwait(false) }
-            : resolved;
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<IReadOnlyList<ReferrerArtifact>>? discovery = null;
+        var store = new Store(registry, source)
+        {
+            OnTop = top => discovery = Referrers ? _discovery.DiscoverAsync(source, SubjectsOf(top, platforms, source), failed.Token) : null,
+        };
+        try
+        {
+            var resolved = await ImageResolver.ResolveAsync(name, source, store, platforms, cancellationToken).ConfigureAwait(false);
+            return discovery is null ? resolved : resolved with { Artifacts = await discovery.ConfigureAwait(false) };
+        }
+        catch
+        {
+            await failed.CancelAsync().ConfigureAwait(false);
+            if (discovery is not null)
+            {
+                await discovery.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>What artifacts may refer to, known from the top manifest alone: it (unless the selection makes a subset index) and the selected platform entries.</summary>
+    private static IReadOnlyList<Digest> SubjectsOf(ManifestDocument top, PlatformSelection platforms, ImageReference source)
+    {
+        if (!top.IsIndex)
+        {
+            return [top.Digest];
+        }
+
+        var keep = ImageResolver.TopFor(top, platforms, source).Digest == top.Digest ? [top.Digest] : new List<Digest>();
+        keep.AddRange(top.Manifests.Where(e => MediaTypes.IsImageManifest(e.MediaType) && e.Platform is not { Os: "unknown" } && (e.Platform is { } p ? platforms.Includes(p) : platforms.IsAll)).Select(e => e.Digest));
+        return keep.Distinct().ToList();
     }
 
     /// <inheritdoc />
@@ -66,7 +103,15 @@ public sealed class RegistrySource(RegistryClient registry, string? sourceRegist
 
     private sealed class Store(RegistryClient registry, ImageReference source) : IManifestStore
     {
-        public Task<ManifestDocument> GetTopAsync(CancellationToken cancellationToken) => registry.GetManifestAsync(source, source.ManifestReference, cancellationToken);
+        /// <summary>Called with the top manifest as soon as it is fetched.</summary>
+        public Action<ManifestDocument>? OnTop { get; init; }
+
+        public async Task<ManifestDocument> GetTopAsync(CancellationToken cancellationToken)
+        {
+            var top = await registry.GetManifestAsync(source, source.ManifestReference, cancellationToken).ConfigureAwait(false);
+            OnTop?.Invoke(top);
+            return top;
+        }
 
         public bool Has(Descriptor child) => true;
 
