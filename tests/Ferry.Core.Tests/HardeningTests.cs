@@ -54,6 +54,25 @@ public sealed class HardeningTests : IDisposable
         Assert.Single(handler.Requests);
     }
 
+    /// <summary>A referrers list that pages to another origin (#17): the next page is not followed there.</summary>
+    [Fact]
+    public async Task AReferrersPageOnAnotherOrigin_IsRefused()
+    {
+        var handler = new ScriptedHandler((request, _) =>
+        {
+            var response = new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = new StringContent("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}""", System.Text.Encoding.UTF8, "application/vnd.oci.image.index.v1+json"),
+            };
+            response.Headers.TryAddWithoutValidation("Link", "<https://elsewhere.test/v2/team/app/referrers/x?last=1>; rel=\"next\"");
+            return response;
+        });
+        using var client = new RegistryClient(handler: handler);
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => client.ListReferrersAsync(ImageReference.Parse("registry.test/team/app:1"), Digest.Parse(Blob)));
+        Assert.Contains("another origin", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(handler.Requests, r => r.Uri.Host == "elsewhere.test");
+    }
+
     [Fact]
     public async Task RegistrySilentBeforeAnswering_FailsAfterTheIdleTimeoutNamingTheHost()
     {

@@ -52,6 +52,18 @@ public sealed class SigningTests : IDisposable
         Assert.Contains("is not by", (await CheckAsync("registry.example:5000/team/app:1", artifact, forged, publicKey)).Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AKeylessSignature_IsNamedAsSuch_NotPassed()
+    {
+        using var fulcio = NewKey("ec", out _);
+        using var mine = NewKey("ec", out var publicPath);
+        using var publicKey = VerificationKey.Load(publicPath);
+        var (artifact, payload) = Signature(fulcio, Image, "registry.example:5000/team/app:1", certificate: "-----BEGIN CERTIFICATE-----\nMIIB…\n-----END CERTIFICATE-----\n");
+        var check = await CheckAsync("registry.example:5000/team/app:1", artifact, payload, publicKey);
+        Assert.False(check.Verified);
+        Assert.Contains("keyless (Fulcio) signature", check.Detail, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("registry.example:5000/team/app:1", "registry.example:5000/team/app:1", IdentityMatch.Exact, true)]
     [InlineData("registry.example:5000/team/app", "registry.example:5000/team/app:7", IdentityMatch.Exact, true)]
@@ -151,7 +163,7 @@ public sealed class SigningTests : IDisposable
     }
 
     /// <summary>A cosign signature manifest for <paramref name="digest"/>, and its payload.</summary>
-    private static (ReferrerArtifact Artifact, byte[] Payload) Signature(SigningKey key, Digest digest, string identity)
+    private static (ReferrerArtifact Artifact, byte[] Payload) Signature(SigningKey key, Digest digest, string identity, string? certificate = null)
     {
         var payload = Encoding.UTF8.GetBytes(new JsonObject
         {
@@ -173,7 +185,9 @@ public sealed class SigningTests : IDisposable
                 ["mediaType"] = ReferrerArtifact.SimpleSigningMediaType,
                 ["digest"] = Digest.Sha256Of(payload).ToString(),
                 ["size"] = payload.Length,
-                ["annotations"] = new JsonObject { [CosignSignature.SignatureAnnotation] = Convert.ToBase64String(key.Sign(payload)) },
+                ["annotations"] = certificate is null
+                    ? new JsonObject { [CosignSignature.SignatureAnnotation] = Convert.ToBase64String(key.Sign(payload)) }
+                    : new JsonObject { [CosignSignature.SignatureAnnotation] = Convert.ToBase64String(key.Sign(payload)), [CosignSignature.CertificateAnnotation] = certificate },
             }),
         };
         var document = ManifestDocument.Parse(Encoding.UTF8.GetBytes(manifest.ToJsonString()), null, "test");

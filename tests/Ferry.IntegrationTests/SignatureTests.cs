@@ -140,6 +140,14 @@ public sealed class SignatureTests(RealComponentsFixture env)
         Assert.Equal(1, exact.ExitCode);
         Assert.Contains($"signed as {env.Host}/sig/rsa:1, but the image is {env.Host}/sig/rsa:2", exact.StandardOutput, StringComparison.Ordinal);
         (await FerryCli.RunAsync("verify", bundle, "--key", key.PublicKey, "--identity", "repository")).EnsureSuccess("ferry verify --identity repository");
+
+        // ferry copy carries the signature too (and --no-referrers does not).
+        await using var target = await RegistryProcess.StartAsync();
+        (await FerryCli.RunAsync("copy", $"{env.Host}/sig/rsa:2", "--to", target.Host)).EnsureSuccess("ferry copy");
+        (await FerryCli.RunAsync("copy", "--no-referrers", $"{env.Host}/sig/rsa:2", "--to", $"{target.Host}/bare")).EnsureSuccess("ferry copy --no-referrers");
+        using var http = new HttpClient();
+        Assert.Contains($"sha256-{digest[7..]}.sig", await http.GetStringAsync($"http://{target.Host}/v2/sig/rsa/tags/list"), StringComparison.Ordinal);
+        Assert.DoesNotContain(".sig", await http.GetStringAsync($"http://{target.Host}/v2/bare/sig/rsa/tags/list"), StringComparison.Ordinal);
     }
 
     [Fact]
