@@ -42,43 +42,7 @@ public static class ReferrersIndex
     public static byte[] Build(IEnumerable<ReferrerDescriptor> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, JsonFiles.Compact))
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("schemaVersion", 2);
-            writer.WriteString("mediaType", MediaTypes.OciIndex);
-            writer.WriteStartArray("manifests");
-            foreach (var entry in entries)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("mediaType", entry.Descriptor.MediaType);
-                writer.WriteString("digest", entry.Descriptor.Digest.ToString());
-                writer.WriteNumber("size", entry.Descriptor.Size);
-                if (entry.ArtifactType is { } type)
-                {
-                    writer.WriteString("artifactType", type);
-                }
-
-                if (entry.Annotations.Count > 0)
-                {
-                    writer.WriteStartObject("annotations");
-                    foreach (var (key, value) in entry.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal))
-                    {
-                        writer.WriteString(key, value);
-                    }
-
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        return buffer.ToArray();
+        return ManifestWriter.Index(entries.Select(e => new IndexEntry(e.Descriptor, e.ArtifactType, e.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal).ToList())));
     }
 
     /// <summary>The entry an artifact has in a referrers list.</summary>

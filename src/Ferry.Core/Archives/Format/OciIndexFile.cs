@@ -93,48 +93,24 @@ public static class OciIndexFile
     /// <returns>The file's bytes (compact, deterministic).</returns>
     public static byte[] Build(IEnumerable<OciIndexEntry> entries)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, JsonFiles.Compact))
+        ArgumentNullException.ThrowIfNull(entries);
+        return ManifestWriter.Index(entries.Select(e => new IndexEntry(e.Descriptor, null, AnnotationsOf(e))));
+    }
+
+    private static List<KeyValuePair<string, string>> AnnotationsOf(OciIndexEntry entry)
+    {
+        if (entry.Artifact is { } link)
         {
-            writer.WriteStartObject();
-            writer.WriteNumber("schemaVersion", 2);
-            writer.WriteString("mediaType", MediaTypes.OciIndex);
-            writer.WriteStartArray("manifests");
-            foreach (var entry in entries)
+            List<KeyValuePair<string, string>> annotations = [new(ArtifactRepositoryAnnotation, link.Repository), new(ArtifactSubjectAnnotation, link.Subject.ToString())];
+            if (link.Tag is not null)
             {
-                var (descriptor, name) = entry;
-                writer.WriteStartObject();
-                writer.WriteString("mediaType", descriptor.MediaType);
-                writer.WriteString("digest", descriptor.Digest.ToString());
-                writer.WriteNumber("size", descriptor.Size);
-                if (entry.Artifact is { } link)
-                {
-                    writer.WriteStartObject("annotations");
-                    writer.WriteString(ArtifactRepositoryAnnotation, link.Repository);
-                    writer.WriteString(ArtifactSubjectAnnotation, link.Subject.ToString());
-                    if (link.Tag is not null)
-                    {
-                        writer.WriteString(ArtifactTagAnnotation, link.Tag);
-                    }
-
-                    writer.WriteEndObject();
-                }
-                else if (name is not null)
-                {
-                    writer.WriteStartObject("annotations");
-                    writer.WriteString(ImageNameAnnotation, name);
-                    writer.WriteString(RefNameAnnotation, name);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndObject();
+                annotations.Add(new(ArtifactTagAnnotation, link.Tag));
             }
 
-            writer.WriteEndArray();
-            writer.WriteEndObject();
+            return annotations;
         }
 
-        return buffer.ToArray();
+        return entry.Name is { } name ? [new(ImageNameAnnotation, name), new(RefNameAnnotation, name)] : [];
     }
 
     private static ArtifactLink? LinkOf(JsonElement entry, string where)
