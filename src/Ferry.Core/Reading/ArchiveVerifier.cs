@@ -260,19 +260,10 @@ public static class ArchiveVerifier
 
     private static async Task<BundleSignatureState> CheckBundleSignatureAsync(ImageArchive archive, Signing.SignaturePolicy signatures, List<string> problems, CancellationToken cancellationToken)
     {
-        if (!archive.File.Contains(Signing.BundleSignature.FileName))
-        {
-            return BundleSignatureState.Absent;
-        }
-
+        BundleSignatureState state;
         try
         {
-            var index = await archive.File.ReadSmallAsync(OciIndexFile.FileName, ImageArchiveReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
-            var signature = await archive.File.ReadSmallAsync(Signing.BundleSignature.FileName, 64 * 1024, cancellationToken).ConfigureAwait(false);
-            if (Signing.BundleSignature.Verify(index, signature, signatures.Key))
-            {
-                return BundleSignatureState.Valid;
-            }
+            state = await ArchiveSignatures.BundleAsync(archive, signatures.Key, cancellationToken).ConfigureAwait(false);
         }
         catch (FerryException ex)
         {
@@ -280,8 +271,12 @@ public static class ArchiveVerifier
             return BundleSignatureState.Invalid;
         }
 
-        problems.Add($"{Signing.BundleSignature.FileName}: the bundle's signature does not verify with {signatures.Key.Path} (index.json changed after signing, or another key signed it)");
-        return BundleSignatureState.Invalid;
+        if (state == BundleSignatureState.Invalid)
+        {
+            problems.Add($"{Signing.BundleSignature.FileName}: the bundle's signature does not verify with {signatures.Key.Path} (index.json changed after signing, or another key signed it)");
+        }
+
+        return state;
     }
 
     private static async Task<List<Signing.ImageSignatureCheck>> CheckImageSignaturesAsync(ImageArchive archive, Signing.SignaturePolicy signatures, BundleSignatureState bundle, List<string> problems, CancellationToken cancellationToken)
@@ -316,9 +311,8 @@ public static class ArchiveVerifier
     }
 
     /// <summary>One archived image's own signatures, checked against the key.</summary>
-    internal static async Task<Signing.ImageSignatureCheck> CheckImageSignatureAsync(ImageArchive archive, ArchivedImage image, Signing.SignaturePolicy signatures, CancellationToken cancellationToken)
+    private static async Task<Signing.ImageSignatureCheck> CheckImageSignatureAsync(ImageArchive archive, ArchivedImage image, Signing.SignaturePolicy signatures, CancellationToken cancellationToken)
     {
-        var name = image.Name is { } n && ImageReference.TryParse(n, out var parsed, out _) ? parsed : null;
         var platforms = new List<Digest>();
         if (MediaTypes.IsIndex(image.Top.MediaType))
         {
@@ -326,15 +320,10 @@ public static class ArchiveVerifier
             platforms.AddRange(top.Manifests.Where(m => MediaTypes.IsImageManifest(m.MediaType) && archive.Contains(m.Digest) && m.Platform is not { Os: "unknown" }).Select(m => m.Digest));
         }
 
-        var artifacts = name is null ? [] : await Transfer.Sources.ArchiveSource.ArtifactsOfAsync(archive, name.Name, platforms.Append(image.Top.Digest).ToHashSet(), cancellationToken).ConfigureAwait(false);
-        return await Signing.ImageSignatureVerifier.CheckAsync(
-            name,
-            image.Top.Digest,
-            platforms,
-            artifacts,
-            (descriptor, token) => archive.ReadSmallBlobAsync(descriptor, Signing.SimpleSigningPayload.MaxBytes, token),
-            signatures,
-            cancellationToken).ConfigureAwait(false);
+        var artifacts = image.Name is { } name && ImageReference.TryParse(name, out var parsed, out _)
+            ? await Transfer.Sources.ArchiveSource.ArtifactsOfAsync(archive, parsed!.Name, platforms.Append(image.Top.Digest).ToHashSet(), cancellationToken).ConfigureAwait(false)
+            : [];
+        return await ArchiveSignatures.ImageAsync(archive, image.Name, image.Top.Digest, platforms, artifacts, signatures, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task CheckDockerManifestAsync(ImageArchive archive, List<string> problems, Dictionary<Digest, long>? pinned, CancellationToken cancellationToken)

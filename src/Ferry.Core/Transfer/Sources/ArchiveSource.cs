@@ -38,7 +38,7 @@ public sealed class ArchiveSource : IImageSource, IDisposable
     private readonly bool _referrers;
     private readonly ConcurrentDictionary<Digest, Lazy<Task>> _verified = new();
     private readonly SemaphoreSlim _hashing = new(Environment.ProcessorCount);
-    private readonly ConcurrentDictionary<ImageArchive, Lazy<Task<bool>>> _bundleSigned = new();
+    private readonly ConcurrentDictionary<ImageArchive, Lazy<Task<BundleSignatureState>>> _bundleSigned = new();
 
     private ArchiveSource(IReadOnlyList<ImageArchive> archives, List<(ImageArchive Archive, ArchivedImage Image)> images, ArchiveSelection selection)
     {
@@ -188,27 +188,14 @@ public sealed class ArchiveSource : IImageSource, IDisposable
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(policy);
         var (archive, archived) = Lookup(key);
-        if (await _bundleSigned.GetOrAdd(archive, a => new Lazy<Task<bool>>(() => BundleSignedAsync(a, policy, cancellationToken))).Value.ConfigureAwait(false))
+        if (await _bundleSigned.GetOrAdd(archive, a => new Lazy<Task<BundleSignatureState>>(() => ArchiveSignatures.BundleAsync(a, policy.Key, cancellationToken))).Value.ConfigureAwait(false) == BundleSignatureState.Valid)
         {
             return null;
         }
 
-        var name = archived.Name is { } n && ImageReference.TryParse(n, out var parsed, out _) ? parsed : null;
         var platforms = image.Top.IsIndex ? image.Platforms.Where(p => MediaTypes.IsImageConfig(p.Manifest.Config!.MediaType)).Select(p => p.Manifest.Digest).ToList() : [];
-        var check = await Signing.ImageSignatureVerifier.CheckAsync(name, image.Top.Digest, platforms, image.Artifacts, (d, token) => archive.ReadSmallBlobAsync(d, Signing.SimpleSigningPayload.MaxBytes, token), policy, cancellationToken).ConfigureAwait(false);
+        var check = await ArchiveSignatures.ImageAsync(archive, archived.Name, image.Top.Digest, platforms, image.Artifacts, policy, cancellationToken).ConfigureAwait(false);
         return check.Verified ? null : $"{check.Image}: refused, no valid signature by {policy.Key.Path}: {check.Detail}";
-    }
-
-    private static async Task<bool> BundleSignedAsync(ImageArchive archive, Signing.SignaturePolicy policy, CancellationToken cancellationToken)
-    {
-        if (!archive.File.Contains(Signing.BundleSignature.FileName))
-        {
-            return false;
-        }
-
-        var index = await archive.File.ReadSmallAsync(OciIndexFile.FileName, ImageArchiveReader.MaxJsonBytes, cancellationToken).ConfigureAwait(false);
-        var signature = await archive.File.ReadSmallAsync(Signing.BundleSignature.FileName, 64 * 1024, cancellationToken).ConfigureAwait(false);
-        return Signing.BundleSignature.Verify(index, signature, policy.Key);
     }
 
     /// <summary>The artifacts the archive carries for these manifests of a repository, their manifests read and verified.</summary>
