@@ -73,6 +73,43 @@ public sealed class HardeningTests : IDisposable
         Assert.DoesNotContain(handler.Requests, r => r.Uri.Host == "elsewhere.test");
     }
 
+    /// <summary>
+    /// A repository's tag listing is shared by the run's images; when the image that started it fails (its discovery is
+    /// cancelled), the next image of that repository lists the tags again instead of inheriting the cancellation.
+    /// </summary>
+    [Fact]
+    public async Task ATagListingCancelledForOneImage_IsStartedAgainForTheNext()
+    {
+        using var listing = new ManualResetEventSlim();
+        var handler = new ScriptedHandler((request, _) =>
+        {
+            var path = request.RequestUri!.AbsolutePath;
+            if (path.EndsWith("/tags/list", StringComparison.Ordinal))
+            {
+                listing.Wait(TimeSpan.FromSeconds(5));
+                return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"name":"team/app","tags":["1"]}""") };
+            }
+
+            return ScriptedHandler.Status(path == "/v2/" ? HttpStatusCode.OK : HttpStatusCode.NotFound);
+        });
+        using var client = new RegistryClient(handler: handler);
+        var discovery = new Ferry.Referrers.ReferrerDiscovery(client);
+        var repository = ImageReference.Parse("registry.test/team/app:1");
+        using var failing = new CancellationTokenSource();
+        var first = discovery.DiscoverAsync(repository, [Digest.Sha256Of("one"u8)], failing.Token);
+        while (!handler.Requests.Any(r => r.Uri.AbsolutePath.EndsWith("/tags/list", StringComparison.Ordinal)))
+        {
+            await Task.Delay(10);
+        }
+
+        var second = discovery.DiscoverAsync(repository, [Digest.Sha256Of("two"u8)], CancellationToken.None);
+        await failing.CancelAsync();
+        listing.Set();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        Assert.Empty(await second);
+        Assert.Equal(2, handler.Requests.Count(r => r.Uri.AbsolutePath.EndsWith("/tags/list", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task RegistrySilentBeforeAnswering_FailsAfterTheIdleTimeoutNamingTheHost()
     {

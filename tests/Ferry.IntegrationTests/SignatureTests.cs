@@ -194,6 +194,37 @@ public sealed class SignatureTests(RealComponentsFixture env)
         Assert.True(validate.ExitCode == 0, validate.StandardError + validate.StandardOutput);
     }
 
+    /// <summary>Bulk mode: an image that fails after discovery began does not take its repository's other images' artifacts with it.</summary>
+    [Fact]
+    public async Task InBulkMode_AFailingImage_LeavesTheSignaturesOfItsRepositorysOtherImages()
+    {
+        using var dir = new TempDirectory();
+        var key = await Cosign.GenerateAsync(dir.Path, "cosign");
+        using var http = new HttpClient();
+        var amd64 = TestImages.Image([TestImages.RandomLayer("bulk-amd64", 2048, docker: false)], docker: false, label: "bulk");
+        var arm64 = TestImages.Image([TestImages.RandomLayer("bulk-arm64", 2048, docker: false)], docker: false, architecture: "arm64", label: "bulk");
+        await TestImages.PushImageAsync(http, env.Host, "sig/bulk", amd64, "amd64-only");
+        await TestImages.PushImageAsync(http, env.Host, "sig/bulk", arm64, null);
+        var index = TestImages.Index([amd64, arm64], docker: false);
+        await TestImages.PushManifestAsync(http, env.Host, "sig/bulk", index, "multi");
+        await Cosign.SignAsync(env.Host, "sig/bulk", index.Digest, $"{env.Host}/sig/bulk:multi", key);
+        await File.WriteAllLinesAsync(dir.File("images.txt"), [$"{env.Host}/sig/bulk:amd64-only", $"{env.Host}/sig/bulk:multi"]);
+
+        var bundle = dir.File("bundle.tar");
+        var result = await FerryCli.RunAsync("save", "-f", dir.File("images.txt"), "-a", "amd64,arm64", "-o", bundle, "--failed", dir.File("failed.txt"));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var check = await FerryCli.RunAsync("verify", bundle, "--key", key.PublicKey);
+        Assert.Contains($"{env.Host}/sig/bulk:multi\t{index.Digest}\tverified", check.StandardOutput, StringComparison.Ordinal);
+
+        // Only arm64 selected: the amd64-only image fails once its platform is known, after its discovery began.
+        var arm = dir.File("arm.tar");
+        var partial = await FerryCli.RunAsync("save", "-f", dir.File("images.txt"), "-a", "arm64", "-o", arm, "--failed", dir.File("failed-arm.txt"));
+        Assert.NotEqual(0, partial.ExitCode);
+        Assert.Contains("sig/bulk:amd64-only", await File.ReadAllTextAsync(dir.File("failed-arm.txt")), StringComparison.Ordinal);
+        var inspect = JsonDocument.Parse((await FerryCli.RunAsync("inspect", "--json", arm)).EnsureSuccess("ferry inspect").StandardOutput).RootElement;
+        Assert.Equal($"{env.Host}/sig/bulk:multi", inspect.GetProperty("images").EnumerateArray().Single().GetProperty("name").GetString());
+    }
+
     private async Task<string> PushAsync(string repository, string tag, string seed)
     {
         using var http = new HttpClient();

@@ -40,7 +40,7 @@ internal sealed class ReferrerDiscovery(RegistryClient registry)
 
     private async Task<IReadOnlyList<ReferrerArtifact>> DiscoverOneAsync(ImageReference repository, Digest subject, CancellationToken cancellationToken)
     {
-        var tags = await _tags.GetOrAdd(repository.Name, _ => new Lazy<Task<HashSet<string>?>>(() => ListTagsAsync(repository, cancellationToken))).Value.ConfigureAwait(false);
+        var tags = await TagsAsync(repository, cancellationToken).ConfigureAwait(false);
         var listing = ListAsync(repository, subject, tags, cancellationToken);
         var tagged = ReferrerArtifact.CosignSuffixes.Select(async suffix =>
         {
@@ -77,8 +77,38 @@ internal sealed class ReferrerDiscovery(RegistryClient registry)
         return artifacts;
     }
 
-    private async Task<HashSet<string>?> ListTagsAsync(ImageReference repository, CancellationToken cancellationToken) =>
-        await registry.ListTagsAsync(repository, cancellationToken: cancellationToken).ConfigureAwait(false) is { } tags ? tags.ToHashSet(StringComparer.Ordinal) : null;
+    /// <summary>
+    /// A repository's tags, listed once for the run; <see langword="null"/> when they cannot be listed (then tags are
+    /// probed). A listing cancelled for the image that started it (that image failed) is started again for the next.
+    /// </summary>
+    private async Task<HashSet<string>?> TagsAsync(ImageReference repository, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var listing = _tags.GetOrAdd(repository.Name, _ => new Lazy<Task<HashSet<string>?>>(() => ListTagsAsync(repository, cancellationToken)));
+            try
+            {
+                return await listing.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                _tags.TryRemove(new KeyValuePair<string, Lazy<Task<HashSet<string>?>>>(repository.Name, listing));
+            }
+        }
+    }
+
+    /// <summary>The listing is an optimisation: a registry that fails it gets its tags probed instead.</summary>
+    private async Task<HashSet<string>?> ListTagsAsync(ImageReference repository, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await registry.ListTagsAsync(repository, cancellationToken: cancellationToken).ConfigureAwait(false) is { } tags ? tags.ToHashSet(StringComparer.Ordinal) : null;
+        }
+        catch (RegistryException)
+        {
+            return null;
+        }
+    }
 
     private async Task<IReadOnlyList<ReferrerDescriptor>> ListAsync(ImageReference repository, Digest subject, HashSet<string>? tags, CancellationToken cancellationToken)
     {
