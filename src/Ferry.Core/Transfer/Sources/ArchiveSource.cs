@@ -195,7 +195,7 @@ public sealed class ArchiveSource : IImageSource, IDisposable
 
         var platforms = image.Top.IsIndex ? image.Platforms.Where(p => MediaTypes.IsImageConfig(p.Manifest.Config!.MediaType)).Select(p => p.Manifest.Digest).ToList() : [];
         var check = await ArchiveSignatures.ImageAsync(archive, archived.Name, image.Top.Digest, platforms, image.Artifacts, policy, cancellationToken).ConfigureAwait(false);
-        return check.Verified ? null : $"{check.Image}: refused, no valid signature by {policy.Key.Path}: {check.Detail}";
+        return check.Verified ? null : $"refused, no valid signature by {policy.Key.Path}: {check.Detail}";
     }
 
     /// <summary>The artifacts the archive carries for these manifests of a repository, their manifests read and verified.</summary>
