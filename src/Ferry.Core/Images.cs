@@ -231,7 +231,7 @@ public static class Images
             Admit = request.RequireSignature is { } policy ? (key, image, token) => source.CheckSignatureAsync(key, image, policy, token) : null,
         };
         var events = progress is null ? null : new LoadProgress(progress, source);
-        var result = await new TransferEngine(logger).RunAsync(transfer, source, new RegistrySink(registry, targetFor, request.MountFrom), events, cancellationToken).ConfigureAwait(false);
+        var result = await new TransferEngine(logger).RunAsync(transfer, source, new RegistrySink(registry, targetFor, request.MountFrom) { PushReferrers = request.Referrers }, events, cancellationToken).ConfigureAwait(false);
         var report = result.Report as RegistryReport;
         var loaded = (report?.Images ?? []).Select(p => LoadProgress.Loaded(p, source, source.Keys[p.Position - 1])).ToList();
         var failed = result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).Select(f => LoadProgress.Failure(f, source)).ToList();

@@ -61,6 +61,14 @@ public sealed class ReferrersTests
         Assert.Equal(sbom.Digest, listed["digest"]!.GetValue<string>());
         Assert.Equal(Spdx, listed["artifactType"]!.GetValue<string>());
 
+        // load --no-referrers pushes the image alone.
+        (await FerryCli.RunAsync("load", bundle, "--no-referrers", "--to", $"{target.Host}/bare")).EnsureSuccess("ferry load --no-referrers");
+        Assert.Equal(["1"], JsonNode.Parse(await http.GetStringAsync($"http://{target.Host}/v2/bare/ref/app/tags/list"))!["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
+        using (var absent = await http.GetAsync($"http://{target.Host}/v2/bare/ref/app/manifests/{sbom.Digest}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+        }
+
         // A second load adds nothing twice.
         (await FerryCli.RunAsync("load", bundle, "--to", target.Host)).EnsureSuccess("ferry load again");
         Assert.Single(JsonNode.Parse(await GetManifestAsync(http, target.Host, "ref/app", fallbackTag))!["manifests"]!.AsArray());

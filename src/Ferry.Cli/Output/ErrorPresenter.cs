@@ -41,12 +41,13 @@ internal static partial class ErrorPresenter
         "Machine" => "--machine",
         "Checksums" => "--checksums",
         "SignKey" => "--sign-key",
+        "Referrers: false" => "--no-referrers",
         "Identity: Any" => "--identity any",
         "Identity: Repository" => "--identity repository",
         _ => m.Value,
     });
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(Identity: Any|Identity: Repository|SignKey|MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine|Checksums)(?=[),: ])")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(Referrers: false|Identity: Any|Identity: Repository|SignKey|MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine|Checksums)(?=[),: ])")]
     private static partial System.Text.RegularExpressions.Regex SettingNames();
 
     public static int Present(Exception exception, bool debug)

@@ -14,6 +14,9 @@ namespace Ferry.Referrers;
 /// </summary>
 internal sealed class ReferrerDiscovery(RegistryClient registry)
 {
+    /// <summary>The most referrers carried for one manifest: beyond it a registry is hostile or broken, not signing.</summary>
+    public const int MaxReferrers = 1000;
+
     private readonly ConcurrentDictionary<string, bool> _withoutApi = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<HashSet<string>?>>> _tags = new(StringComparer.Ordinal);
 
@@ -55,7 +58,13 @@ internal sealed class ReferrerDiscovery(RegistryClient registry)
         }).ToList();
 
         var artifacts = (await Task.WhenAll(tagged).ConfigureAwait(false)).OfType<ReferrerArtifact>().ToList();
-        foreach (var entry in await listing.ConfigureAwait(false))
+        var listed = await listing.ConfigureAwait(false);
+        if (listed.Count > MaxReferrers)
+        {
+            throw new UnsupportedContentException($"{repository.Name}@{subject.Short}: the registry lists {listed.Count} referrers, more than the {MaxReferrers} Ferry carries for one manifest; refused (Referrers: false leaves them all out)");
+        }
+
+        foreach (var entry in listed)
         {
             if (!MediaTypes.IsImageManifest(entry.Descriptor.MediaType) || artifacts.Any(a => a.Manifest.Digest == entry.Descriptor.Digest))
             {

@@ -45,6 +45,9 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
         Uploaded,
     }
 
+    /// <summary>Whether the images' signatures, attestations and SBOMs are pushed after them (default); <see langword="false"/> pushes the images alone.</summary>
+    public bool PushReferrers { get; init; } = true;
+
     /// <inheritdoc />
     public bool AcceptsPartial => false;
 
@@ -53,7 +56,7 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(context);
-        var run = new Run(registry, context, plan);
+        var run = new Run(registry, context, plan) { PushReferrers = PushReferrers };
         await run.LocateLeftOutAsync(targetFor, mountFrom, cancellationToken).ConfigureAwait(false);
         var pushed = new ConcurrentBag<PushedImage>();
         var failed = new ConcurrentBag<FailedImage>();
@@ -85,6 +88,8 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
         private readonly Dictionary<Digest, LayoutBlob> _blobs = plan.Blobs.ToDictionary(b => b.Descriptor.Digest);
         private readonly SemaphoreSlim _transfers = new(context.Concurrency);
         private readonly ConcurrentDictionary<string, SemaphoreSlim> _fallbackTags = new(StringComparer.Ordinal);
+
+        public bool PushReferrers { get; init; } = true;
 
         /// <summary>
         /// Before anything is pushed: every layer the source leaves out must be at the target already — in the image's
@@ -160,7 +165,10 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
             }
 
             var digest = await registry.PutManifestAsync(target, target.Tag ?? image.Top.Digest.ToString(), image.Top.Content, image.Top.MediaType, cancellationToken).ConfigureAwait(false);
-            await PushArtifactsAsync(image, target, cancellationToken).ConfigureAwait(false);
+            if (PushReferrers)
+            {
+                await PushArtifactsAsync(image, target, cancellationToken).ConfigureAwait(false);
+            }
             var uploadedBytes = layers.Zip(outcomes).Where(p => p.Second == BlobOutcome.Uploaded).Sum(p => p.First.Size);
             return new PushedImage(planned.Position, target, digest, outcomes.Count(o => o == BlobOutcome.Uploaded), outcomes.Count(o => o == BlobOutcome.Mounted), outcomes.Count(o => o == BlobOutcome.Existing), uploadedBytes);
         }
