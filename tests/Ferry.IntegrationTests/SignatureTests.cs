@@ -221,6 +221,10 @@ public sealed class SignatureTests(RealComponentsFixture env)
         var partial = await FerryCli.RunAsync("save", "-f", dir.File("images.txt"), "-a", "arm64", "-o", arm, "--failed", dir.File("failed-arm.txt"));
         Assert.NotEqual(0, partial.ExitCode);
         Assert.Contains("sig/bulk:amd64-only", await File.ReadAllTextAsync(dir.File("failed-arm.txt")), StringComparison.Ordinal);
+
+        // The signed index cannot vouch for the arm64-only subset Ferry writes: the save says so.
+        Assert.Contains($"sig/bulk:multi: its index {index.Digest} is signed (sha256-{index.Digest[7..]}.sig), but only some of its platforms are saved", partial.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("only some of its platforms", result.StandardError, StringComparison.Ordinal);
         var inspect = JsonDocument.Parse((await FerryCli.RunAsync("inspect", "--json", arm)).EnsureSuccess("ferry inspect").StandardOutput).RootElement;
         Assert.Equal($"{env.Host}/sig/bulk:multi", inspect.GetProperty("images").EnumerateArray().Single().GetProperty("name").GetString());
     }

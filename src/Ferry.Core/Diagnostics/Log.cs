@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "{Registry}: token for {Scope} valid {Seconds} s")]
     public static partial void TokenIssued(ILogger logger, string registry, string scope, int seconds);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "{Image}: its index {Index} is signed ({Tag}), but only some of its platforms are saved, as a new index that signature does not cover; save all its platforms to keep it verifiable (or sign each platform, cosign sign --recursive)")]
+    public static partial void SubsetDropsIndexSignature(ILogger logger, string image, string index, string tag);
 }

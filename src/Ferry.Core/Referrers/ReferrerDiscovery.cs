@@ -86,6 +86,12 @@ internal sealed class ReferrerDiscovery(RegistryClient registry)
         return artifacts;
     }
 
+    /// <summary>Whether a tag exists in a repository: from the run's listing, else asked for.</summary>
+    public async Task<bool> HasTagAsync(ImageReference repository, string tag, CancellationToken cancellationToken) =>
+        await TagsAsync(repository, cancellationToken).ConfigureAwait(false) is { } tags
+            ? tags.Contains(tag)
+            : await registry.TryGetManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false) is not null;
+
     /// <summary>
     /// A repository's tags, listed once for the run; <see langword="null"/> when they cannot be listed (then tags are
     /// probed). A listing cancelled for the image that started it (that image failed) is started again for the next.

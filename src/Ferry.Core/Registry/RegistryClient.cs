@@ -160,6 +160,9 @@ public sealed partial class RegistryClient : IDisposable
     /// <summary>The cross-run blob cache, when one is set.</summary>
     internal Caching.BlobCache? Cache => _options.Cache;
 
+    /// <summary>Where the client's warnings go, for the parts of a run that act through it.</summary>
+    internal ILogger Logger => _logger;
+
     /// <summary>
     /// Opens a blob's bytes from <paramref name="offset"/> on (a download continued from an earlier run), resuming cut
     /// connections like <see cref="OpenBlobAsync"/>. The stream is not verified: the caller hashes the prefix it holds

@@ -39,14 +39,30 @@ public sealed class RegistrySource(RegistryClient registry, string? sourceRegist
         var (name, source) = Names(image);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<IReadOnlyList<ReferrerArtifact>>? discovery = null;
+        Digest? original = null;
         var store = new Store(registry, source)
         {
-            OnTop = top => discovery = Referrers ? _discovery.DiscoverAsync(source, SubjectsOf(top, platforms, source), failed.Token) : null,
+            OnTop = top =>
+            {
+                original = top.Digest;
+                discovery = Referrers ? _discovery.DiscoverAsync(source, SubjectsOf(top, platforms, source), failed.Token) : null;
+            },
         };
         try
         {
             var resolved = await ImageResolver.ResolveAsync(name, source, store, platforms, cancellationToken).ConfigureAwait(false);
-            return discovery is null ? resolved : resolved with { Artifacts = await discovery.ConfigureAwait(false) };
+            if (discovery is null)
+            {
+                return resolved;
+            }
+
+            var artifacts = await discovery.ConfigureAwait(false);
+            if (resolved.IsSubset && original is { } index && await _discovery.HasTagAsync(source, ReferrerArtifact.CosignTag(index, "sig"), cancellationToken).ConfigureAwait(false))
+            {
+                Diagnostics.Log.SubsetDropsIndexSignature(registry.Logger, name.ToString(), index.ToString(), ReferrerArtifact.CosignTag(index, "sig"));
+            }
+
+            return resolved with { Artifacts = artifacts };
         }
         catch
         {
