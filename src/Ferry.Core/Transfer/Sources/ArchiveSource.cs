@@ -164,7 +164,7 @@ public sealed class ArchiveSource : IImageSource, IDisposable
 
         if (_referrers && archived.Name is { } archivedName)
         {
-            resolved = resolved with { Artifacts = await ArtifactsOfAsync(archive, ImageReference.Parse(archivedName).Name, resolved.SubjectDigests.Append(archived.Top.Digest).ToHashSet(), cancellationToken).ConfigureAwait(false) };
+            resolved = resolved with { Artifacts = await ArtifactsOfAsync(archive, ImageReference.Parse(archivedName).Name, resolved.SubjectDigests.ToHashSet(), cancellationToken).ConfigureAwait(false) };
         }
 
         // Every blob the image needs, hashed before anything of it moves; layers a partial archive leaves out are the sink's to find.
