@@ -141,6 +141,14 @@ public sealed class SignatureTests(RealComponentsFixture env)
         Assert.Contains($"signed as {env.Host}/sig/rsa:1, but the image is {env.Host}/sig/rsa:2", exact.StandardOutput, StringComparison.Ordinal);
         (await FerryCli.RunAsync("verify", bundle, "--key", key.PublicKey, "--identity", "repository")).EnsureSuccess("ferry verify --identity repository");
 
+        // Half of the pair is a mistake named in one line, not a silent unchecked load.
+        var noKey = await FerryCli.RunAsync("load", bundle, "--to", env.Host, "--require-signature");
+        Assert.NotEqual(0, noKey.ExitCode);
+        Assert.Equal("ferry: error: --require-signature needs --key PUBLIC-KEY (cosign.pub)", noKey.StandardError.Trim());
+        var keyAlone = await FerryCli.RunAsync("load", bundle, "--daemon", "--key", key.PublicKey);
+        Assert.NotEqual(0, keyAlone.ExitCode);
+        Assert.Contains("--key is for --require-signature", keyAlone.StandardError, StringComparison.Ordinal);
+
         // ferry copy carries the signature too (and --no-referrers does not).
         await using var target = await RegistryProcess.StartAsync();
         (await FerryCli.RunAsync("copy", $"{env.Host}/sig/rsa:2", "--to", target.Host)).EnsureSuccess("ferry copy");

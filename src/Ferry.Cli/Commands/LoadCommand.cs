@@ -80,6 +80,11 @@ internal static class LoadCommand
                 var stdin = paths.Contains("-") ? StdinArchive.Open() : null;
                 var selected = Selection(parseResult.GetValue(image) ?? [], parseResult.GetValue(imagesFrom));
                 string Retry(string where) => $"retry: ferry load {string.Join(' ', paths.Select(Quote))} {where} --images-from {Quote(parseResult.GetValue(failed)!)} (and the other flags you used)";
+                if (parseResult.GetValue(requireSignature) != (parseResult.GetValue(key) is not null))
+                {
+                    throw new InvalidInputException(parseResult.GetValue(requireSignature) ? "--require-signature needs --key PUBLIC-KEY (cosign.pub)" : "--key is for --require-signature; say --require-signature to refuse unsigned images");
+                }
+
                 if (parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult))
                 {
                     if (parseResult.GetValue(to) is not null || parseResult.GetValue(nameAs) is not null)
@@ -108,11 +113,6 @@ internal static class LoadCommand
                 }
 
                 var jobCount = SaveCommand.Range(parseResult.GetValue(jobs), 1, 20, "--jobs");
-                if (parseResult.GetValue(requireSignature) != (parseResult.GetValue(key) is not null))
-                {
-                    throw new InvalidInputException(parseResult.GetValue(requireSignature) ? "--require-signature needs --key PUBLIC-KEY (cosign.pub)" : "--key is for --require-signature; say --require-signature to refuse unsigned images");
-                }
-
                 var policy = SignatureOptions.Policy(parseResult, key, identity);
                 using var publicKey = policy?.Key;
 
