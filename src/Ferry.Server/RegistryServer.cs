@@ -58,28 +58,42 @@ public static partial class RegistryServer
         var users = options.Htpasswd is { } htpasswd ? Htpasswd.Load(htpasswd) : null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        var perClient = options.MaxConnectionsPerClient ?? (options.MaxConnections is { } total ? (int)Math.Max(1, Math.Min(int.MaxValue, (total + 1) / 2)) : 64);
+        var refusals = options.AccessLog ?? Console.Error;
+        var gate = new ConnectionGate(options.MaxConnections, perClient, options.LogFormat == AccessLogFormat.None ? null : line => refusals.WriteLine(line));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+
+            // Limits against clients that hold connections without using them (slowloris): a request head must arrive
+            // within 10 s, an idle keep-alive connection closes after 30 s, and a client that reads or sends slower
+            // than 240 B/s (after 5 s of grace) is dropped. Connection counts are the gate's: it answers 503.
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(240, TimeSpan.FromSeconds(5));
+            kestrel.Limits.MinResponseDataRate = new MinDataRate(240, TimeSpan.FromSeconds(5));
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 32;
             kestrel.Listen(endpoint, listen =>
             {
                 if (certificate is not null)
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listen.UseHttps(certificate);
+                    listen.UseHttps(certificate, https => https.HandshakeTimeout = TimeSpan.FromSeconds(10));
                 }
                 else
                 {
                     listen.Protocols = HttpProtocols.Http1;
                 }
+
+                listen.Use(gate.Wrap);
             });
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         await using var app = builder.Build();
         var log = new AccessLog(options.LogFormat, options.AccessLog ?? Console.Error);
-        var handler = new PullApi(store, users);
+        using var limit = options.MaxBytesPerSecond is { } rate ? new Content.BandwidthLimit(rate) : null;
+        var handler = new PullApi(store, users, limit);
         app.Run(async context =>
         {
             var clock = Stopwatch.StartNew();
@@ -139,7 +153,7 @@ public static partial class RegistryServer
     }
 
     /// <summary>The pull side of the distribution API over a <see cref="BundleStore"/>.</summary>
-    private sealed partial class PullApi(BundleStore store, Htpasswd? users)
+    private sealed partial class PullApi(BundleStore store, Htpasswd? users, Content.BandwidthLimit? limit)
     {
         private const int DefaultPage = 1000;
 
@@ -395,7 +409,7 @@ public static partial class RegistryServer
             await using var body = range.Length > 0 ? store.OpenBlobRange(descriptor, offset, length) : store.OpenBlob(descriptor);
             try
             {
-                await CopyHoldingTheLastChunkAsync(body, response.Body, context.RequestAborted).ConfigureAwait(false);
+                await CopyHoldingTheLastChunkAsync(body, response.Body, limit, context.RequestAborted).ConfigureAwait(false);
             }
             catch (DigestMismatchException)
             {
@@ -410,7 +424,7 @@ public static partial class RegistryServer
         /// on its last read, so the last bytes go out only after the check — a client never receives all of
         /// <c>Content-Length</c> for a blob whose bytes are wrong.
         /// </summary>
-        private static async Task CopyHoldingTheLastChunkAsync(Stream source, Stream destination, CancellationToken cancellationToken)
+        private static async Task CopyHoldingTheLastChunkAsync(Stream source, Stream destination, Content.BandwidthLimit? limit, CancellationToken cancellationToken)
         {
             var pool = System.Buffers.ArrayPool<byte>.Shared;
             var held = pool.Rent(CopyBuffer);
@@ -421,6 +435,11 @@ public static partial class RegistryServer
                 while (heldLength > 0)
                 {
                     var n = await source.ReadAsync(next.AsMemory(0, CopyBuffer), cancellationToken).ConfigureAwait(false);
+                    if (limit is not null)
+                    {
+                        await limit.TakeAsync(heldLength, cancellationToken).ConfigureAwait(false);
+                    }
+
                     await destination.WriteAsync(held.AsMemory(0, heldLength), cancellationToken).ConfigureAwait(false);
                     (held, next, heldLength) = (next, held, n);
                 }

@@ -34,6 +34,15 @@ public sealed record ServeOptions
     /// <summary>The most connections served at once (<see langword="null"/>: no limit).</summary>
     public long? MaxConnections { get; init; }
 
+    /// <summary>
+    /// The most connections one client address holds at once (<see langword="null"/>: half of
+    /// <see cref="MaxConnections"/>, or 64 without it), so a few slow clients cannot take every connection.
+    /// </summary>
+    public int? MaxConnectionsPerClient { get; init; }
+
+    /// <summary>The most blob bytes per second sent to all clients together (<c>--limit-rate</c>; <see langword="null"/>: no cap).</summary>
+    public long? MaxBytesPerSecond { get; init; }
+
     /// <summary>The access log's format.</summary>
     public AccessLogFormat LogFormat { get; init; } = AccessLogFormat.Plain;
 

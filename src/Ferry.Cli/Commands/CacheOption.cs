@@ -20,5 +20,6 @@ internal sealed class CacheOption
         : null;
 
     /// <summary>The cache, or <see langword="null"/> when none is set.</summary>
-    public BlobCache? Open(ParseResult parseResult) => DirectoryOf(parseResult) is { } directory ? new BlobCache(directory) : null;
+    public BlobCache? Open(ParseResult parseResult) =>
+        DirectoryOf(parseResult) is { } directory ? new BlobCache(directory) { Warn = line => Console.Error.WriteLine($"ferry: warning: {Output.TerminalText.Escape(line)}") } : null;
 }

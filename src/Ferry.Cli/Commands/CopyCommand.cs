@@ -51,6 +51,8 @@ internal static class CopyCommand
         command.Options.Add(cache.Option);
         var access = new RegistryAccessOptions();
         access.AddTo(command);
+        var rate = new TransferRateOptions(uploads: true);
+        rate.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var isDebug = parseResult.GetValue(debug);
@@ -100,7 +102,7 @@ internal static class CopyCommand
                 CopyResult result;
                 try
                 {
-                    result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, Where, bytesLines, results)), new RegistryAccess(credentials, access.ClientOptions(parseResult, count + 4) with { Cache = cache.Open(parseResult) }), logger, cancellationToken).ConfigureAwait(false);
+                    result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, Where, bytesLines, results)), new RegistryAccess(credentials, rate.ApplyTo(access.ClientOptions(parseResult, count + 4), parseResult) with { Cache = cache.Open(parseResult) }), logger, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -59,6 +59,8 @@ internal static class LoadCommand
             archives, to, nameAs, image, imagesFrom, platform, daemon, mountFrom, jobs, failed, progress, debug, quiet, noReferrers, requireSignature, key, identity,
         };
         access.AddTo(command);
+        var rate = new TransferRateOptions(uploads: true);
+        rate.AddTo(command);
         var engine = new DockerEngineOptions();
         engine.AddTo(command);
         var reading = new ArchiveReadingOptions();
@@ -95,6 +97,11 @@ internal static class LoadCommand
                     if (parseResult.GetValue(requireSignature))
                     {
                         throw new InvalidInputException("--require-signature checks images on the way into a registry; before loading into a Docker Engine, run ferry verify ARCHIVE --key KEY");
+                    }
+
+                    if (parseResult.GetResult(rate.LimitRate) is not null || parseResult.GetResult(rate.UploadChunkSize) is not null)
+                    {
+                        throw new InvalidInputException("--limit-rate and --upload-chunk-size shape uploads to a registry; a Docker Engine is loaded through its own socket");
                     }
 
                     return await LoadIntoDaemonAsync(paths, selected, engine.Endpoint(parseResult), parseResult.GetValue(failed)!, Retry("--daemon"), isQuiet, stdin, cancellationToken).ConfigureAwait(false);
@@ -135,7 +142,7 @@ internal static class LoadCommand
                     RequireSignature = policy,
                 };
                 var bytesLines = new ByteLines(isQuiet);
-                var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, access.ClientOptions(parseResult)), logger, cancellationToken).ConfigureAwait(false);
+                var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, rate.ApplyTo(access.ClientOptions(parseResult), parseResult)), logger, cancellationToken).ConfigureAwait(false);
                 var failedFile = parseResult.GetValue(failed)!;
                 var failedWhere = result.Failed.Count > 0
                     ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Selector), cancellationToken, $"{result.Failed.Count} image(s) failed to load", Retry(target is not null ? $"--to {Quote(target)}" : $"--as {Quote(name!)}")).ConfigureAwait(false)

@@ -67,6 +67,8 @@ internal static class SaveCommand
         engine.AddTo(command);
         var access = new RegistryAccessOptions();
         access.AddTo(command);
+        var rate = new TransferRateOptions(uploads: false);
+        rate.AddTo(command);
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -82,7 +84,7 @@ internal static class SaveCommand
                     BuildSelection(parseResult.GetValue(platform) ?? [], parseResult.GetValue(arch), parseResult.GetValue(os)!, parseResult.GetValue(allPlatforms)),
                     parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,
                     compression switch { "gzip" => OuterCompression.Gzip, "zstd" => OuterCompression.Zstd, _ => OuterCompression.None },
-                    access.ClientOptions(parseResult, Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads") + 4) with { Cache = cache.Open(parseResult) },
+                    rate.ApplyTo(access.ClientOptions(parseResult, Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads") + 4), parseResult) with { Cache = cache.Open(parseResult) },
                     registry => access.Sources(parseResult, access.ExplicitCredential(parseResult, registry), registry),
                     access.ReadsStdin(parseResult),
                     Range(parseResult.GetValue(jobs), 1, 20, "--jobs"),

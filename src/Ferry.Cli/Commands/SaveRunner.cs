@@ -32,6 +32,11 @@ internal static class SaveRunner
             }
         }
 
+        if (options.Daemon is not null && options.ClientOptions.MaxBytesPerSecond is not null)
+        {
+            throw new InvalidInputException("--limit-rate caps registry transfers; a save from a Docker Engine reads its export through the Engine's own socket");
+        }
+
         var (output, stream) = ChooseOutput(options, lines);
         var mode = options.Progress == "json" ? ProgressMode.Json : options.Quiet ? ProgressMode.Quiet : ProgressMode.Plain;
         JsonLines.Enabled = mode == ProgressMode.Json;

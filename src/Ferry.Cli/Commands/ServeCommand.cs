@@ -14,6 +14,12 @@ internal static class ServeCommand
         var listen = new Option<string>("--listen", "-l") { Description = "Address to listen on, HOST:PORT (0.0.0.0:5443 for every interface)", DefaultValueFactory = _ => "127.0.0.1:5000" };
         var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (chain) for HTTPS (HTTP/1.1 and HTTP/2); with --tls-key" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
+        var tls = new Option<string?>("--tls") { Description = "auto: make a CA and a server certificate for the listen address(es), kept in --tls-dir, and print how clients trust it" };
+        tls.AcceptOnlyFromAmong("auto", "off");
+        var tlsDir = new Option<string?>("--tls-dir") { Description = "Where --tls auto keeps its CA and certificate (default: ferry-serve-tls/ beside the first archive)" };
+        var tlsName = new Option<string[]>("--tls-name") { Description = "Another DNS name or address clients use for this server (--tls auto; repeatable)", AllowMultipleArgumentsPerToken = false };
+        var perClient = new Option<int?>("--max-connections-per-client") { Description = "Connections one client address may hold (default: half of --max-connections, or 64); more are answered 503 with Retry-After" };
+        var rate = new TransferRateOptions(uploads: false);
         var htpasswd = new Option<string?>("--htpasswd") { Description = "Require Basic auth from this htpasswd file (bcrypt entries, as docker-registry's: htpasswd -B)" };
         var maxConnections = new Option<long?>("--max-connections") { Description = "Serve at most this many connections at once" };
         var logFormat = new Option<string>("--log-format") { Description = "Access log on stderr: plain (default), json, or none", DefaultValueFactory = _ => "plain" };
@@ -29,12 +35,14 @@ internal static class ServeCommand
             Examples:
               ferry serve bundle.tar
               docker pull 127.0.0.1:5000/library/nginx:1.27
+              ferry serve bundle.tar --listen 0.0.0.0:5443 --tls auto     # prints how each client trusts its CA
               ferry serve bundle.tar.000 other.tar --listen 0.0.0.0:5443 --tls-cert c.pem --tls-key k.pem
               ferry serve ./bundle-dir --htpasswd users.htpasswd
             """)
         {
-            archives, listen, tlsCert, tlsKey, htpasswd, maxConnections, logFormat, debug,
+            archives, listen, tls, tlsDir, tlsName, tlsCert, tlsKey, htpasswd, maxConnections, perClient, logFormat, debug,
         };
+        rate.AddTo(command);
         var reading = new ArchiveReadingOptions();
         reading.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -43,27 +51,37 @@ internal static class ServeCommand
             try
             {
                 reading.Apply(parseResult);
+                var endpoint = RegistryServer.ParseListen(parseResult.GetValue(listen)!);
+                var certificates = ServeAdvice.Certificates(
+                    parseResult.GetValue(tls), parseResult.GetValue(tlsDir), parseResult.GetValue(tlsName) ?? [], parseResult.GetValue(tlsCert) is not null || parseResult.GetValue(tlsKey) is not null, endpoint, parseResult.GetValue(archives)![0]);
                 var options = new ServeOptions
                 {
                     Archives = parseResult.GetValue(archives)!,
                     Listen = parseResult.GetValue(listen)!,
-                    TlsCertificate = parseResult.GetValue(tlsCert),
-                    TlsKey = parseResult.GetValue(tlsKey),
+                    TlsCertificate = certificates?.Certificate ?? parseResult.GetValue(tlsCert),
+                    TlsKey = certificates?.Key ?? parseResult.GetValue(tlsKey),
+                    MaxConnectionsPerClient = parseResult.GetValue(perClient) is { } per && per < 1
+                        ? throw new Errors.InvalidInputException($"--max-connections-per-client must be at least 1, not {per}")
+                        : parseResult.GetValue(perClient),
+                    MaxBytesPerSecond = rate.Rate(parseResult),
                     Htpasswd = parseResult.GetValue(htpasswd),
                     MaxConnections = parseResult.GetValue(maxConnections) is { } max && max < 1
                         ? throw new Errors.InvalidInputException($"--max-connections must be at least 1, not {max}")
                         : parseResult.GetValue(maxConnections),
                     LogFormat = parseResult.GetValue(logFormat) switch { "json" => AccessLogFormat.Json, "none" => AccessLogFormat.None, _ => AccessLogFormat.Plain },
                 };
-                RegistryServer.ParseListen(options.Listen);
                 using var store = await BundleStore.OpenAsync(options.Archives, cancellationToken).ConfigureAwait(false);
                 foreach (var warning in store.Warnings)
                 {
                     Console.Error.WriteLine($"ferry: warning: {TerminalText.Escape(warning)}");
                 }
 
-                await RegistryServer.RunAsync(store, options, address => Console.Error.WriteLine(
-                    $"ferry: serving {store.ImageCount} image(s) in {store.Repositories.Count} repositories, {Units.Bytes(store.BlobBytes)} of blobs, from {options.Archives.Count} archive(s) on {address} (Ctrl-C stops)"), cancellationToken).ConfigureAwait(false);
+                await RegistryServer.RunAsync(store, options, address =>
+                {
+                    Console.Error.WriteLine(
+                        $"ferry: serving {store.ImageCount} image(s) in {store.Repositories.Count} repositories, {Units.Bytes(store.BlobBytes)} of blobs, from {options.Archives.Count} archive(s) on {address} (Ctrl-C stops)");
+                    Console.Error.Write(ServeAdvice.ForClients(address, endpoint, certificates, options.TlsCertificate is not null));
+                }, cancellationToken).ConfigureAwait(false);
                 Console.Error.WriteLine("ferry: stopped");
                 return ExitCodes.Success;
             }

@@ -24,5 +24,5 @@ internal static class EventText
 
     /// <summary>What a stopped or failed save kept, and how to continue or drop it.</summary>
     public static string Kept(ResumeKeptEvent e) =>
-        $"kept {Units.Bytes(e.KeptBytes)} of blobs in {TerminalText.Escape(e.Path)}: the same command continues from there (--no-resume starts over and removes it)";
+        $"kept {Units.Bytes(e.KeptBytes)} of blobs in {TerminalText.Escape(e.Path)}: the same command continues from there (--no-resume starts over and removes it; so does deleting it and its .journal)";
 }

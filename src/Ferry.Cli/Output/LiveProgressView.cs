@@ -90,6 +90,9 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
                 case ResumeKeptEvent e:
                     _console.Write(new Text(EventText.Kept(e) + Environment.NewLine, new Style(Color.Yellow)));
                     break;
+                case OutputWarningEvent e:
+                    _console.Write(new Text($"ferry: warning: {TerminalText.Escape(e.Message)}" + Environment.NewLine, new Style(Color.Yellow)));
+                    break;
                 case DownloadStartedEvent e:
                     StartTotal(_count);
                     _total!.MaxValue = Math.Max(1, e.TotalBytes);

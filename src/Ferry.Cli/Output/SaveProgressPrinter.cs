@@ -90,6 +90,9 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                 case ResumeKeptEvent e:
                     Console.Error.WriteLine(EventText.Kept(e));
                     break;
+                case OutputWarningEvent e:
+                    Console.Error.WriteLine($"ferry: warning: {TerminalText.Escape(e.Message)}");
+                    break;
                 case DownloadStartedEvent e when mode != ProgressMode.Quiet:
                     Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");
                     break;
@@ -144,6 +147,10 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                     writer.WriteString("event", "resume-kept");
                     writer.WriteString("path", e.Path);
                     writer.WriteNumber("keptBytes", e.KeptBytes);
+                    break;
+                case OutputWarningEvent e:
+                    writer.WriteString("event", "warning");
+                    writer.WriteString("message", e.Message);
                     break;
                 case DownloadStartedEvent e:
                     writer.WriteString("event", "download-started");

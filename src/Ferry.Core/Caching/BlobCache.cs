@@ -3,6 +3,7 @@ using Ferry.Content;
 using Ferry.Errors;
 using Ferry.Oci;
 using Ferry.References;
+using Microsoft.Win32.SafeHandles;
 
 namespace Ferry.Caching;
 
@@ -39,8 +40,13 @@ public sealed class BlobCache
         Directory = Path.GetFullPath(directory);
         try
         {
-            System.IO.Directory.CreateDirectory(Path.Combine(Directory, "blobs"));
-            System.IO.Directory.CreateDirectory(Path.Combine(Directory, "tmp"));
+            System.IO.Directory.CreateDirectory(Directory);
+            RealDirectory(Path.Combine(Directory, "blobs"));
+            RealDirectory(Path.Combine(Directory, "tmp"));
+        }
+        catch (UnsafePathException ex)
+        {
+            throw new OutputException($"cannot use the cache {directory}: {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -50,6 +56,9 @@ public sealed class BlobCache
 
     /// <summary>The cache directory.</summary>
     public string Directory { get; }
+
+    /// <summary>Told, once per entry, of something at a blob's name that Ferry did not put there (a link, a directory); it is left alone and the blob fetched instead.</summary>
+    public Action<string>? Warn { get; set; }
 
     /// <summary>Where a blob is (or would be) stored.</summary>
     /// <param name="digest">The blob's digest.</param>
@@ -62,8 +71,8 @@ public sealed class BlobCache
     public bool Contains(Descriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        var info = new FileInfo(PathOf(descriptor.Digest));
-        return info.Exists && info.Length == descriptor.Size;
+        var path = PathOf(descriptor.Digest);
+        return PosixFiles.KindOf(path) == FileKind.Regular && new FileInfo(path).Length == descriptor.Size;
     }
 
     /// <summary>
@@ -77,15 +86,30 @@ public sealed class BlobCache
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var path = PathOf(descriptor.Digest);
-        FileStream file;
+        return OpenEntry(path) is { } handle ? Verified(handle, path, descriptor, what) : null;
+    }
+
+    /// <summary>Opens an entry that must be a regular file of this user's (a planted link or directory is left alone and reported).</summary>
+    private SafeFileHandle? OpenEntry(string path)
+    {
         try
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.SequentialScan | FileOptions.Asynchronous);
+            return PosixFiles.OpenRegular(path, create: false, writable: false);
+        }
+        catch (UnsafePathException ex)
+        {
+            Warn?.Invoke($"cache: {ex.Message}; left alone, the blob is fetched instead");
+            return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
         }
+    }
+
+    private VerifyingReadStream? Verified(SafeFileHandle handle, string path, Descriptor descriptor, string what)
+    {
+        var file = new FileStream(handle, FileAccess.Read, 1 << 16);
 
         if (file.Length != descriptor.Size)
         {
@@ -137,24 +161,44 @@ public sealed class BlobCache
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var path = PathOf(descriptor.Digest);
-        if (OpenRead(descriptor, path) is not { } cached)
+        if (OpenEntry(path) is not { } handle)
         {
             return false;
         }
 
-        await using (cached.ConfigureAwait(false))
+        using (handle)
         {
-            try
+            if (Verified(handle, path, descriptor, path) is not { } cached)
             {
-                await cached.CopyToAsync(Stream.Null, 1 << 20, cancellationToken).ConfigureAwait(false);
+                return false;
             }
-            catch (DigestMismatchException)
+
+            await using (cached.ConfigureAwait(false))
             {
-                return false; // Removed by the failed read.
+                try
+                {
+                    await cached.CopyToAsync(Stream.Null, 1 << 20, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DigestMismatchException)
+                {
+                    return false; // Removed by the failed read.
+                }
+
+                // link(2) does not follow links: what lands in the layout must be the very file just verified.
+                if (!PosixFiles.TryHardLink(path, destination))
+                {
+                    return false;
+                }
+
+                if (!PosixFiles.IsSameFile(handle, destination))
+                {
+                    TryDelete(destination);
+                    return false;
+                }
+
+                return true;
             }
         }
-
-        return PosixFiles.TryHardLink(path, destination);
     }
 
     /// <summary>Every blob in the cache, most recently used first.</summary>
@@ -211,6 +255,17 @@ public sealed class BlobCache
         }
 
         return new CachePruneResult(removed, removed.Sum(b => b.Size), kept);
+    }
+
+    /// <summary>Creates a directory of the cache, or checks that the one there is a real directory (never a link to elsewhere).</summary>
+    private static void RealDirectory(string path)
+    {
+        if (PosixFiles.KindOf(path) is not (FileKind.Missing or FileKind.Directory) and var kind)
+        {
+            throw new UnsafePathException(path, kind);
+        }
+
+        System.IO.Directory.CreateDirectory(path);
     }
 
     private static void Touch(string path)
@@ -277,7 +332,7 @@ public sealed class BlobCache
                     File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
                 }
 
-                System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                RealDirectory(Path.GetDirectoryName(path)!);
                 File.Move(temporary, path, overwrite: true);
                 _committed = true;
             }

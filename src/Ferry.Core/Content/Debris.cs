@@ -13,6 +13,28 @@ internal static partial class Debris
     /// <summary>The prefix of a spool directory this process creates under <c>$TMPDIR</c>.</summary>
     public static string SpoolPrefix(string kind) => $"ferry-{kind}-{Environment.ProcessId}-";
 
+    /// <summary>
+    /// Creates a spool directory of this process under <c>$TMPDIR</c> (<c>mkdtemp</c>: a fresh name, mode 0700, never an
+    /// existing directory or link); a missing or read-only <c>TMPDIR</c> is named in the message.
+    /// </summary>
+    /// <exception cref="Errors.OutputException">It cannot be created.</exception>
+    public static string CreateSpool(string kind)
+    {
+        RemoveDeadSpools();
+        try
+        {
+            return Directory.CreateTempSubdirectory(SpoolPrefix(kind)).FullName;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new Errors.OutputException($"cannot create a spool directory in TMPDIR ({Path.GetTempPath().TrimEnd('/')}): {ex.Message}; set TMPDIR to a writable directory with room", ex);
+        }
+    }
+
+    /// <summary>A spool that filled its disk, said with the sizes and where.</summary>
+    public static Errors.OutputException SpoolFull(string spool, long written, Exception cause) =>
+        new($"TMPDIR filled while spooling: {DiskSpace.Needs(written, spool)} at least ({DiskSpace.Size(written)} written before the disk filled); set TMPDIR to a directory with room", cause);
+
     /// <summary>The name of a temporary output beside <paramref name="target"/>.</summary>
     public static string TemporaryName(string target) => $".{Path.GetFileName(target)}.ferry-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}.tmp";
 

@@ -5,7 +5,7 @@ namespace Ferry.Content;
 /// <see cref="IOException"/> naming the host, which the resuming reader above treats like a cut connection
 /// (resume with <c>Range</c>, bounded), so a server that accepts and then goes silent cannot hang Ferry.
 /// </summary>
-internal sealed class IdleTimeoutStream(Stream inner, TimeSpan timeout, string host) : AsyncReadStream(inner)
+internal sealed class IdleTimeoutStream(Stream inner, TimeSpan timeout, string host, BandwidthLimit? limit = null) : AsyncReadStream(inner)
 {
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -13,7 +13,13 @@ internal sealed class IdleTimeoutStream(Stream inner, TimeSpan timeout, string h
         idle.CancelAfter(timeout);
         try
         {
-            return await Inner.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+            var n = await Inner.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+            if (limit is not null && n > 0)
+            {
+                await limit.TakeAsync(n, cancellationToken).ConfigureAwait(false);
+            }
+
+            return n;
         }
         catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

@@ -52,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "{Image}: its index {Index} is signed ({Tag}), but only some of its platforms are saved, as a new index that signature does not cover; save all its platforms to keep it verifiable (or sign each platform, cosign sign --recursive)")]
     public static partial void SubsetDropsIndexSignature(ILogger logger, string image, string index, string tag);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "{What}: upload interrupted after {Sent} bytes sent ({Cause}); {Next} in {Seconds:0.0} s")]
+    public static partial void UploadInterrupted(ILogger logger, string what, long sent, string cause, string next, double seconds);
 }

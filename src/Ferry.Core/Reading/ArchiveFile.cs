@@ -117,8 +117,7 @@ public sealed class ArchiveFile : IDisposable
 
     private static async Task<ArchiveFile> SpoolAsync(Stream input, string displayName, DetectedCompression compression, CancellationToken cancellationToken)
     {
-        Content.Debris.RemoveDeadSpools();
-        var temporary = Directory.CreateTempSubdirectory(Content.Debris.SpoolPrefix("read")).FullName;
+        var temporary = Content.Debris.CreateSpool("read");
         PartedFile? tar = null;
         try
         {
@@ -127,6 +126,13 @@ public sealed class ArchiveFile : IDisposable
             tar = PartedFile.Open(tarPath);
             var entries = await IndexTarAsync(tar, displayName, cancellationToken).ConfigureAwait(false);
             return new ArchiveFile(displayName, CompressionDetector.Name(compression), entries, tar, null, temporary);
+        }
+        catch (IOException ex) when (Content.DiskSpace.IsFull(ex))
+        {
+            var written = File.Exists(System.IO.Path.Combine(temporary, "archive.tar")) ? new FileInfo(System.IO.Path.Combine(temporary, "archive.tar")).Length : 0;
+            tar?.Dispose();
+            Directory.Delete(temporary, recursive: true);
+            throw Content.Debris.SpoolFull(temporary, written, ex);
         }
         catch
         {

@@ -12,6 +12,12 @@ internal sealed record RegistryCall(HttpMethod Method, string Path, string What)
     /// <summary>Creates the body, once per attempt.</summary>
     public Func<HttpContent>? Content { get; init; }
 
+    /// <summary>Told how many body bytes went out, as they go.</summary>
+    public Action<long>? Sent { get; init; }
+
+    /// <summary>Whether transient failures are retried by the transport (an upload session retries its own way).</summary>
+    public bool Retry { get; init; } = true;
+
     /// <summary>Ask for <c>pull,push</c> on the repository instead of <c>pull</c>.</summary>
     public bool Push { get; init; }
 

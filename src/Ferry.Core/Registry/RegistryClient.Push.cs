@@ -56,45 +56,23 @@ public sealed partial class RegistryClient
     }
 
     /// <summary>
-    /// Uploads a blob: opens an upload session and sends the bytes in one streaming <c>PUT</c> (the registry
-    /// checks the digest). The stream is opened again for each attempt.
+    /// Uploads a blob through an upload session: one streaming <c>PUT</c> by default, or <c>PATCH</c> chunks of
+    /// <see cref="RegistryClientOptions.UploadChunkSize"/>. A cut upload asks the session how far it got and continues
+    /// from there; a session the registry dropped is replaced by a new one — a dead session URL is never sent to again.
     /// </summary>
     /// <param name="repository">The target repository.</param>
     /// <param name="descriptor">The blob.</param>
-    /// <param name="open">Opens the blob's bytes (a stream that verifies them; called again for a retry).</param>
+    /// <param name="open">Opens the blob's bytes from their start (a stream that verifies them; called again to resume).</param>
     /// <param name="cancellationToken">Cancels the upload.</param>
     /// <returns>A task.</returns>
-    /// <exception cref="RegistryException">The registry refused the upload or could not be reached.</exception>
+    /// <exception cref="RegistryException">The registry refused the upload, or it could not be completed (the message says how far it got).</exception>
     public async Task UploadBlobAsync(ImageReference repository, Descriptor descriptor, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(repository);
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(open);
-        var what = $"{repository.Name}@{descriptor.Digest.Short}";
-        Uri location;
-        using (var start = await SendAsync(repository, new RegistryCall(HttpMethod.Post, "blobs/uploads/", what) { Push = true }, cancellationToken).ConfigureAwait(false))
-        {
-            location = await UploadLocationAsync(start, repository, what, cancellationToken).ConfigureAwait(false);
-        }
-
-        var separator = string.IsNullOrEmpty(location.Query) ? "?" : "&";
-        var put = new Uri(location + separator + "digest=" + Uri.EscapeDataString(descriptor.Digest.ToString()));
-        var call = new RegistryCall(HttpMethod.Put, string.Empty, what)
-        {
-            Push = true,
-            AbsoluteUri = put,
-            Content = () =>
-            {
-                var content = new OpeningStreamContent(open, descriptor.Size);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                return content;
-            },
-        };
-        using var response = await SendAsync(repository, call, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode != HttpStatusCode.Created)
-        {
-            throw new RegistryException($"{what}: upload answered {(int)response.StatusCode}, expected 201", (int)response.StatusCode);
-        }
+        await using var upload = new BlobUpload(this, repository, descriptor, open);
+        await upload.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Pushes a manifest or index with its exact bytes, under a tag or its digest.</summary>
@@ -148,23 +126,5 @@ public sealed partial class RegistryClient
         }
 
         return absolute;
-    }
-
-    /// <summary>A request body opened only when it is sent (the source may be a download that must not start earlier), of known length.</summary>
-    private sealed class OpeningStreamContent(Func<CancellationToken, Task<Stream>> open, long length) : HttpContent
-    {
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
-        {
-            await using var source = await open(cancellationToken).ConfigureAwait(false);
-            await source.CopyToAsync(stream, 1 << 20, cancellationToken).ConfigureAwait(false);
-        }
-
-        protected override bool TryComputeLength(out long length1)
-        {
-            length1 = length;
-            return true;
-        }
     }
 }

@@ -256,7 +256,7 @@ public sealed partial class RegistryClient : IDisposable
                     (range.Length is null || range.Length == descriptor.Size))
                 {
                     var partial = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                    return new IdleTimeoutStream(new ResponseOwningStream(partial, response), _options.IdleTimeout, image.Registry);
+                    return new IdleTimeoutStream(new ResponseOwningStream(partial, response), _options.IdleTimeout, image.Registry, _http.DownloadLimit);
                 }
 
                 Log.RangeNotHonoured(_logger, what, offset, $"206 with Content-Range {range}");
@@ -278,7 +278,7 @@ public sealed partial class RegistryClient : IDisposable
                 throw new DigestMismatchException($"{what}: registry announced {length} bytes, the descriptor says {descriptor.Size}");
             }
 
-            var body = new IdleTimeoutStream(new ResponseOwningStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), response), _options.IdleTimeout, image.Registry);
+            var body = new IdleTimeoutStream(new ResponseOwningStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), response), _options.IdleTimeout, image.Registry, _http.DownloadLimit);
             if (offset > 0)
             {
                 await SkipAsync(body, offset, cancellationToken).ConfigureAwait(false);
@@ -328,6 +328,8 @@ public sealed partial class RegistryClient : IDisposable
             Accept = call.Accept,
             RangeFrom = call.RangeFrom,
             Content = call.Content,
+            Sent = call.Sent,
+            Retry = call.Retry,
             AllowLocalRedirects = await HostRules.IsLocalAsync(image.RegistryHost, cancellationToken).ConfigureAwait(false),
         };
 

@@ -50,6 +50,19 @@ public sealed record RegistryClientOptions
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The most bytes per second downloaded, and separately uploaded, by all transfers of this client together
+    /// (<c>--limit-rate</c>); <see langword="null"/> (default): no cap.
+    /// </summary>
+    public long? MaxBytesPerSecond { get; init; }
+
+    /// <summary>
+    /// Upload blobs in chunks of this many bytes (<c>PATCH</c> per chunk, <c>--upload-chunk-size</c>) for registries and
+    /// proxies that cap request bodies; a registry's <c>OCI-Chunk-Min-Length</c> raises it. <see langword="null"/>
+    /// (default): one streaming <c>PUT</c> per blob, which is faster.
+    /// </summary>
+    public long? UploadChunkSize { get; init; }
+
     /// <summary>The proxy; <see langword="null"/> reads <c>HTTPS_PROXY</c>/<c>HTTP_PROXY</c>/<c>NO_PROXY</c> (see <see cref="Transport.EnvironmentProxy"/>).</summary>
     public IWebProxy? Proxy { get; init; }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Ferry.Archives;
 using Ferry.References;
+using Ferry.Content;
 using Microsoft.Win32.SafeHandles;
 
 namespace Ferry.Saving;
@@ -28,9 +29,10 @@ internal sealed class ResumeJournal : IDisposable
     private readonly Lock _gate = new();
     private bool _closed;
 
-    private ResumeJournal(FileStream journal, string dataPath, SafeFileHandle data, Dictionary<Digest, long> earlier, long earlierBytes)
+    private ResumeJournal(FileStream journal, string journalPath, string dataPath, SafeFileHandle data, Dictionary<Digest, long> earlier, long earlierBytes)
     {
         _journal = journal;
+        JournalPath = journalPath;
         DataPath = dataPath;
         Data = data;
         _earlier = earlier;
@@ -70,25 +72,34 @@ internal sealed class ResumeJournal : IDisposable
     /// Opens the resume state of <paramref name="target"/> for <paramref name="plan"/>, taking over what an earlier run
     /// left; <see langword="null"/> when another process holds it (that run writes without resume).
     /// </summary>
+    /// <exception cref="Content.UnsafePathException">Something other than a regular file of this user's is at one of the names (left alone).</exception>
     public static ResumeJournal? Open(string target, TarLayoutPlan plan)
     {
         var (dataPath, journalPath) = PathsOf(target);
-        FileStream journal;
-        try
+        var newData = dataPath + ".new";
+
+        // Names a neighbour could have planted (a link, a directory, a FIFO) are refused before anything is created.
+        foreach (var name in new[] { dataPath, journalPath, newData })
         {
-            journal = new FileStream(journalPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 0);
+            if (PosixFiles.KindOf(name) is not (FileKind.Missing or FileKind.Regular) and var kind)
+            {
+                throw new UnsafePathException(name, kind);
+            }
         }
-        catch (IOException)
+
+        var journalHandle = PosixFiles.OpenRegular(journalPath, create: true);
+        if (!PosixFiles.TryLock(journalHandle))
         {
+            journalHandle.Dispose();
             return null; // Locked by a running save of the same output.
         }
 
+        var journal = new FileStream(journalHandle, FileAccess.ReadWrite, 0);
         try
         {
             var remote = RemoteEntries(plan);
             var earlier = ReadEarlier(journal, out var earlierLength, out var earlierOffsets);
-            var newData = dataPath + ".new";
-            File.Delete(newData); // Left by a run killed while it copied.
+            File.Delete(newData); // Left by a run killed while it copied (a regular file: checked above).
             var usable = new Dictionary<Digest, long>();
             var hasData = File.Exists(dataPath);
             if (hasData)
@@ -106,12 +117,16 @@ internal sealed class ResumeJournal : IDisposable
             SafeFileHandle data;
             if (inPlace || usable.Count == 0)
             {
-                data = File.OpenHandle(dataPath, usable.Count == 0 ? FileMode.Create : FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                data = PosixFiles.OpenRegular(dataPath, create: true);
+                if (usable.Count == 0)
+                {
+                    RandomAccess.SetLength(data, 0);
+                }
             }
             else
             {
                 // The plan moved: copy what still matches into a new file at its new offsets, then put it in place.
-                using (var old = File.OpenHandle(dataPath, FileMode.Open, FileAccess.Read, FileShare.Read))
+                using (var old = PosixFiles.OpenRegular(dataPath, create: false, writable: false))
                 using (var fresh = File.OpenHandle(newData, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
                 {
                     RandomAccess.SetLength(fresh, plan.Length);
@@ -122,10 +137,10 @@ internal sealed class ResumeJournal : IDisposable
                 }
 
                 File.Move(newData, dataPath, overwrite: true);
-                data = File.OpenHandle(dataPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+                data = PosixFiles.OpenRegular(dataPath, create: false);
             }
 
-            var result = new ResumeJournal(journal, dataPath, data, usable, usable.Values.Sum());
+            var result = new ResumeJournal(journal, journalPath, dataPath, data, usable, usable.Values.Sum());
             result.WritePlan(plan, remote);
             return result;
         }
@@ -136,25 +151,61 @@ internal sealed class ResumeJournal : IDisposable
         }
     }
 
-    /// <summary>Removes the resume state of <paramref name="target"/> unless a running save holds it.</summary>
-    public static void Discard(string target)
+    /// <summary>
+    /// Removes the resume state of <paramref name="target"/> unless a running save holds it. Only regular files of this
+    /// user's are removed; anything else at those names is left alone and named in the returned warning.
+    /// </summary>
+    /// <returns>A warning about what was left alone, or <see langword="null"/>.</returns>
+    public static string? Discard(string target)
     {
         var (dataPath, journalPath) = PathsOf(target);
+        var odd = new[] { dataPath, journalPath }.Select(p => (Path: p, Kind: PosixFiles.KindOf(p))).Where(p => p.Kind is not (FileKind.Missing or FileKind.Regular)).ToList();
+        if (odd.Count > 0)
+        {
+            return string.Join("; ", odd.Select(p => new UnsafePathException(p.Path, p.Kind).Message)) + "; left alone (not Ferry's resume data)";
+        }
+
         if (!File.Exists(journalPath) && !File.Exists(dataPath))
         {
-            return;
+            return null;
         }
 
         try
         {
-            using var journal = new FileStream(journalPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 0);
+            using var journal = PosixFiles.OpenRegular(journalPath, create: false);
+            if (!PosixFiles.TryLock(journal))
+            {
+                return null; // A running save holds it.
+            }
+
             File.Delete(dataPath);
             File.Delete(journalPath);
         }
+        catch (UnsafePathException ex)
+        {
+            return ex.Message + "; left alone";
+        }
         catch (IOException)
         {
-            // A running save holds it.
+            // Gone meanwhile.
         }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Moves the data file to <paramref name="destination"/> (the archive's temporary name), after checking that the name
+    /// still holds the very file this run wrote — a link or file swapped in meanwhile is refused, never moved.
+    /// </summary>
+    /// <exception cref="UnsafePathException">The name holds something else now.</exception>
+    public void MoveDataTo(string destination)
+    {
+        if (!PosixFiles.IsSameFile(Data, DataPath))
+        {
+            throw new UnsafePathException(DataPath, PosixFiles.KindOf(DataPath), "no longer the file this save wrote (replaced meanwhile)");
+        }
+
+        File.Move(DataPath, destination);
     }
 
     /// <summary>How many bytes of a blob the earlier run left (its size when it was done); 0 when none.</summary>
@@ -197,8 +248,7 @@ internal sealed class ResumeJournal : IDisposable
     public void Finish()
     {
         // Removed while still locked: no other run can take up a journal that is about to disappear.
-        File.Delete(DataPath);
-        File.Delete(JournalPath);
+        DeleteOwn();
         Close();
     }
 
@@ -206,21 +256,41 @@ internal sealed class ResumeJournal : IDisposable
     /// <returns>The blob bytes kept (0 when nothing was).</returns>
     public long Keep()
     {
-        var kept = RecordedBytes;
+        // What an earlier run left and this one did not get to check yet stays too.
+        var kept = Math.Max(RecordedBytes, EarlierBytes);
         if (kept == 0)
         {
-            File.Delete(DataPath);
-            File.Delete(JournalPath);
+            DeleteOwn();
         }
 
         Close();
         return kept;
     }
 
+    /// <summary>The run failed in a way resume data cannot help with (a disk too small for the archive): both files go.</summary>
+    public void Drop()
+    {
+        DeleteOwn();
+        Close();
+    }
+
+    private void DeleteOwn()
+    {
+        if (PosixFiles.IsSameFile(Data, DataPath))
+        {
+            File.Delete(DataPath);
+        }
+
+        if (PosixFiles.IsSameFile(_journal.SafeFileHandle, JournalPath))
+        {
+            File.Delete(JournalPath);
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose() => Close();
 
-    private string JournalPath => _journal.Name;
+    private string JournalPath { get; }
 
     private static List<TarPlanEntry> RemoteEntries(TarLayoutPlan plan) => [.. plan.Entries.Where(e => e.Blob is { Content: null })];
 

@@ -78,3 +78,7 @@ public sealed record ResumingEvent(string Path, long EarlierBytes) : TransferEve
 /// <param name="Path">The file kept beside the output.</param>
 /// <param name="KeptBytes">The blob bytes it holds.</param>
 public sealed record ResumeKeptEvent(string Path, long KeptBytes) : TransferEvent;
+
+/// <summary>Something beside the output was not as Ferry left it and was left alone (a planted link, a directory at a resume name); the run goes on without it.</summary>
+/// <param name="Message">What was found, where, and what the run does instead.</param>
+public sealed record OutputWarningEvent(string Message) : TransferEvent;

@@ -15,6 +15,9 @@ internal sealed record HttpRequestSpec(HttpMethod Method, Uri Uri, string What, 
     /// <summary>Creates the body (a fresh one per attempt).</summary>
     public Func<HttpContent>? Content { get; init; }
 
+    /// <summary>Told how many body bytes went out, as they go (an upload counts what it sent).</summary>
+    public Action<long>? Sent { get; init; }
+
     /// <summary>Whether transient failures are retried.</summary>
     public bool Retry { get; init; } = true;
 

@@ -25,6 +25,12 @@ internal sealed class RegistryHttp : IDisposable
     public RegistryHttp(RegistryClientOptions options, ILogger logger, HttpMessageHandler? sharedHandler)
     {
         _options = options;
+        if (options.MaxBytesPerSecond is { } rate)
+        {
+            UploadLimit = new Content.BandwidthLimit(rate);
+            DownloadLimit = new Content.BandwidthLimit(rate);
+        }
+
         _logger = logger;
         _handlers = new HostHandlers(options, logger, sharedHandler);
         _retry = options.MaxAttempts <= 1
@@ -50,6 +56,12 @@ internal sealed class RegistryHttp : IDisposable
                 .Build();
     }
 
+    /// <summary>The cap on bytes sent per second (all uploads together), when one is set.</summary>
+    public Content.BandwidthLimit? UploadLimit { get; }
+
+    /// <summary>The cap on bytes received per second (all downloads together), when one is set.</summary>
+    public Content.BandwidthLimit? DownloadLimit { get; }
+
     private static ResiliencePropertyKey<string> WhatKey { get; } = new("ferry.what");
 
     /// <summary>Why a host's certificate was refused, if it was.</summary>
@@ -72,7 +84,10 @@ internal sealed class RegistryHttp : IDisposable
         catch (HttpRequestException ex)
         {
             var attempts = spec.Retry && _options.MaxAttempts > 1 && !IsPermanent(ex) ? $" (after {_options.MaxAttempts} attempts)" : string.Empty;
-            throw new RegistryException($"{spec.What}: cannot reach {Target(spec)}{attempts}: {Describe(ex, spec.Uri)}", null, ex);
+            // A host that never answered is unreachable; one whose connection broke mid-request was reached.
+            var verb = ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError
+                ? "cannot reach" : "the connection broke off with";
+            throw new RegistryException($"{spec.What}: {verb} {Target(spec)}{attempts}: {Describe(ex, spec.Uri)}", null, ex);
         }
         catch (TimeoutException ex)
         {
@@ -106,7 +121,12 @@ internal sealed class RegistryHttp : IDisposable
         return exception.Message + inner;
     }
 
-    public void Dispose() => _handlers.Dispose();
+    public void Dispose()
+    {
+        _handlers.Dispose();
+        UploadLimit?.Dispose();
+        DownloadLimit?.Dispose();
+    }
 
     private bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
     {
@@ -190,12 +210,27 @@ internal sealed class RegistryHttp : IDisposable
                 request.Headers.Range = new RangeHeaderValue(from, null);
             }
 
-            request.Content = spec.Content?.Invoke();
             Log.Request(_logger, spec.Method.Method, Redaction.Uri(uri));
             HttpResponseMessage response;
             using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
+                // The idle timer measures silence, not duration: every piece of the body that goes out starts it again,
+                // so a large upload on a slow link runs as long as bytes keep flowing.
                 idle.CancelAfter(_options.IdleTimeout);
+                if (spec.Content?.Invoke() is { } body)
+                {
+                    var timeout = _options.IdleTimeout;
+                    var sent = spec.Sent;
+                    request.Content = new Content.ObservedContent(
+                        body,
+                        n =>
+                        {
+                            idle.CancelAfter(timeout);
+                            sent?.Invoke(n);
+                        },
+                        UploadLimit);
+                }
+
                 try
                 {
                     response = await _handlers.For(uri).SendAsync(request, idle.Token).ConfigureAwait(false);
@@ -203,6 +238,10 @@ internal sealed class RegistryHttp : IDisposable
                 catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
                     throw new TimeoutException($"{uri.Authority} sent no answer within {_options.IdleTimeout.TotalSeconds:0} s");
+                }
+                catch (HttpRequestException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"{uri.Authority} took no data for {_options.IdleTimeout.TotalSeconds:0} s while the request was being sent");
                 }
             }
 

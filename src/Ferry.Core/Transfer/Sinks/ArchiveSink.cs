@@ -161,6 +161,12 @@ public sealed class ArchiveSink : IAppendingSink
             }
         }
 
+        if (_target.SplitSize is not null || _target.Format == ArchiveFormat.Directory)
+        {
+            // Every size is known before the first byte: a disk that cannot take them is named now, not when it is full.
+            Content.DiskSpace.Require(tar.Length, _output.Target, _output.Target);
+        }
+
         if (_target.SplitSize is { } partSize)
         {
             var parts = new SplitOutput(_output.Target, partSize);
@@ -172,7 +178,9 @@ public sealed class ArchiveSink : IAppendingSink
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 parts.Abandon();
-                throw new OutputException($"cannot write {_output.Target}.NNN: {ex.Message}", ex);
+                throw new OutputException(Content.DiskSpace.IsFull(ex)
+                    ? $"the disk filled while writing {_output.Target}.NNN: {Content.DiskSpace.Needs(tar.Length, _output.Target)}; the parts were removed"
+                    : $"cannot write {_output.Target}.NNN: {ex.Message}", ex);
             }
             catch
             {
@@ -189,7 +197,9 @@ public sealed class ArchiveSink : IAppendingSink
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _output.Abandon();
-            throw new OutputException($"cannot write {_output.Target}: {ex.Message}", ex);
+            throw new OutputException(Content.DiskSpace.IsFull(ex)
+                ? $"the disk filled while writing {_output.Target}: {Content.DiskSpace.Needs(tar.Length, _output.Target)}"
+                : $"cannot write {_output.Target}: {ex.Message}", ex);
         }
         catch
         {
@@ -266,14 +276,26 @@ public sealed class ArchiveSink : IAppendingSink
             return layout.BlobBytes;
         }
 
-        if (!_target.Resume)
+        if (!_target.Resume && ResumeJournal.Discard(output.Target) is { } leftAlone)
         {
-            ResumeJournal.Discard(output.Target);
+            context.Report(new OutputWarningEvent(leftAlone));
         }
 
         // The tar is written with parallel positional writes (resumable: into the journalled file beside the target);
         // compression then streams it once more, on all cores, into the final file.
-        using var journal = _target.Resume ? ResumeJournal.Open(output.Target, plan) : null;
+        using var journal = _target.Resume ? OpenJournal(output.Target, plan, context) : null;
+        try
+        {
+            // The tar needs its whole length (less what an earlier run left); compressing needs room for the result too,
+            // which is not known before: that phase is checked when it fails.
+            Content.DiskSpace.Require(plan.Length - (journal?.EarlierBytes ?? 0), output.Target, output.Target);
+        }
+        catch
+        {
+            journal?.Keep();
+            throw;
+        }
+
         var tarPath = journal?.DataPath ?? (_target.Compression == OuterCompression.None ? output.Temporary : output.Temporary + ".tar");
         try
         {
@@ -294,7 +316,15 @@ public sealed class ArchiveSink : IAppendingSink
 
             if (_target.Compression != OuterCompression.None)
             {
-                await using var source = new FileStream(tarPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20, FileOptions.SequentialScan);
+                // Read back through a handle that cannot be redirected, and that must be the very file just written.
+                var readBack = Content.PosixFiles.OpenRegular(tarPath, create: false, writable: false);
+                if (journal is not null && !Content.PosixFiles.IsSameFile(readBack, journal.Data))
+                {
+                    readBack.Dispose();
+                    throw new Content.UnsafePathException(tarPath, Content.FileKind.Regular, "no longer the file this save wrote (replaced meanwhile)");
+                }
+
+                await using var source = new FileStream(readBack, FileAccess.Read, 1 << 20);
                 await using var target = new FileStream(output.Temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
                 await WriteCompressedAsync(target, _target.Compression, async compressed =>
                 {
@@ -304,15 +334,21 @@ public sealed class ArchiveSink : IAppendingSink
             }
             else if (journal is not null)
             {
-                File.Move(journal.DataPath, output.Temporary);
+                journal.MoveDataTo(output.Temporary);
             }
 
             output.CommitFile();
             journal?.Finish();
         }
-        catch when (journal is not null)
+        catch (Exception ex) when (journal is not null)
         {
-            if (journal.Keep() is > 0 and var kept)
+            // Resume data is kept only when it can help: a disk too small for the whole archive will never take it.
+            var hopeless = Content.DiskSpace.IsFull(ex) && Content.DiskSpace.Of(output.Target) is { } space && plan.Length > space.Total;
+            if (hopeless)
+            {
+                journal.Drop();
+            }
+            else if (journal.Keep() is > 0 and var kept)
             {
                 context.Report(new ResumeKeptEvent(journal.DataPath, kept));
             }
@@ -328,6 +364,24 @@ public sealed class ArchiveSink : IAppendingSink
         }
 
         return new FileInfo(output.Target).Length;
+    }
+
+    /// <summary>
+    /// The resume state beside the output, or <see langword="null"/> when it cannot be used safely: something other than
+    /// a regular file of this user's at one of its names (a planted link, a directory, a FIFO) is left alone and named,
+    /// and the save goes on without resume.
+    /// </summary>
+    private static ResumeJournal? OpenJournal(string target, TarLayoutPlan plan, TransferContext context)
+    {
+        try
+        {
+            return ResumeJournal.Open(target, plan);
+        }
+        catch (Content.UnsafePathException ex)
+        {
+            context.Report(new OutputWarningEvent($"{ex.Message}; left alone, this save goes without resume"));
+            return null;
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using Ferry.Archives;
 using Ferry.Archives.Format;
@@ -312,19 +313,23 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
                 return;
             }
 
-            await registry.UploadBlobAsync(target, blob.Descriptor, async token => new ProgressStream(await context.OpenAsync(blob, token).ConfigureAwait(false), blob, context), cancellationToken).ConfigureAwait(false);
+            // A resumed upload reads the blob again from its start: only bytes past the furthest point read count as progress.
+            var furthest = new StrongBox<long>();
+            await registry.UploadBlobAsync(target, blob.Descriptor, async token => new ProgressStream(await context.OpenAsync(blob, token).ConfigureAwait(false), blob, context, furthest), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Reports the bytes read through it as transferred (an upload streams from it).</summary>
-    private sealed class ProgressStream(Stream inner, LayoutBlob blob, TransferContext context) : Content.ForwardOnlyStream(inner)
+    /// <summary>Reports the bytes read through it as transferred (an upload streams from it), each byte once across reopenings.</summary>
+    private sealed class ProgressStream(Stream inner, LayoutBlob blob, TransferContext context, StrongBox<long> furthest) : Content.ForwardOnlyStream(inner)
     {
+        private long _position;
+
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
             var n = Inner.Read(buffer);
-            context.Transferred(blob, n);
+            Report(n);
             return n;
         }
 
@@ -333,8 +338,18 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var n = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            context.Transferred(blob, n);
+            Report(n);
             return n;
+        }
+
+        private void Report(int n)
+        {
+            _position += n;
+            if (_position > furthest.Value)
+            {
+                context.Transferred(blob, _position - furthest.Value);
+                furthest.Value = _position;
+            }
         }
 
         protected override void Dispose(bool disposing)

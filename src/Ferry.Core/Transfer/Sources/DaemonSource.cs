@@ -57,12 +57,16 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
             return;
         }
 
-        Content.Debris.RemoveDeadSpools();
-        _temporary = Directory.CreateTempSubdirectory(Content.Debris.SpoolPrefix("daemon")).FullName;
+        _temporary = Content.Debris.CreateSpool("daemon");
         var export = Path.Combine(_temporary, "export.tar");
-        await using (var file = new FileStream(export, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+        try
         {
+            await using var file = new FileStream(export, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
             await engine.ExportAsync(ids, file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (Content.DiskSpace.IsFull(ex))
+        {
+            throw Content.Debris.SpoolFull(_temporary, File.Exists(export) ? new FileInfo(export).Length : 0, ex);
         }
 
         await CheckTailAsync(export, cancellationToken).ConfigureAwait(false);
