@@ -39,6 +39,14 @@ internal static class FerryCli
     public static Task<ProcessResult> RunAsync(IDictionary<string, string> environment, string? stdin, params string[] arguments) =>
         ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), environment, stdin: stdin);
 
+    /// <summary>Runs ferry on a lab's far host (inside its network namespace).</summary>
+    public static Task<ProcessResult> RunInAsync(NetworkLab lab, params string[] arguments) =>
+        ProcessRunner.RunAsync(lab.Prefix[0], [.. lab.Prefix[1..], "dotnet", AssemblyPath, .. arguments], TimeSpan.FromMinutes(5));
+
+    /// <summary>Runs ferry with a longer limit than the usual 3 minutes (slow-link tests).</summary>
+    public static Task<ProcessResult> RunSlowAsync(params string[] arguments) =>
+        ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(5));
+
     public static Task<ProcessResult> RunWithStdoutAsync(string? stdoutFile, params string[] arguments) =>
         ProcessRunner.RunAsync("dotnet", new[] { AssemblyPath }.Concat(arguments), TimeSpan.FromMinutes(3), stdoutFile: stdoutFile);
 }

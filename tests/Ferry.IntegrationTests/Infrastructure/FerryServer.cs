@@ -11,15 +11,18 @@ internal sealed class FerryServer : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private readonly TaskCompletionSource<string> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private FerryServer(Process process, int port)
+    private FerryServer(Process process, string address, int port)
     {
         _process = process;
         Port = port;
+        Address = address;
     }
 
     public int Port { get; }
 
-    public string Host => $"127.0.0.1:{Port}";
+    public string Address { get; }
+
+    public string Host => $"{Address}:{Port}";
 
     public string Log
     {
@@ -34,17 +37,21 @@ internal sealed class FerryServer : IAsyncDisposable
 
     public int? ExitCode { get; private set; }
 
-    public static async Task<FerryServer> StartAsync(params string[] arguments)
+    public static Task<FerryServer> StartAsync(params string[] arguments) => StartOnAsync(null, "127.0.0.1", arguments);
+
+    /// <summary>Starts <c>ferry serve</c> on <paramref name="address"/>, on a lab's far host when one is given.</summary>
+    public static async Task<FerryServer> StartOnAsync(NetworkLab? lab, string address, params string[] arguments)
     {
         var port = FreePort.Next();
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { FerryCli.AssemblyPath, "serve", "--listen", $"127.0.0.1:{port}" }.Concat(arguments))
+        string[] command = [.. lab?.Prefix ?? [], "dotnet", FerryCli.AssemblyPath, "serve", "--listen", $"{address}:{port}", .. arguments];
+        var info = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in command[1..])
         {
             info.ArgumentList.Add(argument);
         }
 
         var process = Process.Start(info)!;
-        var server = new FerryServer(process, port);
+        var server = new FerryServer(process, address, port);
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null)

@@ -6,16 +6,25 @@ namespace Ferry.IntegrationTests.Infrastructure;
 /// <summary>A TCP listener on a free loopback port that hands every connection to <see cref="ServeAsync"/> until disposed.</summary>
 internal abstract class LoopbackTcpServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly Task _accepting;
 
     protected LoopbackTcpServer()
+        : this(IPAddress.Loopback)
     {
+    }
+
+    /// <summary>Listens on <paramref name="address"/> (a lab's address) instead of loopback.</summary>
+    protected LoopbackTcpServer(IPAddress address)
+    {
+        _listener = new TcpListener(address, 0);
         _listener.Start();
         _accepting = Task.Run(AcceptAsync);
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public IPAddress Address => ((IPEndPoint)_listener.LocalEndpoint).Address;
 
     /// <summary>Cancelled when the server stops.</summary>
     protected CancellationTokenSource Stopping { get; } = new();

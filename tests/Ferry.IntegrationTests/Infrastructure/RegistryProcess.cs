@@ -20,6 +20,12 @@ internal sealed record RegistryConfig
 
     /// <summary>Share another registry's storage (seed through a plain registry, test through this one).</summary>
     public string? DataDirectory { get; init; }
+
+    /// <summary>The address to listen on (default 127.0.0.1); with <see cref="Lab"/>, the far host's.</summary>
+    public IPAddress? Address { get; init; }
+
+    /// <summary>Run the registry on this lab's far host.</summary>
+    public NetworkLab? Lab { get; init; }
 }
 
 /// <summary>Distribution's <c>auth.token</c> section.</summary>
@@ -31,8 +37,9 @@ internal sealed class RegistryProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly TempDirectory _directory;
 
-    private RegistryProcess(Process process, TempDirectory directory, int port, string dataDirectory, bool tls)
+    private RegistryProcess(Process process, TempDirectory directory, IPAddress address, int port, string dataDirectory, bool tls)
     {
+        Address = address;
         _process = process;
         _directory = directory;
         Port = port;
@@ -42,7 +49,9 @@ internal sealed class RegistryProcess : IAsyncDisposable
 
     public int Port { get; }
 
-    public string Host => $"127.0.0.1:{Port}";
+    public IPAddress Address { get; }
+
+    public string Host => $"{Address}:{Port}";
 
     public bool IsTls { get; }
 
@@ -56,6 +65,7 @@ internal sealed class RegistryProcess : IAsyncDisposable
         var binary = Components.Require("docker-registry", "docker-registry");
         var directory = new TempDirectory("ferry-registry");
         var port = FreePort.Next();
+        var address = settings.Address ?? settings.Lab?.FarAddress ?? IPAddress.Loopback;
         var data = settings.DataDirectory ?? directory.File("data");
         var config = new StringBuilder($"""
             version: 0.1
@@ -69,7 +79,7 @@ internal sealed class RegistryProcess : IAsyncDisposable
               delete:
                 enabled: true
             http:
-              addr: 127.0.0.1:{port}
+              addr: {address}:{port}
 
             """);
         if (settings.TlsCertificate is not null)
@@ -91,7 +101,13 @@ internal sealed class RegistryProcess : IAsyncDisposable
         }
 
         await File.WriteAllTextAsync(directory.File("config.yml"), config.ToString());
-        var info = new ProcessStartInfo(binary) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        var command = settings.Lab is { } lab ? [.. lab.Prefix, binary] : new[] { binary };
+        var info = new ProcessStartInfo(command[0]) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var part in command[1..])
+        {
+            info.ArgumentList.Add(part);
+        }
+
         info.ArgumentList.Add("serve");
         info.ArgumentList.Add(directory.File("config.yml"));
         var process = Process.Start(info)!;
@@ -101,7 +117,7 @@ internal sealed class RegistryProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         var tls = settings.TlsCertificate is not null;
-        var registry = new RegistryProcess(process, directory, port, data, tls);
+        var registry = new RegistryProcess(process, directory, address, port, data, tls);
 
         // Ready when its port accepts connections (the protocol is the tests' business).
         for (var i = 0; i < 100; i++)
@@ -109,7 +125,7 @@ internal sealed class RegistryProcess : IAsyncDisposable
             try
             {
                 using var probe = new System.Net.Sockets.TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
+                await probe.ConnectAsync(address, port);
                 return registry;
             }
             catch (System.Net.Sockets.SocketException)

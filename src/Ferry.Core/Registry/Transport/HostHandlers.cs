@@ -75,6 +75,27 @@ internal sealed class HostHandlers : IDisposable
                 ClientCertificates = material.ClientCertificates.Count > 0 ? material.ClientCertificates : null,
             },
         };
+        if (_options.MaxBytesPerSecond is { } rate)
+        {
+            // With a rate cap the kernel's socket buffers must not soak up seconds of data ahead of the reader (Linux
+            // grows them to megabytes): sized to about 1/8 s at the cap, the link itself carries the capped rate.
+            var buffer = (int)Math.Clamp(rate / 8, 64 * 1024, 4 * 1024 * 1024);
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = buffer, SendBufferSize = buffer };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
         if (material.ClientCertificates.Count > 0)
         {
             _hasClientCertificate[uri.Authority] = true;
