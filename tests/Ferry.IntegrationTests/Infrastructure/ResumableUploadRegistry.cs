@@ -101,13 +101,22 @@ internal sealed partial class ResumableUploadRegistry : IAsyncDisposable
                     return;
                 }
 
-                size = await AppendAsync(file, request.Body, context.RequestAborted);
+                (size, var whole) = await AppendAsync(file, request, context.RequestAborted);
+                if (!whole)
+                {
+                    return; // Cut: what arrived stays; the client asks for the status.
+                }
+
                 context.Response.StatusCode = 202;
                 context.Response.Headers.Location = location;
                 context.Response.Headers["Range"] = $"0-{size - 1}";
                 return;
             case "PUT":
-                await AppendAsync(file, request.Body, context.RequestAborted);
+                if (!(await AppendAsync(file, request, context.RequestAborted)).Whole)
+                {
+                    return;
+                }
+
                 var digest = request.Query["digest"].ToString();
                 await using (var stream = File.OpenRead(file))
                 {
@@ -133,25 +142,28 @@ internal sealed partial class ResumableUploadRegistry : IAsyncDisposable
     }
 
     /// <summary>Appends what the body brings, byte by byte as it arrives: a cut request keeps what it delivered.</summary>
-    private async Task<long> AppendAsync(string file, Stream body, CancellationToken cancellationToken)
+    private async Task<(long Size, bool Whole)> AppendAsync(string file, HttpRequest request, CancellationToken cancellationToken)
     {
         await using var output = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.Read);
         var buffer = new byte[64 * 1024];
+        long appended = 0;
         try
         {
             int n;
-            while ((n = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            while ((n = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
             {
                 await output.WriteAsync(buffer.AsMemory(0, n), CancellationToken.None);
                 Interlocked.Add(ref _received, n);
+                appended += n;
             }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
         {
             // The link dropped: what arrived stays in the session.
+            return (output.Length, false);
         }
 
-        return output.Length;
+        return (output.Length, request.ContentLength is not { } length || appended == length);
     }
 
     private async Task PushUpstreamAsync(string repository, string digest, string file)
