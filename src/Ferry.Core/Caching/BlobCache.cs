@@ -54,6 +54,8 @@ public sealed class BlobCache
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _warned = new(StringComparer.Ordinal);
+
     /// <summary>The cache directory.</summary>
     public string Directory { get; }
 
@@ -98,7 +100,11 @@ public sealed class BlobCache
         }
         catch (UnsafePathException ex)
         {
-            Warn?.Invoke($"cache: {ex.Message}; left alone, the blob is fetched instead");
+            if (_warned.TryAdd(path, 0))
+            {
+                Warn?.Invoke($"cache: {ex.Message}; left alone, the blob is fetched instead");
+            }
+
             return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -333,6 +339,12 @@ public sealed class BlobCache
                 }
 
                 RealDirectory(Path.GetDirectoryName(path)!);
+                if (PosixFiles.KindOf(path) is not (FileKind.Missing or FileKind.Regular))
+                {
+                    _failed = true; // Something planted at the entry's name stays as it is; the blob is not cached.
+                    return;
+                }
+
                 File.Move(temporary, path, overwrite: true);
                 _committed = true;
             }

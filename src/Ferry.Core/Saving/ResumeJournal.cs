@@ -159,7 +159,7 @@ internal sealed class ResumeJournal : IDisposable
     public static string? Discard(string target)
     {
         var (dataPath, journalPath) = PathsOf(target);
-        var odd = new[] { dataPath, journalPath }.Select(p => (Path: p, Kind: PosixFiles.KindOf(p))).Where(p => p.Kind is not (FileKind.Missing or FileKind.Regular)).ToList();
+        var odd = new[] { dataPath, journalPath, dataPath + ".new" }.Select(p => (Path: p, Kind: PosixFiles.KindOf(p))).Where(p => p.Kind is not (FileKind.Missing or FileKind.Regular)).ToList();
         if (odd.Count > 0)
         {
             return string.Join("; ", odd.Select(p => new UnsafePathException(p.Path, p.Kind).Message)) + "; left alone (not Ferry's resume data)";
@@ -179,6 +179,7 @@ internal sealed class ResumeJournal : IDisposable
             }
 
             File.Delete(dataPath);
+            File.Delete(dataPath + ".new");
             File.Delete(journalPath);
         }
         catch (UnsafePathException ex)
