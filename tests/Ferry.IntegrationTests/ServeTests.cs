@@ -231,7 +231,8 @@ public sealed class ServeTests(RealComponentsFixture env)
         await using var server = await FerryServer.StartAsync(bundle, "--max-connections", "1");
         Assert.Contains("gzip-compressed: it was unpacked once to a temporary spool", server.Log, StringComparison.Ordinal);
 
-        // One connection held open takes the only place: another is turned away until it closes.
+        // One connection held open takes the only place: another is answered 503 with Retry-After (#24: never a silent
+        // close, which clients cannot tell from a broken server) until it closes.
         using (var held = new System.Net.Sockets.TcpClient())
         {
             await held.ConnectAsync(IPAddress.Loopback, server.Port);
@@ -239,7 +240,9 @@ public sealed class ServeTests(RealComponentsFixture env)
             var buffer = new byte[512];
             Assert.True(await held.GetStream().ReadAsync(buffer) > 0);
             using var second = new HttpClient();
-            await Assert.ThrowsAnyAsync<HttpRequestException>(() => second.GetAsync($"http://{server.Host}/v2/"));
+            using var refused = await second.GetAsync($"http://{server.Host}/v2/");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(2), refused.Headers.RetryAfter?.Delta);
         }
 
         await Task.Delay(200);

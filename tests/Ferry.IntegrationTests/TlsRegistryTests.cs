@@ -76,7 +76,7 @@ public sealed class TlsRegistryTests(SecureRegistries env) : IClassFixture<Secur
         Assert.Equal(1, result.ExitCode);
         var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"ferry: error: ", line, StringComparison.Ordinal);
-        Assert.True(line.Contains($"cannot reach registry {env.MutualTls.Host}", StringComparison.Ordinal) && line.Contains("may require a client certificate", StringComparison.Ordinal), line);
+        Assert.True(line.Contains($"the connection broke off with registry {env.MutualTls.Host}", StringComparison.Ordinal) && line.Contains("may require a client certificate", StringComparison.Ordinal), line);
         Assert.False(File.Exists(Path.Combine(certDir, "x.tar")));
     }
 

@@ -137,7 +137,7 @@ public sealed partial class RegistryClient
             {
                 DigestMismatchException => false,
                 FerryException { Response: { Status: 404, ErrorCode: "BLOB_UPLOAD_UNKNOWN" or "BLOB_UPLOAD_INVALID" } } => true,
-                RegistryException { StatusCode: null } => true,
+                RegistryException { StatusCode: null, InnerException: HttpRequestException or IOException or TimeoutException } => true,
                 RegistryException { StatusCode: 408 or 416 or 429 or >= 500 } => true,
                 IOException or HttpRequestException or TimeoutException => true,
                 _ => false,
