@@ -9,7 +9,8 @@
 # (it skips non-OCI media types), so it reads the bundle's docker-archive view, which holds the host
 # platform only; docker load also takes the host platform only. Both therefore move HALF of what Ferry
 # moves (Ferry pushes both platforms and the indexes) — the comparison is biased in their favour.
-# Alternating runs; medians of ROUNDS (default 3).
+# Alternating runs; medians of ROUNDS (default 3). SKIP_PEERS=1 leaves skopeo and docker out (a before/after run of
+# Ferry alone, with FERRY_BEFORE); CHUNK=16MiB adds a run with --upload-chunk-size.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
@@ -75,10 +76,17 @@ for round in $(seq "$ROUNDS"); do
     fresh_registry; TARGET="$REGISTRY"; export TARGET
     measure ferry-before "" "$FERRY_BEFORE" load -q "$work/bundle.tar" --to "$TARGET" -j 6
   fi
-  fresh_registry; TARGET="$REGISTRY"; export TARGET
-  measure skopeo-copy-per-image "" bash -c skopeo_each
-  fresh_registry; TARGET="$REGISTRY"; export TARGET
-  measure docker-load+push "" bash -c docker_load_push
+  if [[ -n "${CHUNK:-}" ]]; then
+    # Chunked uploads (--upload-chunk-size), for registries or proxies that cap request bodies.
+    fresh_registry; TARGET="$REGISTRY"; export TARGET
+    measure "ferry-chunked-$CHUNK" "" "$FERRY" load -q "$work/bundle.tar" --to "$TARGET" -j 6 --upload-chunk-size "$CHUNK"
+  fi
+  if [[ -z "${SKIP_PEERS:-}" ]]; then
+    fresh_registry; TARGET="$REGISTRY"; export TARGET
+    measure skopeo-copy-per-image "" bash -c skopeo_each
+    fresh_registry; TARGET="$REGISTRY"; export TARGET
+    measure docker-load+push "" bash -c docker_load_push
+  fi
   echo "round $round done" >&2
 done
 kill "$TARGET_PID" 2>/dev/null || true

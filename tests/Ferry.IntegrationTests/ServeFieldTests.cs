@@ -132,6 +132,29 @@ public sealed class ServeFieldTests(RealComponentsFixture env, ITestOutputHelper
         }
     }
 
+    [Fact]
+    public async Task LimitRate_CapsWhatClientsReceive()
+    {
+        using var dir = new TempDirectory("ferry-serve-rate");
+        var layer = TestImages.RandomLayer("serve-rate", 16 * 1024 * 1024, docker: false);
+        var image = TestImages.Image([layer], docker: false, label: "serve-rate");
+        using (var http = new HttpClient())
+        {
+            await TestImages.PushImageAsync(http, env.Host, "field/serverate", image, "1");
+        }
+
+        var bundle = dir.File("bundle.tar");
+        (await FerryCli.RunAsync("save", "-o", bundle, $"{env.Host}/field/serverate:1")).EnsureSuccess("ferry save");
+        await using var server = await FerryServer.StartAsync(bundle, "--limit-rate", "2MiB");
+        using var client = new HttpClient();
+        var clock = Stopwatch.StartNew();
+        var bytes = await client.GetByteArrayAsync($"http://{server.Host}/v2/field/serverate/blobs/{layer.Digest}");
+        var ratio = bytes.Length / clock.Elapsed.TotalSeconds / (2 * 1024 * 1024);
+        output.WriteLine($"serve --limit-rate 2MiB: {ratio:F3}x of the cap");
+        Assert.Equal(layer.Content, bytes);
+        Assert.InRange(ratio, 0.9, 1.1);
+    }
+
     private static async Task<string> WaitForAsync(FerryServer server, string marker)
     {
         for (var i = 0; i < 100 && !server.Log.Contains(marker, StringComparison.Ordinal); i++)

@@ -68,6 +68,24 @@ public sealed class SlowLinkTests(RealComponentsFixture env, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Copy_AcrossALinkCutEvery20Seconds_ResumesTheUploadSession()
+    {
+        // The source is near (loopback); the target is behind a 10 Mbit/s link (paced by the proxy) that drops every 20 s.
+        var (reference, digest, blobBytes) = await BigImageAsync("field/copycut", "copycut", 60 * 1024 * 1024);
+        await using var sessions = await ResumableUploadRegistry.StartAsync(env.Host);
+        await using var link = new LinkProxy(IPAddress.Loopback, new IPEndPoint(IPAddress.Loopback, sessions.Port)) { BytesPerSecondToServer = 1_250_000 };
+        link.CutEvery(TimeSpan.FromSeconds(20));
+        var clock = Stopwatch.StartNew();
+        var copy = await FerryCli.RunSlowAsync("copy", reference, "--to", $"{link.Host}/copied");
+        Assert.True(copy.ExitCode == 0, $"{copy.StandardError}\n(cuts: {link.Cuts})");
+        var ratio = sessions.ReceivedBytes / (double)blobBytes;
+        output.WriteLine($"copy, cut every 20 s: {clock.Elapsed.TotalSeconds:F1} s, {link.Cuts} cuts; received {ratio:F3}x the blob bytes");
+        Assert.True(link.Cuts >= 2, $"only {link.Cuts} cuts happened");
+        Assert.True(ratio <= 1.15, $"the registry received {ratio:F3}x the blob bytes");
+        Assert.Equal(digest, await RegistryManifests.DigestAsync(env.Host, "copied/field/copycut", "1"));
+    }
+
+    [Fact]
     public async Task Load_WhenTheRegistryDropsACutSession_StartsANewOne_NeverSendsToTheDeadUrl()
     {
         // Registry 2.8 invalidates an upload session whose body was cut; Ferry must ask, learn that, and start over.

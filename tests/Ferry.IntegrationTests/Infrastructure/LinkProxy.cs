@@ -47,6 +47,9 @@ internal sealed class LinkProxy : LoopbackTcpServer
     /// <summary>The time between the first and the last byte sent to the client.</summary>
     public TimeSpan ToClientSpan => TimeSpan.FromTicks(Interlocked.Read(ref _lastToClientTicks) - Math.Max(0, Interlocked.Read(ref _firstToClientTicks)));
 
+    /// <summary>A slow link toward the servers: at most this many bytes per second, all connections together (null: as fast as it goes).</summary>
+    public long? BytesPerSecondToServer { get; init; }
+
     /// <summary>Cuts every open connection every <paramref name="period"/>, from now on.</summary>
     public void CutEvery(TimeSpan period) => _cutter = new Timer(_ => CutNow(), null, period, period);
 
@@ -98,6 +101,16 @@ internal sealed class LinkProxy : LoopbackTcpServer
         int n;
         while ((n = await from.ReadAsync(buffer, Stopping.Token)) > 0)
         {
+            if (toServerSide && BytesPerSecondToServer is { } rate)
+            {
+                // Paced like a link of that rate: a byte leaves no earlier than (bytes so far) / rate after the first.
+                var due = TimeSpan.FromSeconds((Interlocked.Read(ref _toServer) + n) / (double)rate) - (_clock.Elapsed - TimeSpan.FromTicks(Math.Max(0, Interlocked.Read(ref _firstToServerTicks))));
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, Stopping.Token);
+                }
+            }
+
             await to.WriteAsync(buffer.AsMemory(0, n), Stopping.Token);
             var now = _clock.Elapsed.Ticks;
             if (toServerSide)
