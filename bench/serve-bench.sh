@@ -6,6 +6,7 @@
 #   memory    ferry serve's peak RSS (VmHWM) serving the corpus, and serving 1 GB and 10 GB layouts (sparse blobs,
 #             fetched whole with curl, so every byte is read and hashed)
 # FERRY is the binary that serves (default: the native one, artifacts/bin/ferry, built by ./build.sh publish).
+# FERRY_BEFORE=path/to/an/older/ferry adds its server to the same rounds (before/after a change, in one run).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
@@ -27,9 +28,9 @@ start_registry "$work"
 make_bulk_images 6 "$work"
 "$FERRY" save -q --all-platforms -f "$work/images.txt" -o "$work/bundle.tar"
 
-serve() { # ARCHIVE… : starts ferry serve on a free port; sets SERVE, SERVE_PID
+serve() { # ARCHIVE… : starts ferry serve on a free port; sets SERVE, SERVE_PID (SERVE_BINARY: another ferry)
   local port; port=$(free_port)
-  "$FERRY" serve --log-format none --listen "127.0.0.1:$port" "$@" 2>"$work/serve.log" &
+  "${SERVE_BINARY:-$FERRY}" serve --log-format none --listen "127.0.0.1:$port" "$@" 2>"$work/serve.log" &
   SERVE_PID=$!; SERVE="127.0.0.1:$port"
   for _ in $(seq 100); do grep -q "serving" "$work/serve.log" 2>/dev/null && return 0; sleep 0.1; done
   cat "$work/serve.log" >&2; return 1
@@ -44,6 +45,11 @@ DOCKERD_PID=$!
 export DOCKER_HOST="unix://$work/docker/docker.sock"
 for _ in $(seq 120); do /usr/bin/docker version >/dev/null 2>&1 && break; sleep 0.25; done
 
+sources=(registry serve)
+if [[ -n "${FERRY_BEFORE:-}" ]]; then
+  SERVE_BINARY="$FERRY_BEFORE" serve "$work/bundle.tar"; SERVE_BEFORE="$SERVE"; BEFORE_PID="$SERVE_PID"
+  sources+=(serve-before)
+fi
 serve "$work/bundle.tar"
 RESULTS="$work/results.txt"; : > "$RESULTS"
 mapfile -t paths < <(sed "s|^$REGISTRY/||" "$work/images.txt")
@@ -64,8 +70,8 @@ fan_out() { # HOST OUT
 export -f skopeo_all docker_all fan_out; export work
 export PATHS_LIST="${paths[*]}"
 for round in $(seq "$ROUNDS"); do
-  for source in registry serve; do
-    host="$REGISTRY"; [[ "$source" == serve ]] && host="$SERVE"
+  for source in "${sources[@]}"; do
+    host="$REGISTRY"; [[ "$source" == serve ]] && host="$SERVE"; [[ "$source" == serve-before ]] && host="$SERVE_BEFORE"
     rm -rf "$work/out"; mkdir -p "$work/out"
     measure "skopeo-copy-all/$source" "$work/out" bash -c "paths=($PATHS_LIST); $(declare -f skopeo_all); skopeo_all $host $work/out"
     rm -rf "$work/out"; mkdir -p "$work/out"
@@ -78,6 +84,7 @@ done
 rm -rf "$work/out"
 corpus_rss=$(peak_rss_mb)
 stop_serve
+[[ -n "${BEFORE_PID:-}" ]] && { kill -TERM "$BEFORE_PID"; wait "$BEFORE_PID" 2>/dev/null || true; }
 python3 "$here/report.py" "$RESULTS" "ferry serve vs docker-registry: the bulk corpus (6 images × 2 platforms, ~400 MB), median of $ROUNDS rounds"
 python3 - "$RESULTS" <<'PY'
 import sys, statistics, collections
@@ -89,6 +96,9 @@ print()
 for test in ["skopeo-copy-all", "docker-pull", "50-concurrent"]:
     registry, served = statistics.median(walls[f"{test}/registry"]), statistics.median(walls[f"{test}/serve"])
     print(f"{test}: ferry serve throughput = {registry / served:.2f} x docker-registry's ({served:.2f} s vs {registry:.2f} s)")
+    if walls.get(f"{test}/serve-before"):
+        before = statistics.median(walls[f"{test}/serve-before"])
+        print(f"{test}: after / before = {served / before:.3f} in time ({served:.2f} s vs {before:.2f} s)")
 PY
 
 # Memory with bundle size: layouts whose blobs are sparse files (nothing to generate), every blob fetched whole.

@@ -58,7 +58,9 @@ public static partial class RegistryServer
         var users = options.Htpasswd is { } htpasswd ? Htpasswd.Load(htpasswd) : null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        var perClient = options.MaxConnectionsPerClient ?? (options.MaxConnections is { } total ? (int)Math.Max(1, Math.Min(int.MaxValue, (total + 1) / 2)) : 64);
+        // Without a total cap there is nothing to lock others out of (the timeouts below still end idle clients), and a
+        // whole cluster behind one NAT address must not be throttled by default.
+        var perClient = options.MaxConnectionsPerClient ?? (options.MaxConnections is { } total ? (int)Math.Max(1, Math.Min(int.MaxValue, (total + 1) / 2)) : int.MaxValue);
         var refusals = options.AccessLog ?? Console.Error;
         var gate = new ConnectionGate(options.MaxConnections, perClient, options.LogFormat == AccessLogFormat.None ? null : line => refusals.WriteLine(line));
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -36,7 +36,7 @@ public sealed record ServeOptions
 
     /// <summary>
     /// The most connections one client address holds at once (<see langword="null"/>: half of
-    /// <see cref="MaxConnections"/>, or 64 without it), so a few slow clients cannot take every connection.
+    /// <see cref="MaxConnections"/>, or no cap without it), so a few slow clients cannot take every connection.
     /// </summary>
     public int? MaxConnectionsPerClient { get; init; }
 

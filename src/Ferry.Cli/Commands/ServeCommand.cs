@@ -18,7 +18,7 @@ internal static class ServeCommand
         tls.AcceptOnlyFromAmong("auto", "off");
         var tlsDir = new Option<string?>("--tls-dir") { Description = "Where --tls auto keeps its CA and certificate (default: ferry-serve-tls/ beside the first archive)" };
         var tlsName = new Option<string[]>("--tls-name") { Description = "Another DNS name or address clients use for this server (--tls auto; repeatable)", AllowMultipleArgumentsPerToken = false };
-        var perClient = new Option<int?>("--max-connections-per-client") { Description = "Connections one client address may hold (default: half of --max-connections, or 64); more are answered 503 with Retry-After" };
+        var perClient = new Option<int?>("--max-connections-per-client") { Description = "Connections one client address may hold (default: half of --max-connections; no cap without it); more are answered 503 with Retry-After" };
         var rate = new TransferRateOptions(uploads: false);
         var htpasswd = new Option<string?>("--htpasswd") { Description = "Require Basic auth from this htpasswd file (bcrypt entries, as docker-registry's: htpasswd -B)" };
         var maxConnections = new Option<long?>("--max-connections") { Description = "Serve at most this many connections at once" };
