@@ -15,6 +15,9 @@ check sshd openssh-server
 check ssh openssh-client
 check script bsdutils
 check tmux tmux
+# The field lab (#24): network namespaces, veth pairs and tc-shaped links.
+check ip iproute2
+check tc iproute2
 [[ -x /usr/bin/time ]] || need+=(time)
 # The Native AOT binary (./build.sh publish) is linked with gcc against glibc.
 check gcc gcc

@@ -225,7 +225,15 @@ internal sealed class RegistryHttp : IDisposable
                         body,
                         n =>
                         {
-                            idle.CancelAfter(timeout);
+                            try
+                            {
+                                idle.CancelAfter(timeout);
+                            }
+                            catch (ObjectDisposedException)
+                            {
+                                // The answer came before the whole body went out; the request is over.
+                            }
+
                             sent?.Invoke(n);
                         },
                         UploadLimit);
