@@ -6,7 +6,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
 echo "test.sh: unit tests (~10 s), then integration tests against a real docker-registry, dockerd, podman, skopeo," >&2
-echo "test.sh: umoci and oci-image-tool (~2-3 min; each test is named as it passes). Needs root: it installs the" >&2
+echo "test.sh: umoci and oci-image-tool (~12 min, most of it slow-link tests through 10 Mbit/s; each test is named as it" >&2
+echo "test.sh: passes). Needs root: it makes network namespaces, tc-shaped links and tmpfs disks, installs the" >&2
 echo "test.sh: Debian packages it lacks and starts its own registries and dockerd on 127.0.0.1, then stops them." >&2
 "$root/scripts/install-deps.sh"
 

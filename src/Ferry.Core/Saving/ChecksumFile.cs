@@ -37,7 +37,7 @@ public static class ChecksumFile
         var temporary = Path.Combine(parent, Content.Debris.TemporaryName(target));
         try
         {
-            await using (var writer = new StreamWriter(temporary, append: false))
+            await using (var writer = new StreamWriter(new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None)))
             {
                 foreach (var file in files.Select(Path.GetFullPath))
                 {

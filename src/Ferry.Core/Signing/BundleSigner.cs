@@ -97,8 +97,13 @@ public static class BundleSigner
 
         var indexJson = await File.ReadAllBytesAsync(indexPath, cancellationToken).ConfigureAwait(false);
         OciIndexFile.Read(indexJson, path);
-        var temporary = signaturePath + ".ferry-tmp";
-        await File.WriteAllBytesAsync(temporary, BundleSignature.Create(indexJson, key), cancellationToken).ConfigureAwait(false);
+        // A fresh name, created exclusively: nothing planted in the layout can redirect the write.
+        var temporary = Path.Combine(path, Content.Debris.TemporaryName(signaturePath));
+        await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            await file.WriteAsync(BundleSignature.Create(indexJson, key), cancellationToken).ConfigureAwait(false);
+        }
+
         File.Move(temporary, signaturePath);
     }
 }
