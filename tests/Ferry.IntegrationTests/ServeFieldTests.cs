@@ -18,20 +18,20 @@ namespace Ferry.IntegrationTests;
 public sealed class ServeFieldTests(RealComponentsFixture env, ITestOutputHelper output)
 {
     [Fact]
-    public async Task ServeTlsAuto_OnAnotherHost_IsPulledByDockerPodmanAndSkopeo_AfterThePrintedInstallStep()
+    public async Task ServeTlsAuto_OnAnotherHost_IsPulledByDockerPodmanSkopeoAndContainerd_AfterThePrintedInstallStep()
     {
         await using var lab = await NetworkLab.CreateAsync();
         using var dir = new TempDirectory("ferry-serve-tls");
         var bundle = dir.File("bundle.tar");
         (await FerryCli.RunAsync("save", "-o", bundle, $"{env.Host}/test/app:1", $"{env.Host}/test/oci:1")).EnsureSuccess("ferry save");
         await using var server = await FerryServer.StartOnAsync(lab, lab.FarAddress.ToString(), bundle, "--tls", "auto");
-        var advice = await WaitForAsync(server, "  containerd:");
+        var advice = await WaitForAsync(server, "  ferry:      --cert-dir");
         Assert.Contains($"ferry: TLS: made a new CA in {dir.Path}/ferry-serve-tls", advice, StringComparison.Ordinal);
         var installed = new List<string>();
         try
         {
             // The install lines, run as printed.
-            foreach (var client in new[] { "  docker:", "  podman, skopeo, buildah:" })
+            foreach (var client in new[] { "  docker:", "  podman, skopeo, buildah:", "  containerd:" })
             {
                 var line = advice.Split('\n').Single(l => l.StartsWith(client, StringComparison.Ordinal));
                 var command = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
@@ -53,10 +53,17 @@ public sealed class ServeFieldTests(RealComponentsFixture env, ITestOutputHelper
             Assert.Equal(env.Digests["test/oci:1"], (await ProcessRunner.RunAsync(podman, [.. store, "image", "inspect", "--format", "{{.Digest}}", $"{server.Host}/test/oci:1"])).StandardOutput.Trim());
             await ProcessRunner.RunAsync(podman, [.. store, "rmi", "-a", "-f"]);
 
+            // containerd (ctr) with the hosts.toml the printed line wrote.
+            await using (var containerd = await Containerd.StartAsync(dir.File("containerd")))
+            {
+                (await containerd.CtrAsync("images", "pull", "--hosts-dir", "/etc/containerd/certs.d", $"{server.Host}/test/oci:1")).EnsureSuccess("ctr images pull (verifying TLS through hosts.toml)");
+                Assert.Contains(env.Digests["test/oci:1"], (await containerd.CtrAsync("images", "ls")).StandardOutput, StringComparison.Ordinal);
+            }
+
             // A second start reuses the CA the clients trust now.
             await server.StopAsync();
             await using var again = await FerryServer.StartOnAsync(lab, lab.FarAddress.ToString(), bundle, "--tls", "auto");
-            Assert.Contains("reusing the CA", await WaitForAsync(again, "  containerd:"), StringComparison.Ordinal);
+            Assert.Contains("reusing the CA", await WaitForAsync(again, "  ferry:      --cert-dir"), StringComparison.Ordinal);
         }
         finally
         {
@@ -96,7 +103,7 @@ public sealed class ServeFieldTests(RealComponentsFixture env, ITestOutputHelper
         var bundle = dir.File("bundle.tar");
         (await FerryCli.RunAsync("save", "-o", bundle, $"{env.Host}/test/app:1")).EnsureSuccess("ferry save");
         await using var server = await FerryServer.StartOnAsync(lab, lab.FarAddress.ToString(), bundle, "--tls", "auto", "--max-connections", "30");
-        var advice = await WaitForAsync(server, "  containerd:");
+        var advice = await WaitForAsync(server, "  ferry:      --cert-dir");
         var line = advice.Split('\n').Single(l => l.StartsWith("  docker:", StringComparison.Ordinal));
         var install = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
         (await ProcessRunner.RunAsync("bash", ["-c", install])).EnsureSuccess(install);

@@ -46,7 +46,8 @@ internal static class ServeAdvice
             text.AppendLine($"ferry: on each client, trust {certificates.CaCertificate} once (as root), for {host}{(wildcard ? " (and each other name above the clients use)" : string.Empty)}:");
             text.AppendLine($"  docker:     mkdir -p /etc/docker/certs.d/{host} && cp {certificates.CaCertificate} /etc/docker/certs.d/{host}/ca.crt");
             text.AppendLine($"  podman, skopeo, buildah: mkdir -p /etc/containers/certs.d/{host} && cp {certificates.CaCertificate} /etc/containers/certs.d/{host}/ca.crt");
-            text.AppendLine($"  containerd: mkdir -p /etc/containerd/certs.d/{host} && cp {certificates.CaCertificate} /etc/containerd/certs.d/{host}/ca.crt && printf '[host.\"https://{host}\"]\\n  ca = \"/etc/containerd/certs.d/{host}/ca.crt\"\\n' > /etc/containerd/certs.d/{host}/hosts.toml   (config_path = \"/etc/containerd/certs.d\")");
+            text.AppendLine($"  containerd: mkdir -p /etc/containerd/certs.d/{host} && cp {certificates.CaCertificate} /etc/containerd/certs.d/{host}/ca.crt && printf 'server = \"https://{host}\"\\n[host.\"https://{host}\"]\\n  ca = \"/etc/containerd/certs.d/{host}/ca.crt\"\\n' > /etc/containerd/certs.d/{host}/hosts.toml");
+            text.AppendLine("              (containerd's CRI reads it with config_path = \"/etc/containerd/certs.d\"; ctr with --hosts-dir /etc/containerd/certs.d)");
             text.AppendLine($"  ferry:      --cert-dir, or the docker/containers certs.d directories above");
             return text.ToString();
         }
