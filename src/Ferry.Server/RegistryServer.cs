@@ -73,7 +73,8 @@ public static partial class RegistryServer
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(240, TimeSpan.FromSeconds(5));
-            kestrel.Limits.MinResponseDataRate = new MinDataRate(240, TimeSpan.FromSeconds(5));
+            // Under --limit-rate the server itself may send slower than that to each of many clients: no minimum then.
+            kestrel.Limits.MinResponseDataRate = options.MaxBytesPerSecond is null ? new MinDataRate(240, TimeSpan.FromSeconds(5)) : null;
             kestrel.Limits.Http2.MaxStreamsPerConnection = 32;
             kestrel.Listen(endpoint, listen =>
             {

@@ -52,14 +52,12 @@ internal static class ServeCommand
             {
                 reading.Apply(parseResult);
                 var endpoint = RegistryServer.ParseListen(parseResult.GetValue(listen)!);
-                var certificates = ServeAdvice.Certificates(
-                    parseResult.GetValue(tls), parseResult.GetValue(tlsDir), parseResult.GetValue(tlsName) ?? [], parseResult.GetValue(tlsCert) is not null || parseResult.GetValue(tlsKey) is not null, endpoint, parseResult.GetValue(archives)![0]);
                 var options = new ServeOptions
                 {
                     Archives = parseResult.GetValue(archives)!,
                     Listen = parseResult.GetValue(listen)!,
-                    TlsCertificate = certificates?.Certificate ?? parseResult.GetValue(tlsCert),
-                    TlsKey = certificates?.Key ?? parseResult.GetValue(tlsKey),
+                    TlsCertificate = parseResult.GetValue(tlsCert),
+                    TlsKey = parseResult.GetValue(tlsKey),
                     MaxConnectionsPerClient = parseResult.GetValue(perClient) is { } per && per < 1
                         ? throw new Errors.InvalidInputException($"--max-connections-per-client must be at least 1, not {per}")
                         : parseResult.GetValue(perClient),
@@ -74,6 +72,14 @@ internal static class ServeCommand
                 foreach (var warning in store.Warnings)
                 {
                     Console.Error.WriteLine($"ferry: warning: {TerminalText.Escape(warning)}");
+                }
+
+                // Certificates only once the bundle opened: a typo in the archive's name makes no CA.
+                var certificates = ServeAdvice.Certificates(
+                    parseResult.GetValue(tls), parseResult.GetValue(tlsDir), parseResult.GetValue(tlsName) ?? [], options.TlsCertificate is not null || options.TlsKey is not null, endpoint, options.Archives[0]);
+                if (certificates is not null)
+                {
+                    options = options with { TlsCertificate = certificates.Certificate, TlsKey = certificates.Key };
                 }
 
                 await RegistryServer.RunAsync(store, options, address =>
