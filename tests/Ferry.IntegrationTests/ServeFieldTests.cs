@@ -33,10 +33,7 @@ public sealed class ServeFieldTests(RealComponentsFixture env, ITestOutputHelper
             // The install lines, run as printed.
             foreach (var client in new[] { "  docker:", "  podman, skopeo, buildah:", "  containerd:" })
             {
-                var line = advice.Split('\n').Single(l => l.StartsWith(client, StringComparison.Ordinal));
-                var command = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-                (await ProcessRunner.RunAsync("bash", ["-c", command])).EnsureSuccess(command);
-                installed.Add(command.Split(' ')[2]);
+                installed.Add(await RunPrintedInstallAsync(advice, client));
             }
 
             var docker = await env.Docker.DockerAsync("pull", $"{server.Host}/test/app:1");
@@ -104,9 +101,7 @@ public sealed class ServeFieldTests(RealComponentsFixture env, ITestOutputHelper
         (await FerryCli.RunAsync("save", "-o", bundle, $"{env.Host}/test/app:1")).EnsureSuccess("ferry save");
         await using var server = await FerryServer.StartOnAsync(lab, lab.FarAddress.ToString(), bundle, "--tls", "auto", "--max-connections", "30");
         var advice = await WaitForAsync(server, "  ferry:      --cert-dir");
-        var line = advice.Split('\n').Single(l => l.StartsWith("  docker:", StringComparison.Ordinal));
-        var install = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-        (await ProcessRunner.RunAsync("bash", ["-c", install])).EnsureSuccess(install);
+        var installed = await RunPrintedInstallAsync(advice, "  docker:");
         try
         {
             var baseline = Stopwatch.StartNew();
@@ -135,7 +130,7 @@ public sealed class ServeFieldTests(RealComponentsFixture env, ITestOutputHelper
         finally
         {
             await env.Docker.DockerAsync("rmi", $"{server.Host}/test/app:1");
-            Directory.Delete(install.Split(' ')[2], recursive: true);
+            Directory.Delete(installed, recursive: true);
         }
     }
 
@@ -160,6 +155,15 @@ public sealed class ServeFieldTests(RealComponentsFixture env, ITestOutputHelper
         output.WriteLine($"serve --limit-rate 2MiB: {ratio:F3}x of the cap");
         Assert.Equal(layer.Content, bytes);
         Assert.InRange(ratio, 0.9, 1.1);
+    }
+
+    /// <summary>Runs the install line printed for <paramref name="client"/>, as printed; returns the directory it made (for clean-up).</summary>
+    private static async Task<string> RunPrintedInstallAsync(string advice, string client)
+    {
+        var line = advice.Split('\n').Single(l => l.StartsWith(client, StringComparison.Ordinal));
+        var command = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+        (await ProcessRunner.RunAsync("bash", ["-c", command])).EnsureSuccess(command);
+        return command.Split(' ')[2];
     }
 
     private static async Task<string> WaitForAsync(FerryServer server, string marker)

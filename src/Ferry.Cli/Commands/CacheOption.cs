@@ -21,5 +21,5 @@ internal sealed class CacheOption
 
     /// <summary>The cache, or <see langword="null"/> when none is set.</summary>
     public BlobCache? Open(ParseResult parseResult) =>
-        DirectoryOf(parseResult) is { } directory ? new BlobCache(directory) { Warn = line => Console.Error.WriteLine($"ferry: warning: {Output.TerminalText.Escape(line)}") } : null;
+        DirectoryOf(parseResult) is { } directory ? new BlobCache(directory) { Warn = line => Console.Error.WriteLine(Output.EventText.Warning(line)) } : null;
 }

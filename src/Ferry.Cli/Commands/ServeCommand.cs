@@ -71,7 +71,7 @@ internal static class ServeCommand
                 using var store = await BundleStore.OpenAsync(options.Archives, cancellationToken).ConfigureAwait(false);
                 foreach (var warning in store.Warnings)
                 {
-                    Console.Error.WriteLine($"ferry: warning: {TerminalText.Escape(warning)}");
+                    Console.Error.WriteLine(EventText.Warning(warning));
                 }
 
                 // Certificates only once the bundle opened: a typo in the archive's name makes no CA.

@@ -22,6 +22,9 @@ internal static class EventText
     public static string Resuming(ResumingEvent e) =>
         $"resuming: {Units.Bytes(e.EarlierBytes)} of blobs from an interrupted run in {TerminalText.Escape(e.Path)} (each is checked before it counts)";
 
+    /// <summary><c>ferry: warning: …</c> for text that came from outside (paths, server words), escaped for the terminal.</summary>
+    public static string Warning(string message) => $"ferry: warning: {TerminalText.Escape(message)}";
+
     /// <summary>What a stopped or failed save kept, and how to continue or drop it.</summary>
     public static string Kept(ResumeKeptEvent e) =>
         $"kept {Units.Bytes(e.KeptBytes)} of blobs in {TerminalText.Escape(e.Path)}: the same command continues from there (--no-resume starts over and removes it; so does deleting it and its .journal)";

@@ -91,7 +91,7 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
                     _console.Write(new Text(EventText.Kept(e) + Environment.NewLine, new Style(Color.Yellow)));
                     break;
                 case OutputWarningEvent e:
-                    _console.Write(new Text($"ferry: warning: {TerminalText.Escape(e.Message)}" + Environment.NewLine, new Style(Color.Yellow)));
+                    _console.Write(new Text(EventText.Warning(e.Message) + Environment.NewLine, new Style(Color.Yellow)));
                     break;
                 case DownloadStartedEvent e:
                     StartTotal(_count);

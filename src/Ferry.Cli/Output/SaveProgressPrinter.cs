@@ -91,7 +91,7 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                     Console.Error.WriteLine(EventText.Kept(e));
                     break;
                 case OutputWarningEvent e:
-                    Console.Error.WriteLine($"ferry: warning: {TerminalText.Escape(e.Message)}");
+                    Console.Error.WriteLine(EventText.Warning(e.Message));
                     break;
                 case DownloadStartedEvent e when mode != ProgressMode.Quiet:
                     Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");

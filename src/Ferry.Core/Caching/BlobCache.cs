@@ -73,8 +73,8 @@ public sealed class BlobCache
     public bool Contains(Descriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
-        var path = PathOf(descriptor.Digest);
-        return PosixFiles.KindOf(path) == FileKind.Regular && new FileInfo(path).Length == descriptor.Size;
+        var info = new FileInfo(PathOf(descriptor.Digest));
+        return info.Exists && info.LinkTarget is null && info.Length == descriptor.Size;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using Ferry.Content;
 using Ferry.Diagnostics;
 using Ferry.Errors;
 using Ferry.Oci;
@@ -87,7 +88,7 @@ public sealed partial class RegistryClient
                 if (withoutProgress >= client._options.MaxAttempts)
                 {
                     throw new RegistryException(
-                        $"{_what}: upload of {Size(descriptor.Size)} cut after {Size(_sent)} sent; resumed {Times(_resumed)}, {Times(_sessions)} a new session; gave up: {Message(cause)}",
+                        $"{_what}: upload of {DiskSpace.Size(descriptor.Size)} cut after {DiskSpace.Size(_sent)} sent; resumed {Times(_resumed)}, {Times(_sessions)} a new session; gave up: {Message(cause)}",
                         (cause as RegistryException)?.StatusCode,
                         cause);
                 }
@@ -100,14 +101,6 @@ public sealed partial class RegistryClient
         }
 
         public ValueTask DisposeAsync() => _source.DisposeAsync();
-
-        private static string Size(long bytes) => bytes switch
-        {
-            >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.00} GiB"),
-            >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.0} MiB"),
-            >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
-            _ => $"{bytes} B",
-        };
 
         private static string Times(int n) => n == 1 ? "once" : $"{n} times";
 

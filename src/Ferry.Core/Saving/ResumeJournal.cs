@@ -201,13 +201,33 @@ internal sealed class ResumeJournal : IDisposable
     /// <exception cref="UnsafePathException">The name holds something else now.</exception>
     public void MoveDataTo(string destination)
     {
-        if (!PosixFiles.IsSameFile(Data, DataPath))
-        {
-            throw new UnsafePathException(DataPath, PosixFiles.KindOf(DataPath), "no longer the file this save wrote (replaced meanwhile)");
-        }
-
+        EnsureDataIsOurs();
         File.Move(DataPath, destination);
     }
+
+    /// <summary>Opens the data file for reading back (compression), by its name but checked to be the very file this run wrote.</summary>
+    /// <exception cref="UnsafePathException">The name holds something else now.</exception>
+    public SafeFileHandle OpenDataForReading()
+    {
+        var handle = PosixFiles.OpenRegular(DataPath, create: false, writable: false);
+        if (!PosixFiles.IsSameFile(handle, Data))
+        {
+            handle.Dispose();
+            throw Replaced();
+        }
+
+        return handle;
+    }
+
+    private void EnsureDataIsOurs()
+    {
+        if (!PosixFiles.IsSameFile(Data, DataPath))
+        {
+            throw Replaced();
+        }
+    }
+
+    private UnsafePathException Replaced() => new(DataPath, PosixFiles.KindOf(DataPath), "no longer the file this save wrote (replaced meanwhile)");
 
     /// <summary>How many bytes of a blob the earlier run left (its size when it was done); 0 when none.</summary>
     public long EarlierOf(Digest digest) => _earlier.TryGetValue(digest, out var have) ? have : 0;

@@ -316,14 +316,8 @@ public sealed class ArchiveSink : IAppendingSink
 
             if (_target.Compression != OuterCompression.None)
             {
-                // Read back through a handle that cannot be redirected, and that must be the very file just written.
-                var readBack = Content.PosixFiles.OpenRegular(tarPath, create: false, writable: false);
-                if (journal is not null && !Content.PosixFiles.IsSameFile(readBack, journal.Data))
-                {
-                    readBack.Dispose();
-                    throw new Content.UnsafePathException(tarPath, Content.FileKind.Regular, "no longer the file this save wrote (replaced meanwhile)");
-                }
-
+                // Read back through a handle that cannot be redirected (the journal's: the very file just written).
+                var readBack = journal?.OpenDataForReading() ?? Content.PosixFiles.OpenRegular(tarPath, create: false, writable: false);
                 await using var source = new FileStream(readBack, FileAccess.Read, 1 << 20);
                 await using var target = new FileStream(output.Temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
                 await WriteCompressedAsync(target, _target.Compression, async compressed =>
