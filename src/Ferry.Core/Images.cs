@@ -57,6 +57,7 @@ public static class Images
         {
             Images = request.Images,
             Platforms = request.Platforms,
+            ManifestFormat = request.ManifestFormat,
             Jobs = request.Jobs,
             MaxConcurrentTransfers = request.MaxConcurrentDownloads,
             ContinueOnError = request.ContinueOnError,
@@ -132,7 +133,7 @@ public static class Images
             keys.Add(key);
         }
 
-        var transfer = new TransferRequest { Images = keys, Platforms = PlatformSelection.All, Force = request.Force };
+        var transfer = new TransferRequest { Images = keys, Platforms = PlatformSelection.All, Force = request.Force, ManifestFormat = request.ManifestFormat };
         var result = await new TransferEngine(logger).RunAsync(transfer, source, sink, progress, cancellationToken).ConfigureAwait(false);
         return await ArchiveResultAsync(result, 0, request.Checksums, cancellationToken).ConfigureAwait(false);
     }
@@ -144,6 +145,7 @@ public static class Images
         return new SaveResult(report?.Images ?? [], report?.ArchiveBytes ?? 0, downloadedBytes, report?.Output, result.Failed)
         {
             Executed = result.Executed,
+            Converted = result.Converted,
             Omitted = result.Plan.Omitted,
             UniqueBytes = result.Plan.UniqueBytes,
             Parts = report?.Parts ?? [],
@@ -169,37 +171,115 @@ public static class Images
         return written || !File.Exists(existing) ? await ChecksumFile.WriteAsync(output, cancellationToken).ConfigureAwait(false) : existing;
     }
 
-    /// <summary>Copies images from registries into a registry: blobs stream registry to registry (mounted within one registry), never to disk; every digest unchanged.</summary>
+    /// <summary>
+    /// Copies images from any source to any destination, each blob streamed once and verified, every digest unchanged
+    /// (unless <see cref="CopyRequest.ManifestFormat"/> rewrites manifests): registry, Docker Engine or archive into
+    /// registry, Engine or archive — all nine pairs, one engine run. Registry to registry never touches the disk (blobs
+    /// are mounted within one registry); registry to Engine needs no <c>docker pull</c>; Engine to registry no archive.
+    /// </summary>
     /// <param name="request">What to copy where.</param>
-    /// <param name="progress">Typed progress events (<see cref="ImagePushedEvent"/> per image).</param>
-    /// <param name="access">How to reach the registries.</param>
+    /// <param name="progress">Typed progress events (<see cref="ImagePushedEvent"/>, <see cref="ImageSavedEvent"/> or Engine lines per image).</param>
+    /// <param name="access">How to reach the source registry (and the destination's unless <see cref="CopyRequest.DestinationAccess"/>).</param>
     /// <param name="logger">Detail and warnings.</param>
-    /// <param name="cancellationToken">Cancels the copy.</param>
-    /// <returns>What was pushed and what failed.</returns>
+    /// <param name="cancellationToken">Cancels the copy; an archive destination is left untouched.</param>
+    /// <returns>What arrived and what failed.</returns>
     public static async Task<CopyResult> CopyAsync(CopyRequest request, IProgress<TransferEvent>? progress = null, RegistryAccess? access = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         access ??= RegistryAccess.Default;
-        var target = RegistryTarget.Parse(request.Target);
-        using var registry = new RegistryClient(access.Credentials, access.Options, logger);
+        if (request.Images.Count == 0)
+        {
+            throw new InvalidInputException("no image to copy");
+        }
+
+        var named = new[] { request.Target, request.Destination, request.As }.Count(x => x is not null);
+        if (named != 1)
+        {
+            throw new InvalidInputException(named == 0
+                ? "say where to copy: a destination (docker://REF, docker-daemon:REF, docker-archive:PATH, oci-archive:PATH, oci:DIR), a target registry, or the one image's full name (As)"
+                : "a destination, a target registry and a full name (As) are exclusive: give one");
+        }
+
+        var sources = request.Images.Select(ImageLocation.ParseSource).ToList();
+        var destination = request.Destination is { } text ? ImageLocation.ParseDestination(text) : new ImageLocation(LocationKind.Registry, "docker", null, request.As ?? request.Target);
+        var (singleName, target) = DestinationNames(request, sources, destination);
+        var isArchiveSource = sources[0].Kind == LocationKind.Archive;
+        if (singleName is not null && !isArchiveSource && sources.Count != 1)
+        {
+            throw new InvalidInputException($"{singleName} names one image, but {sources.Count} are given");
+        }
+
+        using var opener = new LocationOpener(access, request.DestinationAccess, request.Daemon, logger);
+        var opened = await opener.OpenSourceAsync(sources, request.SourceRegistry, request.Referrers && destination.Kind != LocationKind.Daemon, isArchiveSource ? singleName : null, cancellationToken).ConfigureAwait(false);
         var transfer = new TransferRequest
         {
-            Images = request.Images,
+            Images = opened.Images,
             Platforms = request.Platforms,
             Jobs = request.Jobs,
             MaxConcurrentTransfers = request.MaxConcurrentTransfers,
             ContinueOnError = request.ContinueOnError,
+            Rename = singleName is not null && !isArchiveSource ? _ => ImageReference.Parse(singleName) : null,
+            ManifestFormat = request.ManifestFormat,
         };
-        var result = await new TransferEngine(logger).RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry) { Referrers = request.Referrers }, new RegistrySink(registry, target.For), progress, cancellationToken).ConfigureAwait(false);
-        var report = result.Report as RegistryReport;
-        var images = (report?.Images ?? []).Select(p => Loaded(p, request.Images[p.Position - 1], builtFromLayers: false)).ToList();
-        var failed = result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).ToList();
-        if (!request.ContinueOnError && failed.Count > 0)
+        var result = await new TransferEngine(logger).RunAsync(transfer, opened.Source, opener.OpenSink(destination, target), progress, cancellationToken).ConfigureAwait(false);
+        return CopyOutcome(request, result, opened);
+    }
+
+    /// <summary>
+    /// The destination name of the one image (<c>--as</c>, or a destination reference that names an image), and where
+    /// images go in a registry otherwise. <c>docker://X</c> names one image when X has a tag or digest or when one
+    /// registry or Engine image is copied; otherwise X is a registry prefix, as a target registry is.
+    /// </summary>
+    private static (string? SingleName, Func<ImageReference, ImageReference> Target) DestinationNames(CopyRequest request, IReadOnlyList<ImageLocation> sources, ImageLocation destination)
+    {
+        if (request.Target is { } prefix)
         {
-            throw new RegistryException(failed[0].Reason);
+            return (null, RegistryTarget.Parse(prefix).For);
         }
 
-        return new CopyResult(images, failed);
+        if (request.As is { } nameAs)
+        {
+            return (ImageReference.Parse(nameAs).ToString(), r => r);
+        }
+
+        if (destination.Kind != LocationKind.Registry)
+        {
+            return (destination.Reference is { } reference ? ImageReference.Parse(reference).ToString() : null, r => r);
+        }
+
+        var text = destination.Reference!;
+        var lastSegment = text[(text.LastIndexOf('/') + 1)..];
+        var namesOne = text.Contains('@', StringComparison.Ordinal) || lastSegment.Contains(':', StringComparison.Ordinal) || (sources.Count == 1 && sources[0].Kind != LocationKind.Archive);
+        return namesOne ? (ImageReference.Parse(text).ToString(), r => r) : (null, RegistryTarget.Parse(text).For);
+    }
+
+    private static CopyResult CopyOutcome(CopyRequest request, TransferResult result, OpenedSource opened)
+    {
+        var sinkFailed = result.Report switch
+        {
+            RegistryReport r => r.Failed,
+            DaemonReport d => d.Failed,
+            _ => [],
+        };
+        var failed = result.Failed.Concat(sinkFailed).OrderBy(f => f.Position).Select(f => f with { Image = opened.Describe(f.Image) }).ToList();
+        var failedPositions = sinkFailed.Select(f => f.Position).ToHashSet();
+        IReadOnlyList<LoadedImage> images = result.Report is RegistryReport registry
+            ? registry.Images.Select(p => Loaded(p, opened.Describe(opened.Images[p.Position - 1]), builtFromLayers: false)).ToList()
+            : result.Plan.Images.Where(p => !failedPositions.Contains(p.Position))
+                .Select(p => new LoadedImage(opened.Describe(p.Requested), p.Image.Reference, p.Image.Top.Digest, false, 0, 0, 0, 0)).ToList();
+        if (!request.ContinueOnError && failed.Count > 0)
+        {
+            throw new RegistryException($"{failed[0].Image}: {failed[0].Reason}");
+        }
+
+        var archive = result.Report as ArchiveReport;
+        return new CopyResult(images, failed)
+        {
+            Output = archive?.Output,
+            ArchiveBytes = archive?.ArchiveBytes ?? 0,
+            DaemonLoaded = (result.Report as DaemonReport)?.Loaded ?? [],
+            Converted = result.Converted,
+        };
     }
 
     /// <summary>Pushes the images of archives into a registry, digests unchanged.</summary>
@@ -228,6 +308,7 @@ public static class Images
             Jobs = Math.Clamp(request.Jobs, 1, 20),
             MaxConcurrentTransfers = Math.Clamp(request.MaxConcurrentUploads, 1, 32),
             ContinueOnError = true,
+            ManifestFormat = request.ManifestFormat,
             Admit = request.RequireSignature is { } policy ? (key, image, token) => source.CheckSignatureAsync(key, image, policy, token) : null,
         };
         var events = progress is null ? null : new LoadProgress(progress, source);
@@ -240,7 +321,7 @@ public static class Images
             throw new RegistryException($"{failed.Count} of {loaded.Count + failed.Count} image(s) failed to load; the first, {failed[0].Source}: {failed[0].Message}");
         }
 
-        return new LoadResult(loaded, failed);
+        return new LoadResult(loaded, failed) { Converted = result.Converted };
     }
 
     /// <summary>Loads the images of archives into a Docker Engine (each image's manifest for the daemon's platform).</summary>
@@ -261,17 +342,43 @@ public static class Images
     /// <param name="stdin">What an archive named <c>-</c> reads.</param>
     /// <param name="cancellationToken">Cancels the load.</param>
     /// <returns>What the daemon loaded and what could not be sent.</returns>
-    public static async Task<DaemonLoadResult> LoadIntoDaemonAsync(IReadOnlyList<string> archives, IReadOnlyList<string> images, DockerEndpoint? daemon = null, IProgress<string>? progress = null, Stream? stdin = null, CancellationToken cancellationToken = default)
+    public static Task<DaemonLoadResult> LoadIntoDaemonAsync(IReadOnlyList<string> archives, IReadOnlyList<string> images, DockerEndpoint? daemon = null, IProgress<string>? progress = null, Stream? stdin = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archives);
         ArgumentNullException.ThrowIfNull(images);
+        return LoadIntoDaemonAsync(new LoadRequest { Archives = archives, Images = images, Stdin = stdin }, daemon, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Loads images of archives into a Docker Engine, one platform of each: <see cref="LoadRequest.Platforms"/> when it
+    /// names one, else the Engine's own when the image has it, else the one the image has (as <c>docker load</c>).
+    /// <see cref="LoadRequest.As"/> names the one image (also an unnamed one); <see cref="LoadRequest.RequireSignature"/>
+    /// refuses unsigned images before anything is sent. Registry-only settings (target, mount source, referrers) are refused.
+    /// </summary>
+    /// <param name="request">The archives, images, platform, name and signature policy.</param>
+    /// <param name="daemon">The Engine; <see langword="null"/> resolves it as the docker CLI does.</param>
+    /// <param name="progress">The daemon's progress lines.</param>
+    /// <param name="cancellationToken">Cancels the load.</param>
+    /// <returns>What the daemon loaded and what could not be sent.</returns>
+    public static async Task<DaemonLoadResult> LoadIntoDaemonAsync(LoadRequest request, DockerEndpoint? daemon = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Target is not null || request.MountFrom is not null)
+        {
+            throw new InvalidInputException("a target registry and a mount source (Target, MountFrom) are for registries; a Docker Engine is loaded as it is");
+        }
+
         using var engine = new DockerEngineClient(daemon ?? DockerEndpointResolver.Resolve(new DockerEndpointOptions()));
-        var sink = new DaemonSink(engine);
-        var platform = await sink.PlatformAsync(cancellationToken).ConfigureAwait(false);
-        using var source = await ArchiveSource.OpenAsync(archives, new ArchiveSelection { Images = images, Referrers = false }, stdin, cancellationToken).ConfigureAwait(false);
-        var transfer = new TransferRequest { Images = source.Keys, Platforms = platform, ContinueOnError = true };
+        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Images = request.Images, As = request.As, Referrers = request.RequireSignature is not null }, request.Stdin, cancellationToken).ConfigureAwait(false);
+        var transfer = new TransferRequest
+        {
+            Images = source.Keys,
+            Platforms = request.Platforms,
+            ContinueOnError = true,
+            Admit = request.RequireSignature is { } policy ? (key, image, token) => source.CheckSignatureAsync(key, image, policy, token) : null,
+        };
         var lines = progress is null ? null : new DaemonLines(progress);
-        var result = await new TransferEngine().RunAsync(transfer, source, sink, lines, cancellationToken).ConfigureAwait(false);
+        var result = await new TransferEngine().RunAsync(transfer, source, new DaemonSink(engine), lines, cancellationToken).ConfigureAwait(false);
         var report = result.Report as DaemonReport;
         return new DaemonLoadResult(report?.Loaded ?? [], result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).Select(f => LoadProgress.Failure(f, source)).ToList());
     }

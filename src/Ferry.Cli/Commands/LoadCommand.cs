@@ -21,7 +21,7 @@ internal static class LoadCommand
         var nameAs = new Option<string?>("--as") { Description = "Push the one selected image under this full name (registry:5000/team/app:2.0); also names an unnamed image" };
         var image = new Option<string[]>("--image", "-i") { Description = "Load only this image of the archives (repeatable): its name, or its digest when unnamed" };
         var imagesFrom = new Option<string?>("--images-from") { Description = "Load only the images listed in this file, one --image per line (# comments; the --failed list of an earlier load)" };
-        var platform = new Option<string[]>("--platform") { Description = "Platform(s) to push, os/arch[/variant], repeatable or comma-separated (default: every platform; a subset gets a new index)" };
+        var platforms = new PlatformOptions("push", "every platform into a registry, a subset getting a new index; into an Engine its own platform, else the image's", shorthands: false);
         var daemon = new Option<bool>("--daemon") { Description = "Load into a Docker Engine instead (-H, --context, DOCKER_HOST, the docker context, or the default socket)" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Images pushed concurrently (1-20)", DefaultValueFactory = _ => 4 };
         var failed = new Option<string>("--failed") { Description = "Where the images that failed are listed (only when something failed); retry them with --images-from FILE", DefaultValueFactory = _ => "load-failed.txt" };
@@ -56,8 +56,11 @@ internal static class LoadCommand
               ferry load bundle.tar --to registry.internal:5000 --images-from load-failed.txt   # retry what failed
             """)
         {
-            archives, to, nameAs, image, imagesFrom, platform, daemon, mountFrom, jobs, failed, progress, debug, quiet, noReferrers, requireSignature, key, identity,
+            archives, to, nameAs, image, imagesFrom, daemon, mountFrom, jobs, failed, progress, debug, quiet, noReferrers, requireSignature, key, identity,
         };
+        platforms.AddTo(command);
+        var format = new ManifestFormatOption();
+        format.AddTo(command);
         access.AddTo(command);
         var rate = new TransferRateOptions(uploads: true);
         rate.AddTo(command);
@@ -89,22 +92,33 @@ internal static class LoadCommand
 
                 if (parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult))
                 {
-                    if (parseResult.GetValue(to) is not null || parseResult.GetValue(nameAs) is not null)
+                    var registryOnly = new (Option Option, bool Given)[]
                     {
-                        throw new InvalidInputException("--to/--as and --daemon are exclusive: load into a registry or into a Docker Engine");
+                        (to, parseResult.GetValue(to) is not null),
+                        (mountFrom, parseResult.GetValue(mountFrom) is not null),
+                        (jobs, parseResult.GetResult(jobs) is { Implicit: false }),
+                        (noReferrers, parseResult.GetValue(noReferrers)),
+                        (format.Option, parseResult.GetValue(format.Option) is not null),
+                        (rate.LimitRate, parseResult.GetResult(rate.LimitRate) is not null),
+                        (rate.UploadChunkSize, parseResult.GetResult(rate.UploadChunkSize) is not null),
+                    };
+                    if (registryOnly.FirstOrDefault(o => o.Given).Option is { } refused)
+                    {
+                        throw new InvalidInputException($"{refused.Name} is for loading into a registry; a Docker Engine takes one load stream through its own socket (drop {refused.Name}, or load --to a registry)");
                     }
 
-                    if (parseResult.GetValue(requireSignature))
+                    var daemonPolicy = SignatureOptions.Policy(parseResult, key, identity);
+                    using var daemonKey = daemonPolicy?.Key;
+                    var daemonRequest = new LoadRequest
                     {
-                        throw new InvalidInputException("--require-signature checks images on the way into a registry; before loading into a Docker Engine, run ferry verify ARCHIVE --key KEY");
-                    }
-
-                    if (parseResult.GetResult(rate.LimitRate) is not null || parseResult.GetResult(rate.UploadChunkSize) is not null)
-                    {
-                        throw new InvalidInputException("--limit-rate and --upload-chunk-size shape uploads to a registry; a Docker Engine is loaded through its own socket");
-                    }
-
-                    return await LoadIntoDaemonAsync(paths, selected, engine.Endpoint(parseResult), parseResult.GetValue(failed)!, Retry("--daemon"), isQuiet, stdin, cancellationToken).ConfigureAwait(false);
+                        Archives = paths,
+                        As = parseResult.GetValue(nameAs),
+                        Images = selected,
+                        Platforms = platforms.Selection(parseResult),
+                        Stdin = stdin,
+                        RequireSignature = daemonPolicy,
+                    };
+                    return await LoadIntoDaemonAsync(daemonRequest, engine.Endpoint(parseResult), parseResult.GetValue(failed)!, Retry("--daemon"), isQuiet, cancellationToken).ConfigureAwait(false);
                 }
 
                 var target = parseResult.GetValue(to);
@@ -126,14 +140,14 @@ internal static class LoadCommand
                 var targetRegistry = target is not null ? RegistryTarget.Parse(target).Registry : ImageReference.Parse(name!).Registry;
                 var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
                 var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
-                var platforms = parseResult.GetValue(platform) ?? [];
                 var request = new LoadRequest
                 {
                     Archives = paths,
                     Target = target,
                     As = name,
                     Images = selected,
-                    Platforms = platforms.Length == 0 ? PlatformSelection.All : PlatformSelection.Of(platforms.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(Platform.Parse)),
+                    Platforms = platforms.Selection(parseResult),
+                    ManifestFormat = format.Value(parseResult),
                     Jobs = jobCount,
                     MountFrom = parseResult.GetValue(mountFrom),
                     Stdin = stdin,
@@ -143,6 +157,7 @@ internal static class LoadCommand
                 };
                 var bytesLines = new ByteLines(isQuiet);
                 var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, rate.ApplyTo(access.ClientOptions(parseResult), parseResult)), logger, cancellationToken).ConfigureAwait(false);
+                EventText.Converted(result.Converted, isQuiet);
                 var failedFile = parseResult.GetValue(failed)!;
                 var failedWhere = result.Failed.Count > 0
                     ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Selector), cancellationToken, $"{result.Failed.Count} image(s) failed to load", Retry(target is not null ? $"--to {Quote(target)}" : $"--as {Quote(name!)}")).ConfigureAwait(false)
@@ -181,16 +196,16 @@ internal static class LoadCommand
     private static string Quote(string word) =>
         word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:@=+,".Contains(c)) ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static async Task<int> LoadIntoDaemonAsync(string[] archives, string[] selected, DockerEndpointOptions engine, string failedFile, string retry, bool quiet, Stream? stdin, CancellationToken cancellationToken)
+    private static async Task<int> LoadIntoDaemonAsync(LoadRequest request, DockerEndpointOptions engine, string failedFile, string retry, bool quiet, CancellationToken cancellationToken)
     {
         var endpoint = DockerEndpointResolver.Resolve(engine);
-        var result = await Images.LoadIntoDaemonAsync(archives, selected, endpoint, new InOrderProgress<string>(line =>
+        var result = await Images.LoadIntoDaemonAsync(request, endpoint, new InOrderProgress<string>(line =>
         {
             if (!quiet)
             {
                 Console.Error.WriteLine($"ferry: daemon: {TerminalText.Escape(line)}");
             }
-        }), stdin, cancellationToken).ConfigureAwait(false);
+        }), cancellationToken).ConfigureAwait(false);
         foreach (var failure in result.Failed)
         {
             ErrorPresenter.WriteError($"{failure.Source}: {failure.Message}");

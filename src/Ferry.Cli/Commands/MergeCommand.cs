@@ -40,6 +40,8 @@ internal static class MergeCommand
         };
         var reading = new ArchiveReadingOptions();
         reading.AddTo(command);
+        var manifestFormat = new ManifestFormatOption();
+        manifestFormat.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var isDebug = parseResult.GetValue(debug);
@@ -59,6 +61,7 @@ internal static class MergeCommand
                     Compression = compression switch { "gzip" => OuterCompression.Gzip, "zstd" => OuterCompression.Zstd, _ => OuterCompression.None },
                     Force = parseResult.GetValue(force),
                     Checksums = parseResult.GetValue(checksums),
+                    ManifestFormat = manifestFormat.Value(parseResult),
                     SplitSize = parseResult.GetValue(splitSize) is { } size ? Units.ParseSize(size, "--split-size") : null,
                 };
                 var mode = json ? ProgressMode.Json : isQuiet ? ProgressMode.Quiet : ProgressMode.Plain;
@@ -74,6 +77,7 @@ internal static class MergeCommand
                     printer.Flush();
                 }
 
+                EventText.Converted(result.Converted, isQuiet);
                 if (json)
                 {
                     JsonLines.Write("summary", w =>

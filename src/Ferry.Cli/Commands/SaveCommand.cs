@@ -16,10 +16,7 @@ internal static class SaveCommand
         var images = new Argument<string[]>("images") { Arity = ArgumentArity.ZeroOrMore, Description = "Image references: name[:tag][@digest]. Without images and -f, the list is read from stdin." };
         var file = new Option<string?>("--file", "-f") { Description = "Image list: one reference per line; blank lines and lines starting with # or // are ignored; - reads stdin (typed at a prompt on a terminal)" };
         var output = new Option<string?>("--output", "-o", "--destination", "-d") { Description = "Archive path ('-' for stdout). Default: stdout when it is not a terminal, else ./<repo>-<tag>.tar" };
-        var platform = new Option<string[]>("--platform") { Description = "Platform(s) to save, os/arch[/variant], repeatable or comma-separated (default: the host's)" };
-        var arch = new Option<string?>("--arch", "-a") { Description = "Architectures, comma-separated: shorthand for --platform OS/ARCH" };
-        var os = new Option<string>("--os") { Description = "The OS for --arch", DefaultValueFactory = _ => "linux" };
-        var allPlatforms = new Option<bool>("--all-platforms") { Description = "Save every platform and keep the registry's index byte-for-byte" };
+        var platforms = new PlatformOptions("save", "the host's from a registry; with --daemon, the one the Engine holds");
         var format = new Option<string>("--format") { Description = "tar (default) or dir (the same layout as a directory)", DefaultValueFactory = _ => "tar" };
         format.AcceptOnlyFromAmong("tar", "dir");
         var compress = new Option<string>("--compress", "-c") { Description = "Outer compression: none (default), gzip, zstd, or dir (a plain directory)", DefaultValueFactory = _ => "none" };
@@ -59,10 +56,13 @@ internal static class SaveCommand
               COSIGN_PASSWORD=… ferry save -f images.txt -o bundle.tar --sign-key cosign.key
             """)
         {
-            images, file, output, platform, arch, os, allPlatforms, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
+            images, file, output, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
             daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard, splitSize, noResume, noReferrers, signKey, cache.Option,
         };
 
+        platforms.AddTo(command);
+        var manifestFormat = new ManifestFormatOption();
+        manifestFormat.AddTo(command);
         var engine = new DockerEngineOptions();
         engine.AddTo(command);
         var access = new RegistryAccessOptions();
@@ -77,34 +77,37 @@ internal static class SaveCommand
             try
             {
                 var compression = parseResult.GetValue(compress)!;
-                var options = new SaveOptions(
-                    [.. parseResult.GetValue(images) ?? [], .. parseResult.GetValue(include) ?? []],
-                    parseResult.GetValue(file),
-                    parseResult.GetValue(output),
-                    BuildSelection(parseResult.GetValue(platform) ?? [], parseResult.GetValue(arch), parseResult.GetValue(os)!, parseResult.GetValue(allPlatforms)),
-                    parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,
-                    compression switch { "gzip" => OuterCompression.Gzip, "zstd" => OuterCompression.Zstd, _ => OuterCompression.None },
-                    rate.ApplyTo(access.ClientOptions(parseResult, Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads") + 4), parseResult) with { Cache = cache.Open(parseResult) },
-                    registry => access.Sources(parseResult, access.ExplicitCredential(parseResult, registry), registry),
-                    access.ReadsStdin(parseResult),
-                    Range(parseResult.GetValue(jobs), 1, 20, "--jobs"),
-                    Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads"),
-                    parseResult.GetValue(source),
-                    parseResult.GetValue(failed)!,
-                    isDebug,
-                    parseResult.GetValue(quiet),
-                    parseResult.GetValue(progress)!,
-                    parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult) ? engine.Endpoint(parseResult) : null,
-                    parseResult.GetValue(compressLayers) == "gzip",
-                    parseResult.GetValue(exclude) ?? [],
-                    parseResult.GetValue(excludeArchive) ?? [],
-                    parseResult.GetValue(force),
-                    parseResult.GetValue(checksums),
-                    parseResult.GetValue(shard) is { } part ? Shard.Parse(part) : null,
-                    parseResult.GetValue(splitSize) is { } size ? Units.ParseSize(size, "--split-size") : null,
-                    parseResult.GetValue(noResume),
-                    parseResult.GetValue(noReferrers),
-                    parseResult.GetValue(signKey));
+                var options = new SaveOptions
+                {
+                    Images = [.. parseResult.GetValue(images) ?? [], .. parseResult.GetValue(include) ?? []],
+                    ListFile = parseResult.GetValue(file),
+                    Output = parseResult.GetValue(output),
+                    Platforms = platforms.Selection(parseResult),
+                    Format = parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,
+                    Compression = compression switch { "gzip" => OuterCompression.Gzip, "zstd" => OuterCompression.Zstd, _ => OuterCompression.None },
+                    ClientOptions = rate.ApplyTo(access.ClientOptions(parseResult, Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads") + 4), parseResult) with { Cache = cache.Open(parseResult) },
+                    CredentialsFor = registry => access.Sources(parseResult, access.ExplicitCredential(parseResult, registry), registry),
+                    PasswordFromStdin = access.ReadsStdin(parseResult),
+                    Jobs = Range(parseResult.GetValue(jobs), 1, 20, "--jobs"),
+                    MaxConcurrentDownloads = Range(parseResult.GetValue(downloads), 1, 32, "--max-concurrent-downloads"),
+                    SourceRegistry = parseResult.GetValue(source),
+                    FailedFile = parseResult.GetValue(failed)!,
+                    Debug = isDebug,
+                    Quiet = parseResult.GetValue(quiet),
+                    Progress = parseResult.GetValue(progress)!,
+                    Daemon = parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult) ? engine.Endpoint(parseResult) : null,
+                    CompressLayers = parseResult.GetValue(compressLayers) == "gzip",
+                    Exclude = parseResult.GetValue(exclude) ?? [],
+                    ExcludeArchives = parseResult.GetValue(excludeArchive) ?? [],
+                    Force = parseResult.GetValue(force),
+                    Checksums = parseResult.GetValue(checksums),
+                    Shard = parseResult.GetValue(shard) is { } part ? Shard.Parse(part) : null,
+                    SplitSize = parseResult.GetValue(splitSize) is { } size ? Units.ParseSize(size, "--split-size") : null,
+                    NoResume = parseResult.GetValue(noResume),
+                    NoReferrers = parseResult.GetValue(noReferrers),
+                    SignKey = parseResult.GetValue(signKey),
+                    ManifestFormat = manifestFormat.Value(parseResult),
+                };
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
@@ -117,20 +120,4 @@ internal static class SaveCommand
 
     internal static int Range(int value, int min, int max, string name) =>
         value >= min && value <= max ? value : throw new InvalidInputException($"{name} must be between {min} and {max}, not {value}");
-
-    internal static PlatformSelection BuildSelection(string[] platforms, string? arch, string os, bool all)
-    {
-        var list = platforms.SelectMany(p => p.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(Platform.Parse).ToList();
-        if (!string.IsNullOrWhiteSpace(arch))
-        {
-            list.AddRange(arch.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(a => Platform.Parse($"{os}/{a}")));
-        }
-
-        if (all && list.Count > 0)
-        {
-            throw new InvalidInputException("--all-platforms cannot be combined with --platform or --arch");
-        }
-
-        return all ? PlatformSelection.All : PlatformSelection.Of(list);
-    }
 }

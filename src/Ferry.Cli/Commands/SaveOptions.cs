@@ -7,31 +7,61 @@ using Ferry.Saving;
 namespace Ferry.Cli.Commands;
 
 /// <summary>The bound options of <c>ferry save</c>.</summary>
-internal sealed record SaveOptions(
-    IReadOnlyList<string> Images,
-    string? ListFile,
-    string? Output,
-    PlatformSelection Platforms,
-    ArchiveFormat Format,
-    OuterCompression Compression,
-    RegistryClientOptions ClientOptions,
-    Func<string, CredentialSources> CredentialsFor,
-    bool PasswordFromStdin,
-    int Jobs,
-    int MaxConcurrentDownloads,
-    string? SourceRegistry,
-    string FailedFile,
-    bool Debug,
-    bool Quiet,
-    string Progress,
-    DockerEndpointOptions? Daemon,
-    bool CompressLayers,
-    IReadOnlyList<string> Exclude,
-    IReadOnlyList<string> ExcludeArchives,
-    bool Force,
-    bool Checksums,
-    Shard? Shard,
-    long? SplitSize,
-    bool NoResume,
-    bool NoReferrers,
-    string? SignKey);
+internal sealed record SaveOptions
+{
+    public required IReadOnlyList<string> Images { get; init; }
+
+    public string? ListFile { get; init; }
+
+    public string? Output { get; init; }
+
+    public PlatformSelection? Platforms { get; init; }
+
+    public required ArchiveFormat Format { get; init; }
+
+    public required OuterCompression Compression { get; init; }
+
+    public required RegistryClientOptions ClientOptions { get; init; }
+
+    public required Func<string, CredentialSources> CredentialsFor { get; init; }
+
+    public bool PasswordFromStdin { get; init; }
+
+    public required int Jobs { get; init; }
+
+    public required int MaxConcurrentDownloads { get; init; }
+
+    public string? SourceRegistry { get; init; }
+
+    public required string FailedFile { get; init; }
+
+    public bool Debug { get; init; }
+
+    public bool Quiet { get; init; }
+
+    public required string Progress { get; init; }
+
+    public DockerEndpointOptions? Daemon { get; init; }
+
+    public bool CompressLayers { get; init; }
+
+    public required IReadOnlyList<string> Exclude { get; init; }
+
+    public required IReadOnlyList<string> ExcludeArchives { get; init; }
+
+    public bool Force { get; init; }
+
+    public bool Checksums { get; init; }
+
+    public Shard? Shard { get; init; }
+
+    public long? SplitSize { get; init; }
+
+    public bool NoResume { get; init; }
+
+    public bool NoReferrers { get; init; }
+
+    public string? SignKey { get; init; }
+
+    public Oci.ManifestFormat? ManifestFormat { get; init; }
+}

@@ -55,6 +55,7 @@ internal static class SaveRunner
             Format = options.Format,
             Compression = options.Compression,
             Platforms = options.Platforms,
+            ManifestFormat = options.ManifestFormat,
             Jobs = options.Jobs,
             MaxConcurrentDownloads = options.MaxConcurrentDownloads,
             SourceRegistry = options.SourceRegistry,
@@ -91,6 +92,7 @@ internal static class SaveRunner
             : string.Empty;
 
         var where = result.Output ?? (stream is null ? "nothing" : "stdout");
+        EventText.Converted(result.Converted, options.Quiet);
         if (JsonLines.Enabled)
         {
             JsonLines.Write("summary", w =>

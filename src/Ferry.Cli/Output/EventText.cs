@@ -28,4 +28,31 @@ internal static class EventText
     /// <summary>What a stopped or failed save kept, and how to continue or drop it.</summary>
     public static string Kept(ResumeKeptEvent e) =>
         $"kept {Units.Bytes(e.KeptBytes)} of blobs in {TerminalText.Escape(e.Path)}: the same command continues from there (--no-resume starts over and removes it; so does deleting it and its .journal)";
+
+    /// <summary>
+    /// Says out loud which manifests <c>--manifest-format</c> rewrote: <c>converted IMAGE sha256:… -> sha256:… (type)</c>
+    /// on stderr, one per manifest or index, or a <c>manifest-converted</c> JSON event each.
+    /// </summary>
+    /// <param name="converted">The rewritten manifests.</param>
+    /// <param name="quiet">Whether to print errors only.</param>
+    public static void Converted(IReadOnlyList<ConvertedManifest> converted, bool quiet)
+    {
+        foreach (var change in converted)
+        {
+            if (JsonLines.Enabled)
+            {
+                JsonLines.Write("manifest-converted", w =>
+                {
+                    w.WriteString("image", change.Image.ToString());
+                    w.WriteString("from", change.From.ToString());
+                    w.WriteString("to", change.To.ToString());
+                    w.WriteString("mediaType", change.MediaType);
+                });
+            }
+            else if (!quiet)
+            {
+                Console.Error.WriteLine($"ferry: converted {TerminalText.Escape(change.Image.ToString())} {change.From} -> {change.To} ({change.MediaType})");
+            }
+        }
+    }
 }

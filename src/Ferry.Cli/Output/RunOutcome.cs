@@ -34,6 +34,28 @@ internal static class RunOutcome
     }
 
     /// <summary>0 when everything was done, 2 when some images failed, 1 when none was done.</summary>
+    /// <summary>One image written into an archive or sent to an Engine: its name and digest on stdout, a line on stderr.</summary>
+    /// <param name="eventName">The JSON event's name.</param>
+    /// <param name="image">The image.</param>
+    /// <param name="quiet">Whether to print errors only.</param>
+    public static void Written(string eventName, Saving.SavedImage image, bool quiet)
+    {
+        Console.Out.WriteLine($"{image.Reference}\t{image.Digest}");
+        if (JsonLines.Enabled)
+        {
+            JsonLines.Write(eventName, w =>
+            {
+                w.WriteString("target", image.Reference.ToString());
+                w.WriteString("digest", image.Digest.ToString());
+                w.WriteNumber("bytes", image.Bytes);
+            });
+        }
+        else if (!quiet)
+        {
+            Console.Error.WriteLine($"ferry: {image.Reference}@{image.Digest.Short} [{string.Join(", ", image.Platforms)}] {Units.Bytes(image.Bytes)}");
+        }
+    }
+
     public static int ExitCode(int done, int failed) => done == 0 ? ExitCodes.Failure : failed > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
 
     /// <summary>Reports the end of a load or copy and returns the exit code.</summary>

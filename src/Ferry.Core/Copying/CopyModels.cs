@@ -3,35 +3,74 @@ using Ferry.Saving;
 
 namespace Ferry.Copying;
 
-/// <summary>What to copy from registries into a registry.</summary>
+/// <summary>
+/// What to copy where: images from one kind of source (a registry, a Docker Engine, archives) into one destination
+/// (a registry, an Engine, an archive), in skopeo's transport syntax or as registry references and a target registry.
+/// </summary>
 public sealed record CopyRequest
 {
-    /// <summary>The image references, as users write them.</summary>
+    /// <summary>
+    /// The images: registry references (<c>name[:tag][@digest]</c>, or <c>docker://…</c>), <c>docker-daemon:NAME</c>,
+    /// or archives (<c>docker-archive:PATH[:REF]</c>, <c>oci-archive:PATH[:REF]</c>, <c>oci:DIR[:REF]</c>,
+    /// <c>ferry-archive:PATH[:REF]</c>, an existing path). All of one kind.
+    /// </summary>
     public required IReadOnlyList<string> Images { get; init; }
 
-    /// <summary>The target: <c>host[:port]</c>, optionally followed by a path prefix; each image keeps its repository path and tag under it.</summary>
-    public required string Target { get; init; }
+    /// <summary>A target registry <c>host[:port][/prefix]</c>: every image keeps its repository and tag under it. Exclusive with <see cref="Destination"/> and <see cref="As"/>.</summary>
+    public string? Target { get; init; }
 
-    /// <summary>Which platforms to copy; the host's by default (every platform keeps the source index digest).</summary>
-    public PlatformSelection Platforms { get; init; } = PlatformSelection.Host;
+    /// <summary>
+    /// The destination in transport syntax: <c>docker://REF</c> (the full name of one image, or a registry prefix for
+    /// several), <c>docker-daemon:[NAME:TAG]</c>, <c>docker-archive:PATH[:REF]</c>, <c>oci-archive:PATH[:REF]</c>,
+    /// <c>oci:DIR[:REF]</c>, <c>ferry-archive:PATH[:REF]</c> or a path ending in <c>.tar</c>/<c>.tar.gz</c>/<c>.tar.zst</c>.
+    /// </summary>
+    public string? Destination { get; init; }
 
-    /// <summary>How many images are resolved and pushed at once (1–20).</summary>
+    /// <summary>The full registry name of the one image (<c>copy SRC --as REGISTRY/REPOSITORY:TAG</c>).</summary>
+    public string? As { get; init; }
+
+    /// <summary>Which platforms; <see langword="null"/>: the host's from a registry, what is there from an archive or an Engine, the Engine's own into an Engine.</summary>
+    public PlatformSelection? Platforms { get; init; }
+
+    /// <summary>How many images are resolved and pushed at once (1-20).</summary>
     public int Jobs { get; init; } = 4;
 
-    /// <summary>How many blobs move at once, all images together.</summary>
+    /// <summary>How many blobs move at once, all images together (1-64).</summary>
     public int MaxConcurrentTransfers { get; init; } = 8;
 
-    /// <summary>Pull every image from this registry instead; the target keeps the names as given.</summary>
+    /// <summary>Pull registry images from this registry instead; the destination keeps the names as written.</summary>
     public string? SourceRegistry { get; init; }
 
-    /// <summary>Bulk mode: an image that fails is listed and the others go on.</summary>
+    /// <summary>An image that fails is listed and the others go on; otherwise the first failure throws.</summary>
     public bool ContinueOnError { get; init; }
 
-    /// <summary>Whether each image's signatures, attestations and SBOMs are copied with it. On by default.</summary>
+    /// <summary>Whether signatures, attestations and SBOMs go with each image (registry and archive destinations).</summary>
     public bool Referrers { get; init; } = true;
+
+    /// <summary>Rewrites manifests to OCI or Docker media types (layers and configs untouched); <see langword="null"/> keeps them.</summary>
+    public Oci.ManifestFormat? ManifestFormat { get; init; }
+
+    /// <summary>How to reach the destination registry when it needs other credentials than the source (skopeo's <c>--dest-creds</c>); <see langword="null"/>: the same as the source.</summary>
+    public RegistryAccess? DestinationAccess { get; init; }
+
+    /// <summary>The Docker Engine for <c>docker-daemon:</c> sources and destinations; <see langword="null"/> resolves it as the docker CLI does.</summary>
+    public Daemon.DockerEndpoint? Daemon { get; init; }
 }
 
-/// <summary>The outcome of a copy.</summary>
-/// <param name="Images">What was pushed, in request order.</param>
-/// <param name="Failed">What was not, in request order.</param>
-public sealed record CopyResult(IReadOnlyList<LoadedImage> Images, IReadOnlyList<FailedImage> Failed);
+/// <summary>What a copy did.</summary>
+/// <param name="Images">Each image that arrived: where from, its name and digest at the destination, what moved.</param>
+/// <param name="Failed">The images that failed, in request order.</param>
+public sealed record CopyResult(IReadOnlyList<LoadedImage> Images, IReadOnlyList<FailedImage> Failed)
+{
+    /// <summary>The archive written, for an archive destination.</summary>
+    public string? Output { get; init; }
+
+    /// <summary>The archive's size in bytes, for an archive destination.</summary>
+    public long ArchiveBytes { get; init; }
+
+    /// <summary>What a Docker Engine destination reported (<c>Loaded image: …</c>).</summary>
+    public IReadOnlyList<string> DaemonLoaded { get; init; } = [];
+
+    /// <summary>The manifests <see cref="CopyRequest.ManifestFormat"/> rewrote, with their digests before and after.</summary>
+    public IReadOnlyList<Transfer.ConvertedManifest> Converted { get; init; } = [];
+}

@@ -8,7 +8,11 @@ namespace Ferry.Daemon;
 /// <summary>An image as the daemon reports it.</summary>
 /// <param name="Id">Its ID: the digest of its config.</param>
 /// <param name="RepoTags">Its tags.</param>
-public sealed record DaemonImage(string Id, IReadOnlyList<string> RepoTags);
+public sealed record DaemonImage(string Id, IReadOnlyList<string> RepoTags)
+{
+    /// <summary>The platform the Engine holds the image for (<c>Os</c>, <c>Architecture</c>, <c>Variant</c> of its inspect answer); <see langword="null"/> when it does not say.</summary>
+    public References.Platform? Platform { get; init; }
+}
 
 /// <summary>What the Engine reports about itself.</summary>
 /// <param name="Os">Its OS (<c>linux</c>).</param>
@@ -180,7 +184,9 @@ public sealed class DockerEngineClient : IDisposable
         var root = document.RootElement;
         var id = root.GetProperty("Id").GetString() ?? string.Empty;
         var tags = root.TryGetProperty("RepoTags", out var t) && t.ValueKind == JsonValueKind.Array ? t.EnumerateArray().Select(x => x.GetString()).OfType<string>().ToList() : [];
-        return new DaemonImage(id, tags);
+        string? Text(string property) => root.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text ? text : null;
+        var platform = Text("Architecture") is { } architecture ? new References.Platform(Text("Os") ?? "linux", architecture, Text("Variant")) : null;
+        return new DaemonImage(id, tags) { Platform = platform };
     }
 
     /// <summary>

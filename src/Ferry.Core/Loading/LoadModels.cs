@@ -20,8 +20,11 @@ public sealed record LoadRequest
     /// <summary>Only these images of the archives (every image when empty): names, or top-manifest digests (<c>sha256:…</c>) for unnamed images.</summary>
     public IReadOnlyList<string> Images { get; init; } = [];
 
-    /// <summary>Which platforms of each image to push (every platform by default; a subset gets a new index).</summary>
-    public Saving.PlatformSelection Platforms { get; init; } = Saving.PlatformSelection.All;
+    /// <summary>Which platforms of each image to push (<see langword="null"/>: every platform into a registry, the Engine's own into an Engine; a subset gets a new index).</summary>
+    public Saving.PlatformSelection? Platforms { get; init; }
+
+    /// <summary>Rewrites manifests to OCI or Docker media types on the way (layers and configs untouched); <see langword="null"/> keeps them.</summary>
+    public Oci.ManifestFormat? ManifestFormat { get; init; }
 
     /// <summary>What an archive named <c>-</c> reads (stdin).</summary>
     public Stream? Stdin { get; init; }
@@ -79,7 +82,11 @@ public sealed record LoadFailure(string Source, string Archive, string Message)
 /// <summary>The outcome of a load.</summary>
 /// <param name="Images">What was pushed.</param>
 /// <param name="Failed">What was not.</param>
-public sealed record LoadResult(IReadOnlyList<LoadedImage> Images, IReadOnlyList<LoadFailure> Failed);
+public sealed record LoadResult(IReadOnlyList<LoadedImage> Images, IReadOnlyList<LoadFailure> Failed)
+{
+    /// <summary>The manifests <see cref="LoadRequest.ManifestFormat"/> rewrote, with their digests before and after.</summary>
+    public IReadOnlyList<Transfer.ConvertedManifest> Converted { get; init; } = [];
+}
 
 /// <summary>Progress of a load.</summary>
 public abstract record LoadEvent : Transfer.TransferEvent;

@@ -17,11 +17,22 @@ public sealed record PlatformSelection
     /// <summary>Whether every platform is selected.</summary>
     public bool IsAll { get; }
 
+    /// <summary>
+    /// Whether an image that lacks the selected platform gives the one it has instead of failing (how <c>docker load</c>
+    /// treats an archive: a Docker Engine takes one platform of each image, its own when the image has it).
+    /// </summary>
+    public bool FallsBackToAny { get; private init; }
+
     /// <summary>Only the host's platform (the default, as <c>docker pull</c>).</summary>
     public static PlatformSelection Host { get; } = new([Platform.Host], false);
 
     /// <summary>Every platform; indexes are kept byte-for-byte.</summary>
     public static PlatformSelection All { get; } = new([], true);
+
+    /// <summary>One platform when an image has it, else the image's first (a Docker Engine destination's rule).</summary>
+    /// <param name="platform">The preferred platform (the Engine's own).</param>
+    /// <returns>The selection.</returns>
+    public static PlatformSelection Preferring(Platform platform) => new([platform], false) { FallsBackToAny = true };
 
     /// <summary>The given platforms.</summary>
     /// <param name="platforms">One or more platforms.</param>
@@ -51,5 +62,5 @@ public sealed record PlatformSelection
 
     /// <summary>The selection as text, e.g. <c>linux/amd64, linux/arm64/v8</c>.</summary>
     /// <returns>The text.</returns>
-    public override string ToString() => IsAll ? "all platforms" : string.Join(", ", Platforms);
+    public override string ToString() => IsAll ? "all platforms" : string.Join(", ", Platforms) + (FallsBackToAny ? " (else the image's own)" : string.Empty);
 }

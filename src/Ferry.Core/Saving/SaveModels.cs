@@ -28,8 +28,11 @@ public sealed record SaveRequest
     /// <summary>Tar or directory.</summary>
     public ArchiveFormat Format { get; init; } = ArchiveFormat.Tar;
 
-    /// <summary>Which platforms to keep; the host's by default.</summary>
-    public PlatformSelection Platforms { get; init; } = PlatformSelection.Host;
+    /// <summary>Which platforms to keep; <see langword="null"/>: the host's from a registry, the one an Engine holds from <see cref="Daemon"/>.</summary>
+    public PlatformSelection? Platforms { get; init; }
+
+    /// <summary>Rewrites manifests to OCI or Docker media types (layers and configs untouched); <see langword="null"/> keeps them as the source has them.</summary>
+    public Oci.ManifestFormat? ManifestFormat { get; init; }
 
     /// <summary>How many blobs are downloaded at once, all images together (default 8).</summary>
     public int MaxConcurrentDownloads { get; init; } = 8;
@@ -118,6 +121,9 @@ public sealed record SavedImage(ImageReference Reference, Digest Digest, IReadOn
 /// <param name="Failed">The images that could not be saved (bulk mode), in request order.</param>
 public sealed record SaveResult(IReadOnlyList<SavedImage> Images, long ArchiveBytes, long DownloadedBytes, string? Output, IReadOnlyList<FailedImage> Failed)
 {
+    /// <summary>The manifests <see cref="SaveRequest.ManifestFormat"/> rewrote, with their digests before and after.</summary>
+    public IReadOnlyList<Transfer.ConvertedManifest> Converted { get; init; } = [];
+
     /// <summary>What was saved, in one line: images, failures, bytes and where.</summary>
     /// <returns>The text.</returns>
     public override string ToString() =>
@@ -150,6 +156,9 @@ public sealed record MergeRequest
 {
     /// <summary>The archives, in any format Ferry reads; their images keep their names.</summary>
     public required IReadOnlyList<string> Archives { get; init; }
+
+    /// <summary>Rewrites manifests to OCI or Docker media types (layers and configs untouched); <see langword="null"/> keeps them.</summary>
+    public Oci.ManifestFormat? ManifestFormat { get; init; }
 
     /// <summary>The merged archive's path (file or directory).</summary>
     public required string Output { get; init; }

@@ -13,6 +13,16 @@ public interface IImageSink
     bool AcceptsPartial { get; }
 
     /// <summary>
+    /// The platforms this destination takes, given what the request asked for (<see langword="null"/>: nothing, the
+    /// source's default applies). A Docker Engine takes one platform per image: its own unless one is named.
+    /// </summary>
+    /// <param name="requested">The request's selection.</param>
+    /// <param name="cancellationToken">Cancels any lookup.</param>
+    /// <returns>The selection to use, or <see langword="null"/> for the source's default.</returns>
+    /// <exception cref="Errors.InvalidInputException">The destination cannot take the requested platforms.</exception>
+    Task<Saving.PlatformSelection?> PlatformsAsync(Saving.PlatformSelection? requested, CancellationToken cancellationToken) => Task.FromResult(requested);
+
+    /// <summary>
     /// Idempotence: whether the destination already holds exactly these images, intact; <see langword="null"/> when
     /// it does not (or the sink cannot tell), in which case the run goes ahead.
     /// </summary>

@@ -12,11 +12,15 @@ namespace Ferry.Transfer;
 /// </summary>
 public interface IImageSource
 {
+    /// <summary>The platforms a run takes when the request names none: the host's from a registry, what is there from an archive or an Engine.</summary>
+    PlatformSelection DefaultPlatforms => PlatformSelection.Host;
+
     /// <summary>Called once with every image of the run (and every excluded one) before any is resolved.</summary>
     /// <param name="images">The images as the source names them.</param>
+    /// <param name="platforms">The run's platform selection.</param>
     /// <param name="cancellationToken">Cancels the preparation.</param>
     /// <returns>A task.</returns>
-    Task PrepareAsync(IReadOnlyList<string> images, CancellationToken cancellationToken) => Task.CompletedTask;
+    Task PrepareAsync(IReadOnlyList<string> images, PlatformSelection platforms, CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
     /// The name and digest an image would have once transferred, found without reading any blob, for the
@@ -77,11 +81,12 @@ public interface IStreamingImageSource : IImageSource
 {
     /// <summary>Streams the requested images' blobs into <paramref name="appender"/> and resolves the images from what arrived.</summary>
     /// <param name="images">The images as the source names them.</param>
+    /// <param name="platforms">The run's platform selection: an image the source cannot give for it fails before anything is streamed.</param>
     /// <param name="appender">Takes each blob as it arrives.</param>
     /// <param name="continueOnError">Whether a missing image is a listed failure rather than the end of the run.</param>
     /// <param name="cancellationToken">Cancels the stream.</param>
     /// <returns>Each image resolved (in request order) or why it failed.</returns>
-    Task<IReadOnlyList<(ResolvedImage? Image, string? Failure)>> StreamAsync(IReadOnlyList<string> images, IBlobAppender appender, bool continueOnError, CancellationToken cancellationToken);
+    Task<IReadOnlyList<(ResolvedImage? Image, string? Failure)>> StreamAsync(IReadOnlyList<string> images, PlatformSelection platforms, IBlobAppender appender, bool continueOnError, CancellationToken cancellationToken);
 }
 
 /// <summary>What a streaming source writes its blobs into.</summary>

@@ -36,7 +36,7 @@ internal static class ImageResolver
         if (!top.IsIndex)
         {
             var single = await LoadPlatformImageAsync(source, store, top, null, cancellationToken).ConfigureAwait(false);
-            if (!selection.Includes(single.Platform))
+            if (!selection.Includes(single.Platform) && !selection.FallsBackToAny)
             {
                 throw new PlatformNotFoundException($"{source}: image is for {single.Platform} only, which is not selected ({selection}); select it (Platforms: {single.Platform})");
             }
@@ -46,6 +46,10 @@ internal static class ImageResolver
 
         var entries = top.Manifests;
         var selected = entries.Where(e => (e.Platform is { } p ? selection.Includes(p) : selection.IsAll) && (selection.IsAll || store.Has(e))).ToList();
+        if (selected.Count == 0 && selection.FallsBackToAny && entries.FirstOrDefault(e => e.Platform is { Os: not "unknown" } && store.Has(e)) is { } own)
+        {
+            selected = [own];
+        }
         if (selected.Count == 0)
         {
             var available = string.Join(", ", entries.Where(e => e.Platform is not null && e.Platform.Os != "unknown" && store.Has(e)).Select(e => e.Platform!.ToString()).Distinct());

@@ -40,19 +40,22 @@ public sealed class TransferEngine(ILogger? logger = null)
         }
 
         var clock = Stopwatch.StartNew();
-        if (!request.Force && !request.IsPartial &&
-            await sink.CheckUpToDateAsync(request, (image, token) => source.PeekAsync(image, request.Platforms, token), cancellationToken).ConfigureAwait(false) is { } upToDate)
+        var platforms = await sink.PlatformsAsync(request.Platforms, cancellationToken).ConfigureAwait(false) ?? source.DefaultPlatforms;
+        if (!request.Force && !request.IsPartial && request.Rename is null && request.ManifestFormat is null &&
+            await sink.CheckUpToDateAsync(request, (image, token) => source.PeekAsync(image, platforms, token), cancellationToken).ConfigureAwait(false) is { } upToDate)
         {
             return new TransferResult(TransferPlan.Empty, [], upToDate) { Executed = false };
         }
 
-        if (source is IStreamingImageSource streaming && sink is IAppendingSink { CanAppend: true } appending && !request.IsPartial)
+        // Streaming skips nothing of the rules below: the source refuses unselected platforms before its export starts,
+        // and what arrived is admitted, renamed and converted like any resolved image.
+        if (source is IStreamingImageSource streaming && sink is IAppendingSink { CanAppend: true } appending && !request.IsPartial && request.Admit is null)
         {
-            return await RunStreamedAsync(request, streaming, appending, progress, clock, cancellationToken).ConfigureAwait(false);
+            return await RunStreamedAsync(request, platforms, streaming, appending, progress, clock, cancellationToken).ConfigureAwait(false);
         }
 
-        await source.PrepareAsync([.. request.Images, .. request.Exclude], cancellationToken).ConfigureAwait(false);
-        var (planned, failed) = await ResolveAllAsync(request, source, progress, cancellationToken).ConfigureAwait(false);
+        await source.PrepareAsync([.. request.Images, .. request.Exclude], platforms, cancellationToken).ConfigureAwait(false);
+        var (planned, failed, converted) = await ResolveAllAsync(request, platforms, source, progress, cancellationToken).ConfigureAwait(false);
         if (planned.Count == 0)
         {
             // Bulk mode, every image failed: nothing is written; the caller reports the failures.
@@ -67,7 +70,7 @@ public sealed class TransferEngine(ILogger? logger = null)
         var context = new TransferContext(source, plan, request.MaxConcurrentTransfers, request.Jobs, progress, clock);
         context.Start();
         var report = await sink.WriteAsync(plan, context, cancellationToken).ConfigureAwait(false);
-        return new TransferResult(plan, failed, report);
+        return new TransferResult(plan, failed, report) { Converted = converted };
     }
 
     /// <summary>What an image is, for events and results.</summary>
@@ -79,10 +82,35 @@ public sealed class TransferEngine(ILogger? logger = null)
         return new SavedImage(image.Reference, image.Top.Digest, image.Platforms.Where(p => p.Platform.Os != "unknown").Select(p => p.Platform).ToList(), image.TotalBytes, image.IsSubset);
     }
 
-    private static async Task<(List<PlannedImage> Planned, List<FailedImage> Failed)> ResolveAllAsync(TransferRequest request, IImageSource source, IProgress<TransferEvent>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// The rules every image passes once its source resolved it, whichever way it came: the platform selection (a
+    /// source that cannot resolve selectively is checked here), the admission check, the destination name, the
+    /// manifest format.
+    /// </summary>
+    private static async Task<(ResolvedImage Image, IReadOnlyList<ConvertedManifest> Converted)> AdmitAsync(TransferRequest request, PlatformSelection platforms, string requested, ResolvedImage resolved, CancellationToken cancellationToken)
+    {
+        if (!platforms.FallsBackToAny && !resolved.Platforms.Any(p => platforms.Includes(p.Platform)))
+        {
+            throw new PlatformNotFoundException($"{resolved.Source}: image is for {string.Join(", ", resolved.Platforms.Select(p => p.Platform).Distinct())} only, which is not selected ({platforms})");
+        }
+
+        if (request.Admit is { } admit && await admit(requested, resolved, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            throw new SignatureRequiredException(refusal);
+        }
+
+        if (request.Rename is { } rename)
+        {
+            resolved = resolved with { Reference = rename(resolved.Reference) };
+        }
+
+        return request.ManifestFormat is { } format ? ImageConversion.Apply(resolved, format) : (resolved, []);
+    }
+
+    private static async Task<(List<PlannedImage> Planned, List<FailedImage> Failed, List<ConvertedManifest> Converted)> ResolveAllAsync(TransferRequest request, PlatformSelection platforms, IImageSource source, IProgress<TransferEvent>? progress, CancellationToken cancellationToken)
     {
         var count = request.Images.Count;
-        var results = new ResolvedImage?[count];
+        var results = new (ResolvedImage Image, IReadOnlyList<ConvertedManifest> Converted)?[count];
         var failures = new ConcurrentDictionary<int, FailedImage>();
         await Parallel.ForEachAsync(
             Enumerable.Range(0, count),
@@ -91,14 +119,9 @@ public sealed class TransferEngine(ILogger? logger = null)
             {
                 try
                 {
-                    var resolved = await source.ResolveAsync(request.Images[i], request.Platforms, ct).ConfigureAwait(false);
-                    if (request.Admit is { } admit && await admit(request.Images[i], resolved, ct).ConfigureAwait(false) is { } refusal)
-                    {
-                        throw new SignatureRequiredException(refusal);
-                    }
-
-                    results[i] = resolved;
-                    progress?.Report(new ImageResolvedEvent(Describe(results[i]!), i + 1, count));
+                    var resolved = await source.ResolveAsync(request.Images[i], platforms, ct).ConfigureAwait(false);
+                    results[i] = await AdmitAsync(request, platforms, request.Images[i], resolved, ct).ConfigureAwait(false);
+                    progress?.Report(new ImageResolvedEvent(Describe(results[i]!.Value.Image), i + 1, count));
                 }
                 catch (FerryException ex) when (request.ContinueOnError)
                 {
@@ -109,30 +132,35 @@ public sealed class TransferEngine(ILogger? logger = null)
             }).ConfigureAwait(false);
 
         var planned = new List<PlannedImage>();
+        var converted = new List<ConvertedManifest>();
         for (var i = 0; i < count; i++)
         {
-            if (results[i] is { } image)
+            if (results[i] is { } result)
             {
-                planned.Add(new PlannedImage(image, i + 1, request.Images[i]));
+                planned.Add(new PlannedImage(result.Image, i + 1, request.Images[i]));
+                converted.AddRange(result.Converted);
             }
         }
 
-        return (planned, failures.OrderBy(f => f.Key).Select(f => f.Value).ToList());
+        return (planned, failures.OrderBy(f => f.Key).Select(f => f.Value).ToList(), converted);
     }
 
-    private async Task<TransferResult> RunStreamedAsync(TransferRequest request, IStreamingImageSource source, IAppendingSink sink, IProgress<TransferEvent>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    private async Task<TransferResult> RunStreamedAsync(TransferRequest request, PlatformSelection platforms, IStreamingImageSource source, IAppendingSink sink, IProgress<TransferEvent>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
         var appender = new ReportingAppender(sink.BeginAppend(), progress);
         try
         {
-            var streamed = await source.StreamAsync(request.Images, appender, request.ContinueOnError, cancellationToken).ConfigureAwait(false);
+            var streamed = await source.StreamAsync(request.Images, platforms, appender, request.ContinueOnError, cancellationToken).ConfigureAwait(false);
             var planned = new List<PlannedImage>();
             var failed = new List<FailedImage>();
+            var converted = new List<ConvertedManifest>();
             for (var i = 0; i < streamed.Count; i++)
             {
                 if (streamed[i].Image is { } image)
                 {
-                    planned.Add(new PlannedImage(image, i + 1, request.Images[i]));
+                    var admitted = await AdmitAsync(request, platforms, request.Images[i], image, cancellationToken).ConfigureAwait(false);
+                    planned.Add(new PlannedImage(admitted.Image, i + 1, request.Images[i]));
+                    converted.AddRange(admitted.Converted);
                 }
                 else
                 {
@@ -156,7 +184,7 @@ public sealed class TransferEngine(ILogger? logger = null)
                 progress?.Report(new ImageSavedEvent(Describe(image.Image), image.Position, request.Images.Count, clock.Elapsed));
             }
 
-            return new TransferResult(plan, failed, report);
+            return new TransferResult(plan, failed, report) { Converted = converted };
         }
         catch
         {

@@ -9,8 +9,8 @@ public sealed record TransferRequest
     /// <summary>The images, as the source names them (references for a registry or daemon; keys for an archive).</summary>
     public required IReadOnlyList<string> Images { get; init; }
 
-    /// <summary>Which platforms to keep.</summary>
-    public PlatformSelection Platforms { get; init; } = PlatformSelection.Host;
+    /// <summary>Which platforms to keep; <see langword="null"/>: the destination's rule, else the source's default (<see cref="IImageSource.DefaultPlatforms"/>).</summary>
+    public PlatformSelection? Platforms { get; init; }
 
     /// <summary>How many images are resolved (and, by a registry sink, pushed) at once (1–20).</summary>
     public int Jobs { get; init; } = 4;
@@ -32,6 +32,15 @@ public sealed record TransferRequest
     /// that reason (a listed failure in bulk mode). <c>ferry load --require-signature</c> refuses unsigned images this way.
     /// </summary>
     public Func<string, ResolvedImage, CancellationToken, Task<string?>>? Admit { get; init; }
+
+    /// <summary>
+    /// The name each image takes at the destination, from the name it has at the source (<c>copy --as</c>, a destination
+    /// reference); <see langword="null"/> keeps the names.
+    /// </summary>
+    public Func<References.ImageReference, References.ImageReference>? Rename { get; init; }
+
+    /// <summary>Rewrites manifests to one family of media types (<c>--manifest-format</c>); <see langword="null"/> keeps them as they are.</summary>
+    public Oci.ManifestFormat? ManifestFormat { get; init; }
 
     /// <summary>Transfer even when the destination is up to date.</summary>
     public bool Force { get; init; }
@@ -66,4 +75,7 @@ public sealed record TransferResult(TransferPlan Plan, IReadOnlyList<FailedImage
 {
     /// <summary>Whether anything was written: <see langword="false"/> when the destination was already up to date.</summary>
     public bool Executed { get; init; } = true;
+
+    /// <summary>The manifests and indexes <see cref="TransferRequest.ManifestFormat"/> rewrote, with their digests before and after.</summary>
+    public IReadOnlyList<ConvertedManifest> Converted { get; init; } = [];
 }

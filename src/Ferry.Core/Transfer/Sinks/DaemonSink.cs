@@ -30,13 +30,22 @@ public sealed class DaemonSink(DockerEngineClient engine) : IImageSink
     /// <inheritdoc />
     public bool AcceptsPartial => false;
 
-    /// <summary>The daemon's platform: the one platform of each image a load sends.</summary>
-    /// <param name="cancellationToken">Cancels the request.</param>
-    /// <returns>The platform selection.</returns>
-    public async Task<PlatformSelection> PlatformAsync(CancellationToken cancellationToken)
+    /// <inheritdoc />
+    /// <remarks>
+    /// An Engine takes one platform of each image. Unless one is named, it is the Engine's own when the image has it,
+    /// else the one the image has (an arm64-only archive loads into an amd64 Engine, as with <c>docker load</c>).
+    /// </remarks>
+    public async Task<PlatformSelection?> PlatformsAsync(PlatformSelection? requested, CancellationToken cancellationToken)
     {
-        var version = await engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
-        return PlatformSelection.Of([Platform.Parse($"{(version.Os.Length > 0 ? version.Os : "linux")}/{version.Architecture}")]);
+        if (requested is null)
+        {
+            var version = await engine.GetVersionAsync(cancellationToken).ConfigureAwait(false);
+            return PlatformSelection.Preferring(Platform.Parse($"{(version.Os.Length > 0 ? version.Os : "linux")}/{version.Architecture}"));
+        }
+
+        return requested.IsAll || requested.Platforms.Count > 1
+            ? throw new InvalidInputException($"a Docker Engine holds one platform of each image; name one platform, not {requested}")
+            : requested;
     }
 
     /// <inheritdoc />

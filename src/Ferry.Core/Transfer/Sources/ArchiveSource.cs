@@ -49,6 +49,10 @@ public sealed class ArchiveSource : IImageSource, IDisposable
         Keys = Enumerable.Range(0, images.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
     }
 
+    /// <inheritdoc />
+    /// <remarks>An archive holds what its maker chose: every platform in it, unless a selection is named.</remarks>
+    public PlatformSelection DefaultPlatforms => PlatformSelection.All;
+
     /// <summary>The selected images, as keys for <see cref="TransferRequest.Images"/>.</summary>
     public IReadOnlyList<string> Keys { get; }
 

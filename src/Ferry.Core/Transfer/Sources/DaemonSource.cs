@@ -35,11 +35,16 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
     private string? _temporary;
 
     /// <inheritdoc />
-    public async Task PrepareAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    /// <remarks>An Engine holds one platform of each image: whatever it holds is what is saved, unless a platform is named.</remarks>
+    public PlatformSelection DefaultPlatforms => PlatformSelection.All;
+
+    /// <inheritdoc />
+    public async Task PrepareAsync(IReadOnlyList<string> images, PlatformSelection platforms, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(platforms);
         var wanted = images.Select(i => i.Trim()).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var (image, info, missing) in await InspectAsync(wanted, cancellationToken).ConfigureAwait(false))
+        foreach (var (image, info, missing) in await InspectAsync(wanted, platforms, cancellationToken).ConfigureAwait(false))
         {
             if (info is not null)
             {
@@ -112,8 +117,7 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
             throw new DaemonException($"{image}: the Docker daemon's export did not contain image {info.Id}");
         }
 
-        // The daemon holds one platform of each image: whatever it is, it is the one to save.
-        return ImageResolver.ResolveAsync(name, name, new ArchiveSource.Store(_archive, archived.Top), PlatformSelection.All, cancellationToken);
+        return ImageResolver.ResolveAsync(name, name, new ArchiveSource.Store(_archive, archived.Top), platforms, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -124,11 +128,12 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<(ResolvedImage? Image, string? Failure)>> StreamAsync(IReadOnlyList<string> images, IBlobAppender appender, bool continueOnError, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(ResolvedImage? Image, string? Failure)>> StreamAsync(IReadOnlyList<string> images, PlatformSelection platforms, IBlobAppender appender, bool continueOnError, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(platforms);
         ArgumentNullException.ThrowIfNull(appender);
-        var inspected = await InspectAsync(images.Select(i => i.Trim()).ToList(), cancellationToken).ConfigureAwait(false);
+        var inspected = await InspectAsync(images.Select(i => i.Trim()).ToList(), platforms, cancellationToken).ConfigureAwait(false);
         if (!continueOnError && inspected.FirstOrDefault(i => i.Missing is not null).Missing is { } missing)
         {
             throw missing;
@@ -189,10 +194,14 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
         return ImageReference.Parse(image);
     }
 
-    /// <summary>Looks the images up side by side (the export, which the daemon needs a while to start answering, goes out sooner).</summary>
-    private async Task<List<(string Image, DaemonImage? Info, ImageNotFoundException? Missing)>> InspectAsync(IReadOnlyList<string> images, CancellationToken cancellationToken)
+    /// <summary>
+    /// Looks the images up side by side (the export, which the daemon needs a while to start answering, goes out
+    /// sooner); an image held for a platform that is not selected fails here, before anything is exported: an Engine
+    /// keeps one platform of each image and cannot export another.
+    /// </summary>
+    private async Task<List<(string Image, DaemonImage? Info, FerryException? Missing)>> InspectAsync(IReadOnlyList<string> images, PlatformSelection platforms, CancellationToken cancellationToken)
     {
-        var results = new (string, DaemonImage?, ImageNotFoundException?)[images.Count];
+        var results = new (string, DaemonImage?, FerryException?)[images.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, images.Count),
             new ParallelOptions { MaxDegreeOfParallelism = engine.ConcurrentRequests, CancellationToken = cancellationToken },
@@ -213,6 +222,14 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
                     results[i] = (images[i], null, ex);
                 }
             }).ConfigureAwait(false);
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (results[i].Item2 is { Platform: { } held } && !platforms.FallsBackToAny && !platforms.Includes(held))
+            {
+                results[i] = (results[i].Item1, null, new PlatformNotFoundException($"{results[i].Item1}: the Docker Engine ({engine.Host}) holds it for {held} only, and an Engine keeps one platform of each image, so it cannot export {platforms}; pull that platform into the Engine first (docker pull --platform), or save it from its registry"));
+            }
+        }
+
         return [.. results];
     }
 
