@@ -192,7 +192,7 @@ internal static class CopyCommand
     private static string? DestinationRegistry(string? target, string? name, ImageLocation? destination) =>
         target is not null ? RegistryTarget.Parse(target).Registry
         : name is not null ? ImageReference.Parse(name).Registry
-        : destination is { Kind: LocationKind.Registry, Reference: { } reference } ? RegistryTarget.Parse(reference.Split('@')[0]).Registry
+        : destination is { Kind: LocationKind.Registry, Reference: { } reference } ? (ImageReference.TryParse(reference, out var full, out _) ? full!.Registry : RegistryTarget.Parse(reference).Registry)
         : null;
 
     private static void Report(TransferEvent transferEvent, bool quiet, bool intoRegistry, Func<int, string> where, ByteLines bytesLines, ListOrder results)

@@ -226,7 +226,7 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
         {
             if (results[i].Item2 is { Platform: { } held } && !platforms.FallsBackToAny && !platforms.Includes(held))
             {
-                results[i] = (results[i].Item1, null, new PlatformNotFoundException($"{results[i].Item1}: the Docker Engine ({engine.Host}) holds it for {held} only, and an Engine keeps one platform of each image, so it cannot export {platforms}; pull that platform into the Engine first (docker pull --platform), or save it from its registry"));
+                results[i] = (results[i].Item1, null, new PlatformNotFoundException($"{results[i].Item1}: the Docker Engine ({engine.Host}) holds it for {held} only, and an Engine keeps one platform of each image, so it cannot export {platforms}; pull that platform into the Engine first (docker pull with that platform), or save it from its registry"));
             }
         }
 

@@ -1,0 +1,226 @@
+using System.Text.Json.Nodes;
+using Ferry.IntegrationTests.Infrastructure;
+
+namespace Ferry.IntegrationTests;
+
+/// <summary>
+/// <c>ferry copy SRC DST</c> in skopeo's transport syntax across the nine pairs of registry, Docker Engine and archive,
+/// against the real registry and dockerd: digests compared with the source (the config digest, which is the image ID,
+/// where an Engine is involved), images run with <c>docker run</c>, layouts read by skopeo, podman and umoci. Also the
+/// platform rule on Engine paths: <c>save --daemon --platform</c> honoured or refused, <c>load --daemon</c> of an
+/// arm64-only archive, and the registry-only flags <c>load --daemon</c> refuses.
+/// </summary>
+[Collection(RealComponentsCollection.Name)]
+public sealed class AnyToAnyTests(RealComponentsFixture env)
+{
+    [Fact]
+    public async Task RegistryToEngine_NoDockerPull_RunsWithTheRegistrysConfigDigest()
+    {
+        var copy = await CopyAsync($"docker://{env.Host}/test/app:1", "docker-daemon:anyany/pulled:1");
+        Assert.True(copy.ExitCode == 0, copy.StandardError);
+        Assert.Equal("hello from app", await env.Docker.RunAsync("anyany/pulled:1", "cat", "/app.txt"));
+        Assert.Equal(await ConfigDigestAsync("test/app", "1"), await ImageIdAsync("anyany/pulled:1"));
+
+        // A multi-platform index: the Engine gets its own platform, not the whole index.
+        var multi = await CopyAsync($"docker://{env.Host}/test/multi:1", "docker-daemon:anyany/multi:1");
+        Assert.True(multi.ExitCode == 0, multi.StandardError);
+        Assert.Equal("amd64", (await env.Docker.DockerAsync("image", "inspect", "--format", "{{.Architecture}}", "anyany/multi:1")).EnsureSuccess("inspect").StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task EngineToRegistry_AndEngineToEngine_KeepTheImageId()
+    {
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
+        (await env.Docker.DockerAsync("tag", $"{env.Host}/test/app:1", "anyany/src:1")).EnsureSuccess("docker tag");
+        var id = await ImageIdAsync("anyany/src:1");
+
+        var push = await CopyAsync("docker-daemon:anyany/src:1", $"docker://{env.Host}/anyany/fromengine:1");
+        Assert.True(push.ExitCode == 0, push.StandardError);
+        Assert.Equal(id, await ConfigDigestAsync("anyany/fromengine", "1"));
+
+        var renamed = await CopyAsync("docker-daemon:anyany/src:1", "docker-daemon:anyany/renamed:2");
+        Assert.True(renamed.ExitCode == 0, renamed.StandardError);
+        Assert.Equal(id, await ImageIdAsync("anyany/renamed:2"));
+
+        (await env.Docker.DockerAsync("rmi", "-f", "anyany/src:1", "anyany/renamed:2", $"{env.Host}/test/app:1")).EnsureSuccess("docker rmi");
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/anyany/fromengine:1")).EnsureSuccess("docker pull of what the Engine pushed");
+        Assert.Equal("hello from app", await env.Docker.RunAsync($"{env.Host}/anyany/fromengine:1", "cat", "/app.txt"));
+    }
+
+    [Fact]
+    public async Task RegistryToArchive_ArchiveToRegistry_ArchiveToEngine()
+    {
+        var skopeo = Components.Require("skopeo", "skopeo");
+        using var dir = new TempDirectory();
+        var archive = dir.File("multi.tar");
+        var save = await CopyAsync($"docker://{env.Host}/test/multi:1", $"oci-archive:{archive}", "--all-platforms");
+        Assert.True(save.ExitCode == 0, save.StandardError);
+        var raw = (await ProcessRunner.RunAsync(skopeo, ["inspect", "--raw", $"oci-archive:{archive}"])).EnsureSuccess("skopeo inspect");
+        Assert.Equal(env.Digests["test/multi:1"], "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(raw.StandardOutput.TrimEnd('\n')))));
+
+        var push = await CopyAsync(archive, $"docker://{env.Host}/anyany/fromarchive:1");
+        Assert.True(push.ExitCode == 0, push.StandardError);
+        Assert.Equal(env.Digests["test/multi:1"], await RegistryManifests.DigestAsync(env.Host, "anyany/fromarchive", "1"));
+
+        var app = dir.File("app.tar");
+        (await CopyAsync($"docker://{env.Host}/test/app:1", $"docker-archive:{app}")).EnsureSuccess("registry to docker-archive");
+        var load = await CopyAsync($"docker-archive:{app}", "docker-daemon:anyany/fromarchive:2");
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        Assert.Equal("hello from app", await env.Docker.RunAsync("anyany/fromarchive:2", "cat", "/app.txt"));
+        Assert.Equal(await ConfigDigestAsync("test/app", "1"), await ImageIdAsync("anyany/fromarchive:2"));
+    }
+
+    [Fact]
+    public async Task EngineToArchive_ThenToAnOciLayout_ConvertedForUmociSkopeoAndPodman()
+    {
+        var skopeo = Components.Require("skopeo", "skopeo");
+        var umoci = Components.Require("umoci", "umoci");
+        var podman = Components.Require("podman", "podman");
+        using var dir = new TempDirectory();
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
+        (await env.Docker.DockerAsync("tag", $"{env.Host}/test/app:1", "anyany/export:1")).EnsureSuccess("docker tag");
+        var id = await ImageIdAsync("anyany/export:1");
+
+        var archive = dir.File("engine.tar");
+        var save = await CopyAsync("docker-daemon:anyany/export:1", $"docker-archive:{archive}");
+        Assert.True(save.ExitCode == 0, save.StandardError);
+        var config = (await ProcessRunner.RunAsync(skopeo, ["inspect", "--raw", "--config", $"docker-archive:{archive}"])).EnsureSuccess("skopeo inspect docker-archive");
+        Assert.Equal(id, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(config.StandardOutput.TrimEnd('\n')))));
+
+        // Archive to archive: Docker-typed manifests rewritten to OCI, said out loud; without the option nothing changes.
+        var plain = dir.File("plain");
+        (await CopyAsync($"docker-archive:{archive}", $"oci:{plain}")).EnsureSuccess("docker-archive to oci:");
+        Assert.Contains("vnd.docker.distribution.manifest.v2", await File.ReadAllTextAsync(ManifestFile(plain)), StringComparison.Ordinal);
+
+        var layout = dir.File("layout");
+        var convert = await CopyAsync($"docker-archive:{archive}", $"oci:{layout}:anyany/export:1", "--manifest-format", "oci");
+        Assert.True(convert.ExitCode == 0, convert.StandardError);
+        Assert.Contains("ferry: converted docker.io/anyany/export:1 sha256:", convert.StandardError, StringComparison.Ordinal);
+        Assert.Contains("(application/vnd.oci.image.manifest.v1+json)", convert.StandardError, StringComparison.Ordinal);
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(ManifestFile(layout)))!;
+        Assert.Equal("application/vnd.oci.image.manifest.v1+json", (string?)manifest["mediaType"]);
+        Assert.Equal(id, (string?)manifest["config"]!["digest"]); // the config's bytes are untouched
+
+        var refName = (string)JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(layout, "index.json")))!["manifests"]![0]!["annotations"]!["org.opencontainers.image.ref.name"]!;
+        (await ProcessRunner.RunAsync(skopeo, ["inspect", $"oci:{layout}:{refName}"])).EnsureSuccess("skopeo inspect oci:");
+        var bundle = dir.File("bundle");
+        (await ProcessRunner.RunAsync(umoci, ["unpack", "--rootless", "--image", $"{layout}:{refName}", bundle])).EnsureSuccess("umoci unpack");
+        Assert.Equal("hello from app", await File.ReadAllTextAsync(Path.Combine(bundle, "rootfs", "app.txt")));
+        string[] storage = ["--root", dir.File("root"), "--runroot", dir.File("runroot"), "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"];
+        // podman names an image loaded from a layout after its path, which must then be lowercase.
+        var lower = Path.Combine(Path.GetTempPath(), "ferry-layout-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            (await CopyAsync($"oci:{layout}", $"oci:{lower}")).EnsureSuccess("oci: to oci:");
+            (await ProcessRunner.RunAsync(podman, [.. storage, "load", "-i", lower])).EnsureSuccess("podman load of the layout");
+        }
+        finally
+        {
+            Directory.Delete(lower, recursive: true);
+        }
+
+        var images = (await ProcessRunner.RunAsync(podman, [.. storage, "images", "--no-trunc", "--format", "{{.ID}}"])).EnsureSuccess("podman images");
+        Assert.Contains(id[7..], images.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CopyAs_AndDestinationCredentials_ForAnotherRegistry()
+    {
+        var htpasswd = Components.Require("htpasswd", "apache2-utils");
+        using var dir = new TempDirectory();
+        (await ProcessRunner.RunAsync(htpasswd, ["-Bbc", dir.File("htpasswd"), "pusher", "dest-Pa55"])).EnsureSuccess("htpasswd");
+        await using var guarded = await RegistryProcess.StartAsync(dir.File("htpasswd"));
+        var environment = new Dictionary<string, string> { ["DOCKER_CONFIG"] = Directory.CreateDirectory(dir.File("docker")).FullName, ["REGISTRY_AUTH_FILE"] = string.Empty, ["HOME"] = dir.Path };
+
+        var refused = await FerryCli.RunAsync(environment, null, "copy", $"{env.Host}/test/app:1", "--as", $"{guarded.Host}/team/app:2");
+        Assert.Equal(1, refused.ExitCode);
+
+        var copy = await FerryCli.RunAsync(environment, "dest-Pa55\n", "copy", $"{env.Host}/test/app:1", "--as", $"{guarded.Host}/team/app:2", "--dest-username", "pusher", "--dest-password-stdin");
+        Assert.True(copy.ExitCode == 0, copy.StandardError);
+        Assert.DoesNotContain("dest-Pa55", copy.StandardError + copy.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{guarded.Host}/team/app:2", copy.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("d.tar")]
+    [InlineData("d.tar.gz")]
+    public async Task SaveFromEngine_PlatformIsHonouredOrRefused(string name)
+    {
+        using var dir = new TempDirectory();
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/test/base:1")).EnsureSuccess("docker pull");
+        string[] compress = name.EndsWith(".gz", StringComparison.Ordinal) ? ["--compress", "gzip"] : [];
+        var output = dir.File(name);
+
+        var refused = await FerryCli.RunAsync(["save", "--daemon", "-H", env.Docker.Host, "--platform", "linux/arm64", "-o", output, .. compress, $"{env.Host}/test/base:1"]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("holds it for linux/amd64 only", refused.StandardError, StringComparison.Ordinal);
+        Assert.Single(refused.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(File.Exists(output));
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+
+        var saved = await FerryCli.RunAsync(["save", "--daemon", "-H", env.Docker.Host, "--platform", "linux/amd64", "-o", output, .. compress, $"{env.Host}/test/base:1"]);
+        Assert.True(saved.ExitCode == 0, saved.StandardError);
+        (await FerryCli.RunAsync("verify", output)).EnsureSuccess("ferry verify");
+    }
+
+    [Fact]
+    public async Task LoadIntoEngine_AnArm64OnlyArchive_LoadsAsDockerLoadDoes_AndTakesAName()
+    {
+        using var dir = new TempDirectory();
+        var archive = dir.File("arm.tar");
+        (await FerryCli.RunAsync("save", "--platform", "linux/arm64", "-o", archive, $"{env.Host}/test/armonly:1")).EnsureSuccess("ferry save arm64");
+
+        var load = await FerryCli.RunAsync("load", archive, "--daemon", "-H", env.Docker.Host);
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        Assert.Equal("arm64", (await env.Docker.DockerAsync("image", "inspect", "--format", "{{.Architecture}}", $"{env.Host}/test/armonly:1")).EnsureSuccess("inspect").StandardOutput.Trim());
+
+        var named = await FerryCli.RunAsync("load", archive, "--daemon", "-H", env.Docker.Host, "--as", "anyany/arm:renamed");
+        Assert.True(named.ExitCode == 0, named.StandardError);
+        (await env.Docker.DockerAsync("image", "inspect", "anyany/arm:renamed")).EnsureSuccess("the renamed image");
+
+        var twoPlatforms = await FerryCli.RunAsync("load", archive, "--daemon", "-H", env.Docker.Host, "--platform", "linux/amd64,linux/arm64");
+        Assert.Equal(1, twoPlatforms.ExitCode);
+        Assert.Contains("holds one platform of each image", twoPlatforms.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--jobs", "7")]
+    [InlineData("--mount-from", "x")]
+    [InlineData("--no-referrers", null)]
+    [InlineData("--manifest-format", "oci")]
+    public async Task LoadIntoEngine_RefusesRegistryOnlyFlags(string flag, string? value)
+    {
+        using var dir = new TempDirectory();
+        string[] arguments = value is null ? ["load", dir.File("x.tar"), "--daemon", "-H", env.Docker.Host, flag] : ["load", dir.File("x.tar"), "--daemon", "-H", env.Docker.Host, flag, value];
+        var load = await FerryCli.RunAsync(arguments);
+        Assert.Equal(1, load.ExitCode);
+        Assert.Contains($"{flag} is for loading into a registry", load.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Copy_WithoutADestination_OrWithAnAmbiguousOne_IsOneLine()
+    {
+        var none = await FerryCli.RunAsync("copy", $"docker://{env.Host}/test/app:1");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("say where to copy", none.StandardError, StringComparison.Ordinal);
+        var ambiguous = await FerryCli.RunAsync("copy", $"docker://{env.Host}/test/app:1", "registry:5000/app:1");
+        Assert.Equal(1, ambiguous.ExitCode);
+        Assert.Contains("say what the destination is", ambiguous.StandardError, StringComparison.Ordinal);
+    }
+
+    private static string ManifestFile(string layout)
+    {
+        var index = JsonNode.Parse(File.ReadAllText(Path.Combine(layout, "index.json")))!;
+        var digest = (string)index["manifests"]![0]!["digest"]!;
+        return Path.Combine(layout, "blobs", "sha256", digest[7..]);
+    }
+
+    private Task<ProcessResult> CopyAsync(string source, string destination, params string[] more) =>
+        FerryCli.RunAsync(["copy", source, destination, .. (source + destination).Contains("docker-daemon:", StringComparison.Ordinal) ? new[] { "-H", env.Docker.Host } : [], .. more]);
+
+    private async Task<string> ImageIdAsync(string image) =>
+        (await env.Docker.DockerAsync("image", "inspect", "--format", "{{.Id}}", image)).EnsureSuccess("docker image inspect").StandardOutput.Trim();
+
+    private async Task<string> ConfigDigestAsync(string repository, string tag) =>
+        (string)JsonNode.Parse(await RegistryManifests.GetAsync(env.Host, repository, tag))!["config"]!["digest"]!;
+}
