@@ -3,6 +3,7 @@
 // Prints one line per progress event and "executed=true|false" (false: the archive was already up to date).
 using Ferry;
 using Ferry.Errors;
+using Ferry.References;
 using Ferry.Saving;
 using Ferry.Transfer;
 

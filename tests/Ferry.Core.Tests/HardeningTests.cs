@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Text;
 using Ferry.Errors;
+using Ferry.Inspecting;
 using Ferry.Oci;
 using Ferry.Reading;
 using Ferry.References;
@@ -93,7 +94,7 @@ public sealed class HardeningTests : IDisposable
             return ScriptedHandler.Status(path == "/v2/" ? HttpStatusCode.OK : HttpStatusCode.NotFound);
         });
         using var client = new RegistryClient(handler: handler);
-        var discovery = new Ferry.Referrers.ReferrerDiscovery(client);
+        var discovery = new Ferry.Registry.ReferrerDiscovery(client);
         var repository = ImageReference.Parse("registry.test/team/app:1");
         using var failing = new CancellationTokenSource();
         var first = discovery.DiscoverAsync(repository, [Digest.Sha256Of("one"u8)], failing.Token);

@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Text;
 using Ferry.Errors;
+using Ferry.Inspecting;
 using Ferry.Reading;
 
 namespace Ferry.Core.Tests;

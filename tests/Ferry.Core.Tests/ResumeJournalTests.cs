@@ -2,6 +2,7 @@ using Ferry.Archives;
 using Ferry.Oci;
 using Ferry.References;
 using Ferry.Saving;
+using Ferry.Transfer;
 
 namespace Ferry.Core.Tests;
 
@@ -101,19 +102,19 @@ public sealed class ResumeJournalTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static LayoutBlob Blob(int seed, int size)
+    private static TransferBlob Blob(int seed, int size)
     {
         var content = new byte[size];
         new Random(seed).NextBytes(content);
-        return new LayoutBlob(new Descriptor("application/vnd.oci.image.layer.v1.tar+gzip", Digest.Sha256Of(content), size), null, ImageReference.Parse("example.com/app:1"));
+        return new TransferBlob(new Descriptor("application/vnd.oci.image.layer.v1.tar+gzip", Digest.Sha256Of(content), size), null, ImageReference.Parse("example.com/app:1"));
     }
 
-    private static TarLayoutPlan Plan(params LayoutBlob[] blobs) =>
+    private static TarLayoutPlan Plan(params TransferBlob[] blobs) =>
         TarLayoutPlan.Create(new ImageLayout([.. blobs.OrderBy(b => b.Path, StringComparer.Ordinal)], "{}"u8.ToArray(), "[]"u8.ToArray()));
 
-    private static long Offset(TarLayoutPlan plan, LayoutBlob blob) => plan.Entries.Single(e => e.Blob?.Descriptor.Digest == blob.Descriptor.Digest).DataOffset;
+    private static long Offset(TarLayoutPlan plan, TransferBlob blob) => plan.Entries.Single(e => e.Blob?.Descriptor.Digest == blob.Descriptor.Digest).DataOffset;
 
-    private static async Task WriteBlobAsync(ResumeJournal journal, TarLayoutPlan plan, LayoutBlob blob)
+    private static async Task WriteBlobAsync(ResumeJournal journal, TarLayoutPlan plan, TransferBlob blob)
     {
         var seed = blob.Descriptor.Size switch { 3000 => 1, 5000 => 2, _ => 3 };
         var content = new byte[blob.Descriptor.Size];

@@ -1,8 +1,10 @@
 using System.Formats.Tar;
 using Ferry.Archives;
+using Ferry.Archives.Format;
 using Ferry.Content;
 using Ferry.Oci;
 using Ferry.References;
+using Ferry.Transfer;
 
 namespace Ferry.Core.Tests;
 
@@ -62,7 +64,7 @@ public sealed class TarWriterTests
         var config = "{\"rootfs\":{}}"u8.ToArray();
         var source = ImageReference.Parse("example.com/x:1");
         var layout = new ImageLayout(
-            [new LayoutBlob(new Descriptor("c", Digest.Sha256Of(config), config.Length), config, null), new LayoutBlob(layerDescriptor, null, source)],
+            [new TransferBlob(new Descriptor("c", Digest.Sha256Of(config), config.Length), config, null), new TransferBlob(layerDescriptor, null, source)],
             "{\"index\":1}"u8.ToArray(),
             "[]"u8.ToArray());
         var context = new LayoutWriteContext((blob, _) => Task.FromResult<Stream>(new MemoryStream(layer)), 4);

@@ -44,7 +44,7 @@ public sealed class LibraryApiTests(RealComponentsFixture env)
     {
         using var dir = new TempDirectory();
         var archive = dir.File("api.tar");
-        var access = new Ferry.RegistryAccess(Ferry.Registry.Auth.AnonymousCredentialProvider.Instance, new Ferry.Registry.RegistryClientOptions());
+        var access = new Ferry.Registry.RegistryAccess(Ferry.Registry.Auth.AnonymousCredentialProvider.Instance, new Ferry.Registry.RegistryClientOptions());
         var saved = await Ferry.Images.SaveAsync(new Ferry.Saving.SaveRequest { Images = [$"{env.Host}/test/oci:1"], Output = archive }, access: access);
         Assert.True(saved.Executed);
         Assert.Equal(env.Digests["test/oci:1"], saved.Images.Single().Digest.ToString());

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ferry.Inspecting;
 using Ferry.IntegrationTests.Infrastructure;
 using Ferry.Reading;
 

@@ -1,3 +1,4 @@
+using Ferry.Inspecting;
 using Ferry.IntegrationTests.Infrastructure;
 using Ferry.Reading;
 

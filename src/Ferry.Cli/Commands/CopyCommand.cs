@@ -5,6 +5,7 @@ using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.Loading;
 using Ferry.References;
+using Ferry.Registry;
 using Ferry.Registry.Auth;
 using Ferry.Saving;
 using Ferry.Transfer;

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using Ferry.Cli.Output;
 using Ferry.Errors;
+using Ferry.Inspecting;
 using Ferry.Reading;
 using Ferry.References;
+using Ferry.Registry;
 using Ferry.Registry.Auth;
 using Ferry.Saving;
 using Microsoft.Extensions.Logging;

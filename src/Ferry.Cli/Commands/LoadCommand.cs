@@ -4,10 +4,11 @@ using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.Loading;
 using Ferry.References;
-using Ferry.Saving;
+using Ferry.Registry;
 using Ferry.Registry.Auth;
-using Microsoft.Extensions.Logging;
+using Ferry.Saving;
 using Ferry.Transfer;
+using Microsoft.Extensions.Logging;
 
 namespace Ferry.Cli.Commands;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Ferry.Archives;
 using Ferry.Archives.Compression;
 using Ferry.Cli.Output;
 using Ferry.Daemon;

@@ -1,5 +1,7 @@
+using Ferry.Archives;
 using Ferry.Archives.Compression;
 using Ferry.Daemon;
+using Ferry.References;
 using Ferry.Registry;
 using Ferry.Registry.Auth;
 using Ferry.Saving;

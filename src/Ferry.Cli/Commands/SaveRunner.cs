@@ -1,7 +1,9 @@
+using Ferry.Archives;
 using Ferry.Cli.Output;
 using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.References;
+using Ferry.Registry;
 using Ferry.Registry.Auth;
 using Ferry.Saving;
 using Ferry.Transfer;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Ferry.Cli.Output;
+using Ferry.Inspecting;
 using Ferry.Reading;
+using Ferry.Signing;
 
 namespace Ferry.Cli.Commands;
 

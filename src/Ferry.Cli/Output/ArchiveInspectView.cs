@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Ferry.Inspecting;
 using Ferry.Reading;
 using Spectre.Console;
 

@@ -38,7 +38,7 @@ internal static class RunOutcome
     /// <param name="eventName">The JSON event's name.</param>
     /// <param name="image">The image.</param>
     /// <param name="quiet">Whether to print errors only.</param>
-    public static void Written(string eventName, Saving.SavedImage image, bool quiet)
+    public static void Written(string eventName, Ferry.Transfer.SavedImage image, bool quiet)
     {
         Console.Out.WriteLine($"{image.Reference}\t{image.Digest}");
         if (JsonLines.Enabled)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Ferry.Errors;
+using Ferry.Transfer;
 
 namespace Ferry.Archives;
 
@@ -28,7 +29,7 @@ internal static class BlobCopier
     /// attempt downloads the blob. A sequential writer (a stream) cannot take anything back.
     /// </param>
     /// <returns>A task that completes when the blob is written and verified.</returns>
-    public static async Task CopyAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open = null, TimeSpan? writeWithin = null, bool positional = false)
+    public static async Task CopyAsync(TransferBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open = null, TimeSpan? writeWithin = null, bool positional = false)
     {
         try
         {
@@ -42,7 +43,7 @@ internal static class BlobCopier
         context.OnBlobDone?.Invoke(blob);
     }
 
-    private static async Task CopyOnceAsync(LayoutBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open, TimeSpan? writeWithin)
+    private static async Task CopyOnceAsync(TransferBlob blob, LayoutWriteContext context, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write, CancellationToken cancellationToken, Func<CancellationToken, Task<Stream>>? open, TimeSpan? writeWithin)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try

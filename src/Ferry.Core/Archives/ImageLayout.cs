@@ -1,20 +1,8 @@
 using Ferry.Oci;
 using Ferry.References;
+using Ferry.Transfer;
 
 namespace Ferry.Archives;
-
-/// <summary>
-/// One blob of an image layout: its descriptor, and either its bytes (manifests, configs, indexes — small,
-/// already verified) or the image it is to be fetched from (layers).
-/// </summary>
-/// <param name="Descriptor">The blob's descriptor.</param>
-/// <param name="Content">The bytes, when held in memory.</param>
-/// <param name="Source">The image whose repository serves the blob, when it is fetched.</param>
-public sealed record LayoutBlob(Descriptor Descriptor, ReadOnlyMemory<byte>? Content, ImageReference? Source)
-{
-    /// <summary>The blob's path in the layout, <c>blobs/sha256/&lt;hex&gt;</c>.</summary>
-    public string Path => Descriptor.Digest.LayoutPath;
-}
 
 /// <summary>
 /// The logical content of a Ferry archive: an OCI image layout (blobs, <c>index.json</c>,
@@ -24,7 +12,7 @@ public sealed record LayoutBlob(Descriptor Descriptor, ReadOnlyMemory<byte>? Con
 /// <param name="Blobs">Every blob once, sorted by path.</param>
 /// <param name="IndexJson">The bytes of <c>index.json</c>.</param>
 /// <param name="ManifestJson">The bytes of <c>manifest.json</c>.</param>
-public sealed record ImageLayout(IReadOnlyList<LayoutBlob> Blobs, ReadOnlyMemory<byte> IndexJson, ReadOnlyMemory<byte> ManifestJson)
+public sealed record ImageLayout(IReadOnlyList<TransferBlob> Blobs, ReadOnlyMemory<byte> IndexJson, ReadOnlyMemory<byte> ManifestJson)
 {
     /// <summary>The bytes of <c>oci-layout</c>.</summary>
     public static ReadOnlyMemory<byte> OciLayoutJson { get; } = "{\"imageLayoutVersion\":\"1.0.0\"}"u8.ToArray();
@@ -67,18 +55,24 @@ public sealed record ImageLayout(IReadOnlyList<LayoutBlob> Blobs, ReadOnlyMemory
 /// <param name="blob">The blob.</param>
 /// <param name="cancellationToken">Cancels the download.</param>
 /// <returns>A stream that verifies digest and size when read to its end.</returns>
-public delegate Task<Stream> BlobOpener(LayoutBlob blob, CancellationToken cancellationToken);
+public delegate Task<Stream> BlobOpener(TransferBlob blob, CancellationToken cancellationToken);
 
 /// <summary>What a layout writer needs besides the layout.</summary>
 /// <param name="Open">Opens remote blobs.</param>
 /// <param name="Concurrency">How many blobs may be fetched at once.</param>
 /// <param name="OnBytes">Called with each number of a blob's bytes received, in steps of at most 64 KiB (may be called concurrently).</param>
 /// <param name="OnBlobDone">Called when a fetched blob is complete and verified.</param>
-public sealed record LayoutWriteContext(BlobOpener Open, int Concurrency, Action<LayoutBlob, long>? OnBytes = null, Action<LayoutBlob>? OnBlobDone = null)
+public sealed record LayoutWriteContext(BlobOpener Open, int Concurrency, Action<TransferBlob, long>? OnBytes = null, Action<TransferBlob>? OnBlobDone = null)
 {
     /// <summary>Opens a blob from an offset on, unverified, to continue an earlier run's download; <see langword="null"/> (or a null stream) when the source cannot.</summary>
-    public Func<LayoutBlob, long, CancellationToken, Task<Stream?>>? OpenFrom { get; init; }
+    public Func<TransferBlob, long, CancellationToken, Task<Stream?>>? OpenFrom { get; init; }
 
     /// <summary>Puts a blob at a path without copying (a hard link from a blob cache); <see langword="false"/> when it cannot.</summary>
-    public Func<LayoutBlob, string, CancellationToken, Task<bool>>? Place { get; init; }
+    public Func<TransferBlob, string, CancellationToken, Task<bool>>? Place { get; init; }
+
+    /// <summary>The context the archive writers take from a run's transfer context.</summary>
+    /// <param name="context">The run's context.</param>
+    /// <returns>The writers' context.</returns>
+    internal static LayoutWriteContext For(TransferContext context) =>
+        new(context.OpenAsync, context.Concurrency, context.Transferred, context.BlobDone) { OpenFrom = context.OpenFromAsync, Place = context.PlaceAsync };
 }

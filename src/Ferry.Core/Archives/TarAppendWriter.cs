@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Ferry.Archives.Compression;
+using Ferry.Archives.Format;
 using Ferry.Content;
 using Ferry.Oci;
 using Ferry.References;

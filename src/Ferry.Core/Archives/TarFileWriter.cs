@@ -1,3 +1,4 @@
+using Ferry.Archives.Format;
 using Ferry.Content;
 using Ferry.Errors;
 using Ferry.Saving;

@@ -1,3 +1,6 @@
+using Ferry.Archives.Format;
+using Ferry.Transfer;
+
 namespace Ferry.Archives;
 
 /// <summary>One entry of a planned tar: where its header and data go.</summary>
@@ -8,7 +11,7 @@ namespace Ferry.Archives;
 /// <param name="DataOffset">The offset of its first data byte.</param>
 /// <param name="Blob">The blob it holds, if any.</param>
 /// <param name="Inline">Its content, when held in memory.</param>
-internal sealed record TarPlanEntry(string Name, long Size, bool IsDirectory, long HeaderOffset, long DataOffset, LayoutBlob? Blob, ReadOnlyMemory<byte>? Inline);
+internal sealed record TarPlanEntry(string Name, long Size, bool IsDirectory, long HeaderOffset, long DataOffset, TransferBlob? Blob, ReadOnlyMemory<byte>? Inline);
 
 /// <summary>
 /// The exact byte layout of the tar form of an <see cref="ImageLayout"/>. Because every size is known
@@ -33,7 +36,7 @@ internal sealed class TarLayoutPlan
     {
         var entries = new List<TarPlanEntry>();
         long offset = 0;
-        void Add(string name, long size, bool isDirectory, LayoutBlob? blob, ReadOnlyMemory<byte>? inline)
+        void Add(string name, long size, bool isDirectory, TransferBlob? blob, ReadOnlyMemory<byte>? inline)
         {
             var header = TarHeader.HeaderLength(name);
             entries.Add(new TarPlanEntry(name, size, isDirectory, offset, offset + header, blob, inline));

@@ -1,3 +1,5 @@
+using Ferry.Archives.Format;
+
 namespace Ferry.Archives;
 
 /// <summary>

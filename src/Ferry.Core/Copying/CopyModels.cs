@@ -1,5 +1,8 @@
 using Ferry.Loading;
+using Ferry.References;
+using Ferry.Registry;
 using Ferry.Saving;
+using Ferry.Transfer;
 
 namespace Ferry.Copying;
 

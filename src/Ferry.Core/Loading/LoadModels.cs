@@ -21,7 +21,7 @@ public sealed record LoadRequest
     public IReadOnlyList<string> Images { get; init; } = [];
 
     /// <summary>Which platforms of each image to push (<see langword="null"/>: every platform into a registry, the Engine's own into an Engine; a subset gets a new index).</summary>
-    public Saving.PlatformSelection? Platforms { get; init; }
+    public Ferry.References.PlatformSelection? Platforms { get; init; }
 
     /// <summary>Rewrites manifests to OCI or Docker media types on the way (layers and configs untouched); <see langword="null"/> keeps them.</summary>
     public Oci.ManifestFormat? ManifestFormat { get; init; }

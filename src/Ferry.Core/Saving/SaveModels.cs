@@ -1,17 +1,9 @@
+using Ferry.Archives;
 using Ferry.Archives.Format;
 using Ferry.References;
+using Ferry.Transfer;
 
 namespace Ferry.Saving;
-
-/// <summary>The form of the output.</summary>
-public enum ArchiveFormat
-{
-    /// <summary>One uncompressed tar (OCI layout + docker-archive).</summary>
-    Tar,
-
-    /// <summary>The same layout as a plain directory.</summary>
-    Directory,
-}
 
 /// <summary>What to save, and where.</summary>
 public sealed record SaveRequest
@@ -92,25 +84,6 @@ public sealed record SaveRequest
 
     /// <summary>Archives whose images' layers the archive leaves out (<c>--exclude-archive</c>).</summary>
     public IReadOnlyList<string> ExcludeArchives { get; init; } = [];
-}
-
-/// <summary>An image that could not be saved (bulk mode).</summary>
-/// <param name="Image">The image as requested.</param>
-/// <param name="Position">Its 1-based position in the request.</param>
-/// <param name="Reason">One line saying why.</param>
-public sealed record FailedImage(string Image, int Position, string Reason);
-
-/// <summary>The result for one saved image.</summary>
-/// <param name="Reference">The normalised reference.</param>
-/// <param name="Digest">The digest of what index.json points at (the index or the manifest).</param>
-/// <param name="Platforms">The platforms saved.</param>
-/// <param name="Bytes">The size of the image's blobs.</param>
-/// <param name="IsSubsetIndex">Whether a subset index replaced the registry's index.</param>
-public sealed record SavedImage(ImageReference Reference, Digest Digest, IReadOnlyList<Platform> Platforms, long Bytes, bool IsSubsetIndex)
-{
-    /// <summary><c>docker.io/library/nginx:1.27@sha256:0123456789ab [linux/amd64, linux/arm64/v8] 61234567 bytes</c>.</summary>
-    /// <returns>The text.</returns>
-    public override string ToString() => $"{Reference}@{Digest.Short} [{string.Join(", ", Platforms)}] {Bytes} bytes{(IsSubsetIndex ? " (subset index)" : string.Empty)}";
 }
 
 /// <summary>The result of a save.</summary>

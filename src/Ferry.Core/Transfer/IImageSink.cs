@@ -20,7 +20,7 @@ public interface IImageSink
     /// <param name="cancellationToken">Cancels any lookup.</param>
     /// <returns>The selection to use, or <see langword="null"/> for the source's default.</returns>
     /// <exception cref="Errors.InvalidInputException">The destination cannot take the requested platforms.</exception>
-    Task<Saving.PlatformSelection?> PlatformsAsync(Saving.PlatformSelection? requested, CancellationToken cancellationToken) => Task.FromResult(requested);
+    Task<Ferry.References.PlatformSelection?> PlatformsAsync(Ferry.References.PlatformSelection? requested, CancellationToken cancellationToken) => Task.FromResult(requested);
 
     /// <summary>
     /// Idempotence: whether the destination already holds exactly these images, intact; <see langword="null"/> when

@@ -43,7 +43,7 @@ public interface IImageSource
     /// <param name="blob">The blob, with the image it belongs to.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The stream.</returns>
-    Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken);
+    Task<Stream> OpenBlobAsync(TransferBlob blob, CancellationToken cancellationToken);
 
     /// <summary>
     /// Opens a blob's bytes from <paramref name="offset"/> on, to continue a download an earlier run left partway; the
@@ -54,7 +54,7 @@ public interface IImageSource
     /// <param name="offset">The first byte wanted.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The rest of the blob, or <see langword="null"/>.</returns>
-    Task<Stream?> OpenBlobFromAsync(LayoutBlob blob, long offset, CancellationToken cancellationToken) => Task.FromResult<Stream?>(null);
+    Task<Stream?> OpenBlobFromAsync(TransferBlob blob, long offset, CancellationToken cancellationToken) => Task.FromResult<Stream?>(null);
 
     /// <summary>
     /// Puts a blob at <paramref name="path"/> without copying its bytes (a hard link from a blob cache on the same file
@@ -64,7 +64,7 @@ public interface IImageSource
     /// <param name="path">The file to create.</param>
     /// <param name="cancellationToken">Cancels the placing.</param>
     /// <returns>Whether the blob is now at <paramref name="path"/>.</returns>
-    Task<bool> TryPlaceBlobAsync(LayoutBlob blob, string path, CancellationToken cancellationToken) => Task.FromResult(false);
+    Task<bool> TryPlaceBlobAsync(TransferBlob blob, string path, CancellationToken cancellationToken) => Task.FromResult(false);
 
     /// <summary>The layers of these images that the source itself lacks on purpose (a partial archive): the sink must find them at the destination.</summary>
     /// <param name="images">The resolved images.</param>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Ferry.Archives;
 using Ferry.References;
 using Ferry.Saving;
 
@@ -39,19 +38,19 @@ public sealed class TransferContext
     /// <param name="blob">The blob.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The stream.</returns>
-    public Task<Stream> OpenAsync(LayoutBlob blob, CancellationToken cancellationToken) => _source.OpenBlobAsync(blob, cancellationToken);
+    public Task<Stream> OpenAsync(TransferBlob blob, CancellationToken cancellationToken) => _source.OpenBlobAsync(blob, cancellationToken);
 
     /// <summary>Opens a blob at the source from an offset on (unverified), or <see langword="null"/> when the source cannot.</summary>
     /// <param name="blob">The blob.</param>
     /// <param name="offset">The first byte wanted.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The rest of the blob, or <see langword="null"/>.</returns>
-    public Task<Stream?> OpenFromAsync(LayoutBlob blob, long offset, CancellationToken cancellationToken) => _source.OpenBlobFromAsync(blob, offset, cancellationToken);
+    public Task<Stream?> OpenFromAsync(TransferBlob blob, long offset, CancellationToken cancellationToken) => _source.OpenBlobFromAsync(blob, offset, cancellationToken);
 
     /// <summary>Reports bytes of a blob written to the destination.</summary>
     /// <param name="blob">The blob.</param>
     /// <param name="bytes">How many bytes.</param>
-    public void Transferred(LayoutBlob blob, long bytes)
+    public void Transferred(TransferBlob blob, long bytes)
     {
         ArgumentNullException.ThrowIfNull(blob);
         _progress?.Report(new BytesTransferredEvent(bytes) { Blob = blob.Descriptor.Digest, Positions = Plan.PositionsOf(blob.Descriptor.Digest) });
@@ -59,7 +58,7 @@ public sealed class TransferContext
 
     /// <summary>Reports a blob complete and verified at the destination (streamed blobs count towards the total).</summary>
     /// <param name="blob">The blob.</param>
-    public void BlobDone(LayoutBlob blob)
+    public void BlobDone(TransferBlob blob)
     {
         ArgumentNullException.ThrowIfNull(blob);
         if (blob.Content is null)
@@ -75,8 +74,12 @@ public sealed class TransferContext
     /// <param name="transferEvent">The event.</param>
     public void Report(TransferEvent transferEvent) => _progress?.Report(transferEvent);
 
-    /// <summary>The context the archive writers take.</summary>
-    internal LayoutWriteContext ForLayoutWriters() => new((blob, token) => OpenAsync(blob, token), Concurrency, Transferred, BlobDone) { OpenFrom = OpenFromAsync, Place = _source.TryPlaceBlobAsync };
+    /// <summary>Puts a blob at a path without copying (a hard link from a source's blob cache); <see langword="false"/> when the source cannot.</summary>
+    /// <param name="blob">The blob.</param>
+    /// <param name="path">The file to create.</param>
+    /// <param name="cancellationToken">Cancels the placing.</param>
+    /// <returns>Whether the blob is now at <paramref name="path"/>.</returns>
+    internal Task<bool> PlaceAsync(TransferBlob blob, string path, CancellationToken cancellationToken) => _source.TryPlaceBlobAsync(blob, path, cancellationToken);
 
     /// <summary>Reports images whose every blob was already in place before anything moved.</summary>
     internal void Start()

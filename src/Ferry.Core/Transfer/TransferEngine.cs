@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Ferry.Errors;
+using Ferry.References;
 using Ferry.Saving;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

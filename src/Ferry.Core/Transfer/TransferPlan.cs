@@ -21,7 +21,7 @@ public sealed class TransferPlan
 {
     private readonly Dictionary<Digest, List<int>> _positions;
 
-    private TransferPlan(IReadOnlyList<PlannedImage> images, IReadOnlyList<LayoutBlob> blobs, IReadOnlyList<OmittedBlob> omitted, int requested, Dictionary<Digest, List<int>> positions, long uniqueBytes)
+    private TransferPlan(IReadOnlyList<PlannedImage> images, IReadOnlyList<TransferBlob> blobs, IReadOnlyList<OmittedBlob> omitted, int requested, Dictionary<Digest, List<int>> positions, long uniqueBytes)
     {
         Images = images;
         Blobs = blobs;
@@ -38,7 +38,7 @@ public sealed class TransferPlan
     public IReadOnlyList<PlannedImage> Images { get; }
 
     /// <summary>Every distinct blob to transfer, sorted by path; manifests and configs carry their bytes.</summary>
-    public IReadOnlyList<LayoutBlob> Blobs { get; }
+    public IReadOnlyList<TransferBlob> Blobs { get; }
 
     /// <summary>The layers left out of a partial transfer.</summary>
     public IReadOnlyList<OmittedBlob> Omitted { get; }
@@ -50,7 +50,7 @@ public sealed class TransferPlan
     public long UniqueBytes { get; }
 
     /// <summary>The blobs read from the source as streams (not held in memory).</summary>
-    public IEnumerable<LayoutBlob> StreamedBlobs => Blobs.Where(b => b.Content is null);
+    public IEnumerable<TransferBlob> StreamedBlobs => Blobs.Where(b => b.Content is null);
 
     /// <summary>The bytes of <see cref="StreamedBlobs"/>.</summary>
     public long StreamedBytes => StreamedBlobs.Sum(b => b.Descriptor.Size);
@@ -70,7 +70,7 @@ public sealed class TransferPlan
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(omitted);
         var left = omitted.Select(o => o.Digest).ToHashSet();
-        var blobs = new Dictionary<Digest, LayoutBlob>();
+        var blobs = new Dictionary<Digest, TransferBlob>();
         var positions = new Dictionary<Digest, List<int>>();
         long unique = 0;
         void Add(Descriptor descriptor, ReadOnlyMemory<byte>? content, PlannedImage planned)
@@ -88,7 +88,7 @@ public sealed class TransferPlan
 
             if (!left.Contains(descriptor.Digest) && !blobs.ContainsKey(descriptor.Digest))
             {
-                blobs[descriptor.Digest] = new LayoutBlob(descriptor, content, planned.Image.Source);
+                blobs[descriptor.Digest] = new TransferBlob(descriptor, content, planned.Image.Source);
             }
         }
 

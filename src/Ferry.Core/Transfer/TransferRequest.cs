@@ -1,4 +1,5 @@
 using Ferry.Errors;
+using Ferry.References;
 using Ferry.Saving;
 
 namespace Ferry.Transfer;

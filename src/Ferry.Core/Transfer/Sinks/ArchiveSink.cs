@@ -1,8 +1,8 @@
 using Ferry.Archives;
 using Ferry.Archives.Compression;
-using Microsoft.Win32.SafeHandles;
 using Ferry.Errors;
 using Ferry.Saving;
+using Microsoft.Win32.SafeHandles;
 
 namespace Ferry.Transfer.Sinks;
 
@@ -39,7 +39,7 @@ public sealed record ArchiveTarget
 
     /// <summary>
     /// Continue an interrupted write of the same tar file and keep a failed one's blobs for the next run
-    /// (<see cref="Saving.ResumeJournal"/>); <see langword="false"/>: start from nothing, leave nothing.
+    /// (<see cref="Ferry.Archives.ResumeJournal"/>); <see langword="false"/>: start from nothing, leave nothing.
     /// </summary>
     public bool Resume { get; init; }
 
@@ -138,7 +138,7 @@ public sealed class ArchiveSink : IAppendingSink
         ArgumentNullException.ThrowIfNull(context);
         var layout = LayoutBuilder.Build(plan, _target.SignKey);
         var tar = TarLayoutPlan.Create(layout);
-        var writers = context.ForLayoutWriters();
+        var writers = LayoutWriteContext.For(context);
         var saved = plan.Images.Select(p => TransferEngine.Describe(p.Image)).ToList();
         if (_output is null)
         {

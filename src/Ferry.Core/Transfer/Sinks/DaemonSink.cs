@@ -135,7 +135,7 @@ public sealed class DaemonSink(DockerEngineClient engine) : IImageSink
                 }
                 else
                 {
-                    await BlobCopier.CopyAsync(blob, context.ForLayoutWriters(), (chunk, _, token) => output.WriteAsync(chunk, token), cancellationToken).ConfigureAwait(false);
+                    await BlobCopier.CopyAsync(blob, LayoutWriteContext.For(context), (chunk, _, token) => output.WriteAsync(chunk, token), cancellationToken).ConfigureAwait(false);
                 }
 
                 await output.WriteAsync(TarHeader.PaddingFor(descriptor.Size), cancellationToken).ConfigureAwait(false);

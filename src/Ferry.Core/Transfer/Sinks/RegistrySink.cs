@@ -1,12 +1,12 @@
-using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Ferry.Archives;
 using Ferry.Archives.Format;
 using Ferry.Errors;
 using Ferry.Loading;
 using Ferry.Oci;
-using Ferry.Referrers;
 using Ferry.References;
+using Ferry.Referrers;
 using Ferry.Registry;
 using Ferry.Saving;
 
@@ -86,7 +86,7 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
         private readonly ConcurrentDictionary<Digest, Lazy<Task<(string Repository, BlobOutcome Outcome)>>> _homes = new();
         private readonly ConcurrentDictionary<(string Repository, Digest Digest), Lazy<Task<BlobOutcome>>> _placed = new();
         private readonly Dictionary<Digest, string> _leftOutAt = [];
-        private readonly Dictionary<Digest, LayoutBlob> _blobs = plan.Blobs.ToDictionary(b => b.Descriptor.Digest);
+        private readonly Dictionary<Digest, TransferBlob> _blobs = plan.Blobs.ToDictionary(b => b.Descriptor.Digest);
         private readonly SemaphoreSlim _transfers = new(context.Concurrency);
         private readonly ConcurrentDictionary<string, SemaphoreSlim> _fallbackTags = new(StringComparer.Ordinal);
 
@@ -305,7 +305,7 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
             }
         }
 
-        private async Task UploadAsync(ImageReference target, LayoutBlob blob, CancellationToken cancellationToken)
+        private async Task UploadAsync(ImageReference target, TransferBlob blob, CancellationToken cancellationToken)
         {
             if (blob.Content is { } content)
             {
@@ -320,7 +320,7 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
     }
 
     /// <summary>Reports the bytes read through it as transferred (an upload streams from it), each byte once across reopenings.</summary>
-    private sealed class ProgressStream(Stream inner, LayoutBlob blob, TransferContext context, StrongBox<long> furthest) : Content.ForwardOnlyStream(inner)
+    private sealed class ProgressStream(Stream inner, TransferBlob blob, TransferContext context, StrongBox<long> furthest) : Content.ForwardOnlyStream(inner)
     {
         private long _position;
 

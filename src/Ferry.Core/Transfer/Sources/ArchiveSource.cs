@@ -5,9 +5,10 @@ using Ferry.Archives.Format;
 using Ferry.Errors;
 using Ferry.Oci;
 using Ferry.Reading;
-using Ferry.Referrers;
 using Ferry.References;
+using Ferry.Referrers;
 using Ferry.Saving;
+using Ferry.Signing;
 
 namespace Ferry.Transfer.Sources;
 
@@ -221,7 +222,7 @@ public sealed class ArchiveSource : IImageSource, IDisposable
     }
 
     /// <inheritdoc />
-    public Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken)
+    public Task<Stream> OpenBlobAsync(TransferBlob blob, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blob);
         var archive = _archives.FirstOrDefault(a => a.Contains(blob.Descriptor.Digest)) ?? _archives[0];

@@ -121,7 +121,7 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
     }
 
     /// <inheritdoc />
-    public Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken)
+    public Task<Stream> OpenBlobAsync(TransferBlob blob, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blob);
         return Task.FromResult<Stream>(_archive!.OpenBlob(blob.Descriptor));

@@ -1,7 +1,7 @@
 using Ferry.Archives;
 using Ferry.Oci;
-using Ferry.Referrers;
 using Ferry.References;
+using Ferry.Referrers;
 using Ferry.Registry;
 using Ferry.Saving;
 
@@ -90,21 +90,21 @@ public sealed class RegistrySource(RegistryClient registry, string? sourceRegist
     }
 
     /// <inheritdoc />
-    public async Task<Stream> OpenBlobAsync(LayoutBlob blob, CancellationToken cancellationToken)
+    public async Task<Stream> OpenBlobAsync(TransferBlob blob, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blob);
         return await registry.OpenBlobAsync(blob.Source!, blob.Descriptor, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<Stream?> OpenBlobFromAsync(LayoutBlob blob, long offset, CancellationToken cancellationToken)
+    public async Task<Stream?> OpenBlobFromAsync(TransferBlob blob, long offset, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blob);
         return await registry.OpenBlobFromAsync(blob.Source!, blob.Descriptor, offset, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<bool> TryPlaceBlobAsync(LayoutBlob blob, string path, CancellationToken cancellationToken)
+    public async Task<bool> TryPlaceBlobAsync(TransferBlob blob, string path, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blob);
         return registry.Cache is { } cache && await cache.TryLinkAsync(blob.Descriptor, path, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Ferry.Archives;
+namespace Ferry.Archives.Format;
 
 /// <summary>
 /// Writes POSIX ustar headers by hand, deterministically: mtime 0, uid/gid 0, empty user/group names.

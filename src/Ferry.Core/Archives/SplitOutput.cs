@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace Ferry.Saving;
+namespace Ferry.Archives;
 
 /// <summary>
 /// The parts of a split archive (<c>TARGET.000</c>, <c>.001</c>, …), each written under a temporary name and renamed

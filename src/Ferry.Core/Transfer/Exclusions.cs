@@ -4,7 +4,7 @@ using Ferry.Reading;
 using Ferry.References;
 using Ferry.Transfer;
 
-namespace Ferry.Saving;
+namespace Ferry.Transfer;
 
 /// <summary>
 /// The layers a partial (delta) save leaves out: those of the excluded images (<c>--exclude</c>, resolved like

@@ -1,3 +1,4 @@
+using Ferry.Archives;
 using Ferry.Archives.Compression;
 using Ferry.Daemon;
 using Ferry.Errors;
@@ -5,11 +6,12 @@ using Ferry.Loading;
 using Ferry.References;
 using Ferry.Registry;
 using Ferry.Saving;
+using Ferry.Transfer;
 using Ferry.Transfer.Sinks;
 using Ferry.Transfer.Sources;
 using Microsoft.Extensions.Logging;
 
-namespace Ferry.Transfer;
+namespace Ferry.Copying;
 
 /// <summary>A source opened from <see cref="ImageLocation"/>s: the source, the images to ask it for, and what to dispose after the run.</summary>
 /// <param name="Source">The source.</param>

@@ -1,7 +1,8 @@
 using Ferry.Oci;
+using Ferry.Reading;
 using Ferry.References;
 
-namespace Ferry.Reading;
+namespace Ferry.Inspecting;
 
 /// <summary>What <c>ferry inspect</c> shows of one image.</summary>
 /// <param name="Name">The name in the archive, or <see langword="null"/>.</param>

@@ -2,11 +2,11 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Ferry.Archives;
-using Ferry.References;
 using Ferry.Content;
+using Ferry.References;
 using Microsoft.Win32.SafeHandles;
 
-namespace Ferry.Saving;
+namespace Ferry.Archives;
 
 /// <summary>
 /// What lets a killed save continue where it stopped. Beside the output <c>NAME</c> a tar save writes its data to

@@ -2,9 +2,10 @@ using System.Collections.Concurrent;
 using Ferry.Errors;
 using Ferry.Oci;
 using Ferry.References;
+using Ferry.Referrers;
 using Ferry.Registry;
 
-namespace Ferry.Referrers;
+namespace Ferry.Registry;
 
 /// <summary>
 /// Finds what refers to an image's manifests in its repository, every way a registry may hold it: the OCI 1.1 referrers

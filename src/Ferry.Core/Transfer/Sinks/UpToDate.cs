@@ -1,11 +1,12 @@
 using Ferry.Archives;
 using Ferry.Archives.Compression;
 using Ferry.Errors;
+using Ferry.Inspecting;
 using Ferry.Oci;
 using Ferry.Reading;
 using Ferry.Transfer;
 
-namespace Ferry.Saving;
+namespace Ferry.Transfer.Sinks;
 
 /// <summary>
 /// Idempotence: an output that already holds exactly the requested references at the digests the source names

@@ -1,6 +1,6 @@
 using Ferry.References;
 
-namespace Ferry.Saving;
+namespace Ferry.References;
 
 /// <summary>Which platforms of multi-platform images to save.</summary>
 public sealed record PlatformSelection

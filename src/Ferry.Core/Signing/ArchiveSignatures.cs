@@ -1,9 +1,26 @@
 using Ferry.Archives.Format;
-using Ferry.Referrers;
+using Ferry.Reading;
 using Ferry.References;
+using Ferry.Referrers;
 using Ferry.Signing;
 
-namespace Ferry.Reading;
+namespace Ferry.Signing;
+
+/// <summary>The state of a bundle's own signature.</summary>
+public enum BundleSignatureState
+{
+    /// <summary>No key was given.</summary>
+    NotChecked,
+
+    /// <summary>The bundle carries no <c>index.json.sig</c>.</summary>
+    Absent,
+
+    /// <summary>It verifies with the key: it vouches for every image.</summary>
+    Valid,
+
+    /// <summary>It does not verify with the key.</summary>
+    Invalid,
+}
 
 /// <summary>The signature checks on an archive that verify and load share: the bundle's own, and one image's.</summary>
 internal static class ArchiveSignatures

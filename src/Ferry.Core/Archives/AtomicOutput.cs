@@ -1,6 +1,6 @@
 using Ferry.Errors;
 
-namespace Ferry.Saving;
+namespace Ferry.Archives;
 
 /// <summary>
 /// An output that appears atomically: content is written to a temporary name beside the target and

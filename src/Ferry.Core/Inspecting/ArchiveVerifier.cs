@@ -2,9 +2,11 @@ using System.Security.Cryptography;
 using Ferry.Archives.Format;
 using Ferry.Errors;
 using Ferry.Oci;
+using Ferry.Reading;
 using Ferry.References;
+using Ferry.Signing;
 
-namespace Ferry.Reading;
+namespace Ferry.Inspecting;
 
 /// <summary>One image an archive names.</summary>
 /// <param name="Name">Its name in the archive, or <c>(unnamed)</c>.</param>
@@ -33,22 +35,6 @@ public sealed record VerifyResult(IReadOnlyList<ArchiveImage> Images, int Blobs,
 
     /// <summary>How many artifacts (signatures, attestations, SBOMs) the archive carries with its images.</summary>
     public int Artifacts { get; init; }
-}
-
-/// <summary>The state of a bundle's own signature.</summary>
-public enum BundleSignatureState
-{
-    /// <summary>No key was given.</summary>
-    NotChecked,
-
-    /// <summary>The bundle carries no <c>index.json.sig</c>.</summary>
-    Absent,
-
-    /// <summary>It verifies with the key: it vouches for every image.</summary>
-    Valid,
-
-    /// <summary>It does not verify with the key.</summary>
-    Invalid,
 }
 
 /// <summary>
