@@ -147,13 +147,7 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
         }
     }
 
-    private void UpdateTotalName()
-    {
-        if (_total is not null)
-        {
-            _total.Description = _layout.Name($"total {_done}/{_count} images");
-        }
-    }
+    private void UpdateTotalName() => _total?.Description = _layout.Name($"total {_done}/{_count} images");
 
     /// <summary>The bar of an image, added when its bytes first move and a row is free (bytes before that still count).</summary>
     private ProgressTask? RowFor(int position, long moved)

@@ -326,9 +326,9 @@ public sealed class ArchiveSink : IAppendingSink
                     return 0;
                 }, cancellationToken).ConfigureAwait(false);
             }
-            else if (journal is not null)
+            else
             {
-                journal.MoveDataTo(output.Temporary);
+                journal?.MoveDataTo(output.Temporary);
             }
 
             output.CommitFile();
