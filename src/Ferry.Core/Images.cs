@@ -200,16 +200,16 @@ public static class Images
                 : "a destination, a target registry and a full name (As) are exclusive: give one");
         }
 
-        var sources = request.Images.Select(ImageLocation.ParseSource).ToList();
-        var destination = request.Destination is { } text ? ImageLocation.ParseDestination(text) : new ImageLocation(LocationKind.Registry, "docker", null, request.As ?? request.Target);
+        var sources = request.Images.Select(i => ImageLocation.ParseSource(i, request.Transports)).ToList();
+        var destination = request.Destination is { } text ? ImageLocation.ParseDestination(text, request.Transports) : new ImageLocation(LocationKind.Registry, "docker", null, request.As ?? request.Target);
         var (singleName, target) = DestinationNames(request, sources, destination);
         var isArchiveSource = sources[0].Kind == LocationKind.Archive;
-        if (singleName is not null && !isArchiveSource && sources.Count != 1)
+        if (singleName is not null && !isArchiveSource && sources.Count != 1 && sources[0].Kind != LocationKind.Registered)
         {
             throw new InvalidInputException($"{singleName} names one image, but {sources.Count} are given");
         }
 
-        using var opener = new LocationOpener(access, request.DestinationAccess, request.Daemon, logger);
+        using var opener = new LocationOpener(access, request.DestinationAccess, request.Daemon, logger, request.Transports);
         var opened = await opener.OpenSourceAsync(sources, request.SourceRegistry, request.Referrers && destination.Kind != LocationKind.Daemon, isArchiveSource ? singleName : null, cancellationToken).ConfigureAwait(false);
         var transfer = new TransferRequest
         {
@@ -240,6 +240,11 @@ public static class Images
         if (request.As is { } nameAs)
         {
             return (ImageReference.Parse(nameAs).ToString(), r => r);
+        }
+
+        if (destination.Kind == LocationKind.Registered)
+        {
+            return (null, r => r); // the transport reads its own reference
         }
 
         if (destination.Kind != LocationKind.Registry)

@@ -91,7 +91,7 @@ internal static class CopyCommand
 
                     destinationText = arguments[^1];
                     arguments.RemoveAt(arguments.Count - 1);
-                    ImageLocation.ParseDestination(destinationText);
+                    _ = ImageLocation.ParseDestination(destinationText);
                 }
                 else if (target is not null && name is not null)
                 {
@@ -115,7 +115,7 @@ internal static class CopyCommand
                     }
                 }
 
-                var sources = lines.Select(ImageLocation.ParseSource).ToList();
+                var sources = lines.Select(l => ImageLocation.ParseSource(l)).ToList();
                 var to_ = destinationText is null ? null : ImageLocation.ParseDestination(destinationText);
                 var usesEngine = sources.Any(s => s.Kind == LocationKind.Daemon) || to_?.Kind == LocationKind.Daemon;
                 if (!usesEngine && engine.NamesAnEngine(parseResult))

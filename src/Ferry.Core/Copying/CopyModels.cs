@@ -56,6 +56,9 @@ public sealed record CopyRequest
     /// <summary>How to reach the destination registry when it needs other credentials than the source (skopeo's <c>--dest-creds</c>); <see langword="null"/>: the same as the source.</summary>
     public RegistryAccess? DestinationAccess { get; init; }
 
+    /// <summary>Transports of your own (a prefix and how it opens a source or sink), checked before the built-in ones.</summary>
+    public IReadOnlyList<Transfer.ImageTransport> Transports { get; init; } = [];
+
     /// <summary>The Docker Engine for <c>docker-daemon:</c> sources and destinations; <see langword="null"/> resolves it as the docker CLI does.</summary>
     public Daemon.DockerEndpoint? Daemon { get; init; }
 }

@@ -27,7 +27,8 @@ internal sealed record OpenedSource(IImageSource Source, IReadOnlyList<string> I
 /// <param name="destinationAccess">How the destination registry is reached (the source's when <see langword="null"/>).</param>
 /// <param name="daemon">The Docker Engine for <c>docker-daemon:</c>.</param>
 /// <param name="logger">Detail.</param>
-internal sealed class LocationOpener(RegistryAccess access, RegistryAccess? destinationAccess, DockerEndpoint? daemon, ILogger? logger) : IDisposable
+/// <param name="transports">Transports registered for the run.</param>
+internal sealed class LocationOpener(RegistryAccess access, RegistryAccess? destinationAccess, DockerEndpoint? daemon, ILogger? logger, IReadOnlyList<ImageTransport> transports) : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
     private RegistryClient? _registry;
@@ -46,6 +47,19 @@ internal sealed class LocationOpener(RegistryAccess access, RegistryAccess? dest
         {
             case LocationKind.Registry:
                 return new OpenedSource(new RegistrySource(SourceRegistry(), sourceRegistry) { Referrers = referrers }, locations.Select(l => l.Reference!).ToList(), i => i);
+            case LocationKind.Registered:
+                if (locations.Count != 1)
+                {
+                    throw new InvalidInputException($"{locations[0].Transport} takes one source reference per copy");
+                }
+
+                var opened = await Registered(locations[0]).SourceAsync(locations[0].Reference!, cancellationToken).ConfigureAwait(false);
+                if (opened.Source is IDisposable disposable)
+                {
+                    Own(disposable);
+                }
+
+                return new OpenedSource(opened.Source, opened.Images, i => i);
             case LocationKind.Daemon:
                 var daemonSource = Own(new DaemonSource(Engine()));
                 return new OpenedSource(daemonSource, locations.Select(l => l.Reference!).ToList(), i => "docker-daemon:" + i);
@@ -65,6 +79,7 @@ internal sealed class LocationOpener(RegistryAccess access, RegistryAccess? dest
     {
         LocationKind.Registry => new RegistrySink(DestinationRegistry(), target),
         LocationKind.Daemon => new DaemonSink(Engine()),
+        LocationKind.Registered => Registered(destination).Sink(destination.Reference!),
         _ => new ArchiveSink(new ArchiveTarget
         {
             Path = destination.Path,
@@ -85,6 +100,8 @@ internal sealed class LocationOpener(RegistryAccess access, RegistryAccess? dest
         path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) ? OuterCompression.Gzip
         : path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tzst", StringComparison.OrdinalIgnoreCase) ? OuterCompression.Zstd
         : OuterCompression.None;
+
+    private ImageTransport Registered(ImageLocation location) => transports.First(t => t.Prefix == location.Transport);
 
     private RegistryClient SourceRegistry() => _registry ??= Own(new RegistryClient(access.Credentials, access.Options, logger));
 

@@ -13,6 +13,9 @@ public enum LocationKind
 
     /// <summary>An archive file or layout directory (<c>docker-archive:</c>, <c>oci-archive:</c>, <c>oci:</c>, <c>ferry-archive:</c>, a plain path).</summary>
     Archive,
+
+    /// <summary>A transport registered for the run (<see cref="ImageTransport"/>).</summary>
+    Registered,
 }
 
 /// <summary>
@@ -47,10 +50,16 @@ public sealed record ImageLocation(LocationKind Kind, string Transport, string? 
     /// <param name="text">The source as given.</param>
     /// <returns>The location.</returns>
     /// <exception cref="InvalidInputException">Malformed.</exception>
-    public static ImageLocation ParseSource(string text)
+    /// <param name="registered">Transports registered for the run, checked before the built-in ones.</param>
+    public static ImageLocation ParseSource(string text, IReadOnlyList<ImageTransport>? registered = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
+        if (Registered(trimmed, registered) is { } own)
+        {
+            return own;
+        }
+
         if (HasTransport(trimmed))
         {
             return ParseTransport(trimmed, writing: false);
@@ -69,10 +78,16 @@ public sealed record ImageLocation(LocationKind Kind, string Transport, string? 
     /// <param name="text">The destination as given.</param>
     /// <returns>The location.</returns>
     /// <exception cref="InvalidInputException">Malformed or ambiguous.</exception>
-    public static ImageLocation ParseDestination(string text)
+    /// <param name="registered">Transports registered for the run, checked before the built-in ones.</param>
+    public static ImageLocation ParseDestination(string text, IReadOnlyList<ImageTransport>? registered = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
+        if (Registered(trimmed, registered) is { } own)
+        {
+            return own;
+        }
+
         if (HasTransport(trimmed))
         {
             return ParseTransport(trimmed, writing: true);
@@ -94,8 +109,14 @@ public sealed record ImageLocation(LocationKind Kind, string Transport, string? 
     {
         LocationKind.Registry => $"docker://{Reference}",
         LocationKind.Daemon => $"docker-daemon:{Reference}",
+        LocationKind.Registered => $"{Transport}{Reference}",
         _ => Transport == "ferry-archive" && Reference is null ? Path! : $"{Transport}:{Path}{(Reference is null ? string.Empty : ":" + Reference)}",
     };
+
+    private static ImageLocation? Registered(string text, IReadOnlyList<ImageTransport>? registered) =>
+        registered?.FirstOrDefault(t => text.StartsWith(t.Prefix, StringComparison.Ordinal)) is { } transport
+            ? new ImageLocation(LocationKind.Registered, transport.Prefix, null, text[transport.Prefix.Length..])
+            : null;
 
     private static ImageLocation ParseTransport(string text, bool writing)
     {

@@ -6,19 +6,29 @@ using Ferry.Saving;
 
 namespace Ferry.Transfer;
 
-/// <summary>Where a resolver reads manifests and configs: a registry, an archive, a daemon's export.</summary>
-internal interface IManifestStore
+/// <summary>Where <see cref="ImageResolver"/> reads one image's manifests and configs: a registry, an archive, an Engine's export, a source of your own.</summary>
+public interface IManifestStore
 {
-    /// <summary>The top manifest or index of an image, verified.</summary>
+    /// <summary>The top manifest or index of the image, verified.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The document.</returns>
     Task<ManifestDocument> GetTopAsync(CancellationToken cancellationToken);
 
     /// <summary>Whether a child manifest of the top index is available here (an archive may hold only some platforms).</summary>
+    /// <param name="child">The index entry.</param>
+    /// <returns><see langword="true"/> when it can be read.</returns>
     bool Has(Descriptor child);
 
     /// <summary>A child manifest of the top index, verified against its descriptor.</summary>
+    /// <param name="child">The index entry.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The document.</returns>
     Task<ManifestDocument> GetManifestAsync(Descriptor child, CancellationToken cancellationToken);
 
     /// <summary>A config blob, verified against its descriptor.</summary>
+    /// <param name="config">The config's descriptor.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The bytes.</returns>
     Task<ReadOnlyMemory<byte>> GetConfigAsync(Descriptor config, CancellationToken cancellationToken);
 }
 
@@ -28,10 +38,23 @@ internal interface IManifestStore
 /// unchanged); a single-platform image is kept when its platform is selected; artifacts in an index (attestations,
 /// signatures) are kept for index fidelity and never chosen as the image docker loads.
 /// </summary>
-internal static class ImageResolver
+public static class ImageResolver
 {
+    /// <summary>Resolves one image from its store: the platforms the selection keeps, a subset index when it keeps some, the image docker loads.</summary>
+    /// <param name="name">The name the image takes in the run.</param>
+    /// <param name="source">The name it has at its source (for messages).</param>
+    /// <param name="store">Where its manifests and configs are read.</param>
+    /// <param name="selection">The platform selection.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <returns>The resolved image.</returns>
+    /// <exception cref="PlatformNotFoundException">No selected platform is in the image.</exception>
+    /// <exception cref="UnsupportedContentException">Nested indexes, an index of artifacts only, a config that disagrees with its manifest.</exception>
     public static async Task<ResolvedImage> ResolveAsync(ImageReference name, ImageReference source, IManifestStore store, PlatformSelection selection, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(selection);
         var top = await store.GetTopAsync(cancellationToken).ConfigureAwait(false);
         if (!top.IsIndex)
         {
@@ -92,7 +115,7 @@ internal static class ImageResolver
     /// What an archive's index.json would point at for this reference — the top manifest, or the subset index the
     /// platform selection makes — from the top manifest alone: no child manifest, no blob is read.
     /// </summary>
-    public static ManifestDocument TopFor(ManifestDocument top, PlatformSelection selection, ImageReference reference)
+    internal static ManifestDocument TopFor(ManifestDocument top, PlatformSelection selection, ImageReference reference)
     {
         if (!top.IsIndex)
         {
