@@ -82,40 +82,29 @@ internal static class ImageArchiveReader
 
     private static async Task<ImageArchive> ReadDockerArchiveAsync(ArchiveFile file, CancellationToken cancellationToken)
     {
-        var items = DockerManifestFile.Read(await file.ReadSmallAsync(DockerManifestFile.FileName, MaxJsonBytes, cancellationToken).ConfigureAwait(false), file.Path);
         var blobs = new Dictionary<Digest, ImageArchive.BlobSource>();
         var images = new List<ArchivedImage>();
-        var layerInfo = new ConcurrentDictionary<string, Task<LayerInfo>>(StringComparer.Ordinal);
-        foreach (var item in items)
+        var layerInfo = new ConcurrentDictionary<string, Task<DockerArchiveLayer>>(StringComparer.Ordinal);
+        var read = await DockerArchiveImages.ReadAsync(
+            await file.ReadSmallAsync(DockerManifestFile.FileName, MaxJsonBytes, cancellationToken).ConfigureAwait(false),
+            file.Path,
+            config => file.ReadSmallAsync(config, MaxConfigBytes, cancellationToken),
+            layer => layerInfo.GetOrAdd(layer, l => Task.Run(() => DescribeLayerAsync(file, l, cancellationToken), cancellationToken))).ConfigureAwait(false);
+        foreach (var image in read)
         {
-            var configBytes = await file.ReadSmallAsync(item.Config, MaxConfigBytes, cancellationToken).ConfigureAwait(false);
-            var configDigest = Digest.Sha256Of(configBytes);
-            var diffIds = ImageConfigInfo.Parse(configBytes, $"{file.Path}: {item.Config}").DiffIds;
-            if (diffIds.Count != item.Layers.Count)
+            for (var i = 0; i < image.Layers.Count; i++)
             {
-                throw new InvalidInputException($"{file.Path}: {item.Config} lists {diffIds.Count} diff_ids but manifest.json lists {item.Layers.Count} layers");
+                blobs[image.Layers[i].Descriptor.Digest] = new ImageArchive.BlobSource(image.Item.Layers[i], null);
             }
 
-            var layers = await Task.WhenAll(item.Layers.Select(layer => layerInfo.GetOrAdd(layer, l => Task.Run(() => DescribeLayerAsync(file, l, cancellationToken), cancellationToken)))).ConfigureAwait(false);
-            for (var i = 0; i < layers.Length; i++)
+            blobs[Digest.Sha256Of(image.Config)] = new ImageArchive.BlobSource(null, image.Config);
+            blobs[image.Manifest.Digest] = new ImageArchive.BlobSource(null, image.Manifest.Content.ToArray());
+            if (image.Item.RepoTags.Count == 0)
             {
-                if (layers[i].DiffId != diffIds[i])
-                {
-                    throw new DigestMismatchException($"{file.Path}: layer {item.Layers[i]} uncompresses to {layers[i].DiffId}, but the config's diff_id is {diffIds[i]}");
-                }
-
-                blobs[layers[i].Descriptor.Digest] = new ImageArchive.BlobSource(item.Layers[i], null);
+                images.Add(new ArchivedImage(null, image.Manifest.Descriptor, BuiltFromLayers: true));
             }
 
-            var manifest = BuildManifest(configBytes, layers.Select(l => (l.Descriptor, l.Compression)).ToList());
-            blobs[configDigest] = new ImageArchive.BlobSource(null, configBytes);
-            blobs[manifest.Digest] = new ImageArchive.BlobSource(null, manifest.Content.ToArray());
-            if (item.RepoTags.Count == 0)
-            {
-                images.Add(new ArchivedImage(null, manifest.Descriptor, BuiltFromLayers: true));
-            }
-
-            images.AddRange(item.RepoTags.Select(tag => new ArchivedImage(tag, manifest.Descriptor, BuiltFromLayers: true)));
+            images.AddRange(image.Item.RepoTags.Select(tag => new ArchivedImage(tag, image.Manifest.Descriptor, BuiltFromLayers: true)));
         }
 
         return new ImageArchive(file, "docker-archive", images, blobs, []);
@@ -145,7 +134,7 @@ internal static class ImageArchiveReader
         _ => "application/vnd.oci.image.layer.v1.tar",
     };
 
-    private static async Task<LayerInfo> DescribeLayerAsync(ArchiveFile file, string name, CancellationToken cancellationToken)
+    private static async Task<DockerArchiveLayer> DescribeLayerAsync(ArchiveFile file, string name, CancellationToken cancellationToken)
     {
         // One pass: the file's own digest, and (for compressed layers) the digest of what it uncompresses to.
         await using var stream = file.Open(name);
@@ -166,7 +155,7 @@ internal static class ImageArchiveReader
             }
 
             var digest = Digest.Parse("sha256:" + Convert.ToHexStringLower(fileHash.GetHashAndReset()));
-            return new LayerInfo(new Descriptor(string.Empty, digest, size), digest, compression);
+            return new DockerArchiveLayer(new Descriptor(string.Empty, digest, size), digest, compression);
         }
 
         await using var again = file.Open(name);
@@ -196,10 +185,8 @@ internal static class ImageArchiveReader
 
         await tee.DrainAsync(cancellationToken).ConfigureAwait(false);
         var layerDigest = tee.Digest();
-        return new LayerInfo(new Descriptor(string.Empty, layerDigest, tee.BytesRead), Digest.Parse("sha256:" + Convert.ToHexStringLower(diffHash.GetHashAndReset())), compression);
+        return new DockerArchiveLayer(new Descriptor(string.Empty, layerDigest, tee.BytesRead), Digest.Parse("sha256:" + Convert.ToHexStringLower(diffHash.GetHashAndReset())), compression);
     }
-
-    private sealed record LayerInfo(Descriptor Descriptor, Digest DiffId, DetectedCompression Compression);
 
     /// <summary>Hashes what is read through it (the compressed bytes under a decompressor).</summary>
     private sealed class HashingReadStream(Stream inner) : Content.ForwardOnlyStream(inner)

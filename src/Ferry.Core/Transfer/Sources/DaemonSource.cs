@@ -147,7 +147,7 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
 
         var export = new ExportContent();
         await engine.ExportToAsync(ids, (stream, token) => ReadExportAsync(stream, appender, export, token), cancellationToken).ConfigureAwait(false);
-        var byConfig = BuildImages(export);
+        var byConfig = await BuildImagesAsync(export).ConfigureAwait(false);
         var results = new List<(ResolvedImage?, string?)>();
         foreach (var (image, info, failure) in inspected)
         {
@@ -339,8 +339,11 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
         }
     }
 
-    /// <summary>From <c>manifest.json</c> and the configs: one platform image per config digest, manifests built, diff_ids checked.</summary>
-    private Dictionary<string, PlatformImage> BuildImages(ExportContent export)
+    /// <summary>
+    /// From <c>manifest.json</c> and the configs, read as any docker-archive is (<see cref="DockerArchiveImages"/>):
+    /// one platform image per config digest, manifests built, diff_ids checked.
+    /// </summary>
+    private async Task<Dictionary<string, PlatformImage>> BuildImagesAsync(ExportContent export)
     {
         var where = $"the Docker daemon's export ({engine.Host})";
         if (!export.Metadata.TryGetValue(DockerManifestFile.FileName, out var manifestJson))
@@ -348,19 +351,19 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
             throw new DaemonException($"{where} has no manifest.json; it is incomplete");
         }
 
-        var result = new Dictionary<string, PlatformImage>(StringComparer.Ordinal);
-        foreach (var item in DockerManifestFile.Read(manifestJson, where))
-        {
-            var config = export.Metadata.TryGetValue(item.Config, out var bytes) ? bytes : throw new DaemonException($"{where} lacks {item.Config}");
-            var info = ImageConfigInfo.Parse(config, item.Config);
-            var layers = item.Layers.Select(l => export.Layer(l, where)).ToList();
-            if (info.DiffIds.Count != layers.Count || info.DiffIds.Zip(layers).Any(p => p.First != p.Second.DiffId))
+        var images = await DockerArchiveImages.ReadAsync(
+            manifestJson,
+            where,
+            config => Task.FromResult(export.Metadata.TryGetValue(config, out var bytes) ? bytes : throw new DaemonException($"{where} lacks {config}")),
+            layer =>
             {
-                throw new DigestMismatchException($"{where}: the layers of {Digest.Sha256Of(config).Short} do not match the config's diff_ids");
-            }
-
-            var manifest = ImageArchiveReader.BuildManifest(config, layers.Select(l => (l.Descriptor, l.Compressed ? DetectedCompression.Gzip : DetectedCompression.None)).ToList());
-            result.TryAdd(manifest.Config!.Digest.ToString(), new PlatformImage(info.Platform, manifest, config));
+                var appended = export.Layer(layer, where);
+                return Task.FromResult(new DockerArchiveLayer(appended.Descriptor, appended.DiffId, appended.Compressed ? DetectedCompression.Gzip : DetectedCompression.None));
+            }).ConfigureAwait(false);
+        var result = new Dictionary<string, PlatformImage>(StringComparer.Ordinal);
+        foreach (var image in images)
+        {
+            result.TryAdd(image.Manifest.Config!.Digest.ToString(), new PlatformImage(ImageConfigInfo.Parse(image.Config, image.Item.Config).Platform, image.Manifest, image.Config));
         }
 
         return result;

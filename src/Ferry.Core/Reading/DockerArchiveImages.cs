@@ -1,0 +1,60 @@
+using Ferry.Archives.Compression;
+using Ferry.Archives.Format;
+using Ferry.Errors;
+using Ferry.Oci;
+using Ferry.References;
+
+namespace Ferry.Reading;
+
+/// <summary>One layer of a docker-archive as read: the stored bytes' descriptor, their diff_id and compression.</summary>
+/// <param name="Descriptor">Digest and size of the stored bytes (media type empty).</param>
+/// <param name="DiffId">The digest of the uncompressed bytes.</param>
+/// <param name="Compression">How the stored bytes are compressed.</param>
+internal sealed record DockerArchiveLayer(Descriptor Descriptor, Digest DiffId, DetectedCompression Compression);
+
+/// <summary>One image of a docker-archive's <c>manifest.json</c>: its entry, config, layers and the manifest built for it.</summary>
+/// <param name="Item">The <c>manifest.json</c> entry (config path, tags, layer paths).</param>
+/// <param name="Config">The config's bytes.</param>
+/// <param name="Layers">The layers, in order.</param>
+/// <param name="Manifest">The manifest Ferry builds from them.</param>
+internal sealed record DockerArchiveImage(DockerManifestItem Item, byte[] Config, IReadOnlyList<DockerArchiveLayer> Layers, ManifestDocument Manifest);
+
+/// <summary>
+/// The one reading of a docker-archive's images (docker save of every version, skopeo, podman, crane, and a Docker
+/// Engine's export, whether kept in a file or streamed): each <c>manifest.json</c> entry's config, its layers checked
+/// against the config's diff_ids, and the manifest built for them. Where the bytes come from is the caller's.
+/// </summary>
+internal static class DockerArchiveImages
+{
+    public static async Task<IReadOnlyList<DockerArchiveImage>> ReadAsync(
+        ReadOnlyMemory<byte> manifestJson,
+        string where,
+        Func<string, Task<byte[]>> readConfig,
+        Func<string, Task<DockerArchiveLayer>> readLayer)
+    {
+        var images = new List<DockerArchiveImage>();
+        foreach (var item in DockerManifestFile.Read(manifestJson, where))
+        {
+            var config = await readConfig(item.Config).ConfigureAwait(false);
+            var diffIds = ImageConfigInfo.Parse(config, $"{where}: {item.Config}").DiffIds;
+            if (diffIds.Count != item.Layers.Count)
+            {
+                throw new InvalidInputException($"{where}: {item.Config} lists {diffIds.Count} diff_ids but manifest.json lists {item.Layers.Count} layers");
+            }
+
+            var layers = await Task.WhenAll(item.Layers.Select(readLayer)).ConfigureAwait(false);
+            for (var i = 0; i < layers.Length; i++)
+            {
+                if (layers[i].DiffId != diffIds[i])
+                {
+                    throw new DigestMismatchException($"{where}: layer {item.Layers[i]} uncompresses to {layers[i].DiffId}, but the config's diff_id is {diffIds[i]}");
+                }
+            }
+
+            var manifest = ImageArchiveReader.BuildManifest(config, layers.Select(l => (l.Descriptor, l.Compression)).ToList());
+            images.Add(new DockerArchiveImage(item, config, layers, manifest));
+        }
+
+        return images;
+    }
+}
