@@ -108,7 +108,7 @@ public static class Images
         }
 
         var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Format = request.Format, Compression = request.Compression, SplitSize = request.SplitSize });
-        using var source = await ArchiveSource.OpenAsync(request.Archives, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Limits = request.Limits }, cancellationToken: cancellationToken).ConfigureAwait(false);
         var keys = new List<string>();
         var seen = new Dictionary<string, (Digest Digest, string Archive)>(StringComparer.Ordinal);
         foreach (var key in source.Keys)
@@ -210,7 +210,7 @@ public static class Images
         }
 
         using var opener = new LocationOpener(access, request.DestinationAccess, request.Daemon, logger, request.Transports);
-        var opened = await opener.OpenSourceAsync(sources, request.SourceRegistry, request.Referrers && destination.Kind != LocationKind.Daemon, isArchiveSource ? singleName : null, cancellationToken).ConfigureAwait(false);
+        var opened = await opener.OpenSourceAsync(sources, request.SourceRegistry, new ArchiveSelection { Referrers = request.Referrers && destination.Kind != LocationKind.Daemon, As = isArchiveSource ? singleName : null, Limits = request.Limits }, cancellationToken).ConfigureAwait(false);
         var transfer = new TransferRequest
         {
             Images = opened.Images,
@@ -305,7 +305,7 @@ public static class Images
         access ??= RegistryAccess.Default;
         Func<References.ImageReference, References.ImageReference> targetFor = request.As is { } nameAs ? _ => References.ImageReference.Parse(nameAs) : RegistryTarget.Parse(request.Target!).For;
         using var registry = new RegistryClient(access.Credentials, access.Options, logger);
-        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Images = request.Images, As = request.As, Referrers = request.Referrers || request.RequireSignature is not null }, request.Stdin, cancellationToken).ConfigureAwait(false);
+        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Images = request.Images, As = request.As, Referrers = request.Referrers || request.RequireSignature is not null, Limits = request.Limits }, request.Stdin, cancellationToken).ConfigureAwait(false);
         var transfer = new TransferRequest
         {
             Images = source.Keys,
@@ -374,7 +374,8 @@ public static class Images
         }
 
         using var engine = new DockerEngineClient(daemon ?? DockerEndpointResolver.Resolve(new DockerEndpointOptions()));
-        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Images = request.Images, As = request.As, Referrers = request.RequireSignature is not null }, request.Stdin, cancellationToken).ConfigureAwait(false);
+        _ = await engine.GetVersionAsync(cancellationToken).ConfigureAwait(false); // an unreachable Engine is said before any archive is read
+        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Images = request.Images, As = request.As, Referrers = request.RequireSignature is not null, Limits = request.Limits }, request.Stdin, cancellationToken).ConfigureAwait(false);
         var transfer = new TransferRequest
         {
             Images = source.Keys,

@@ -118,7 +118,7 @@ public sealed class HostileArchiveTests : IDisposable
             }
         }
 
-        Assert.True(new FileInfo(bomb).Length * ArchiveFile.MaxExpansion < 128L << 20, "the test bomb is not compressed enough to test the cap");
+        Assert.True(new FileInfo(bomb).Length * ArchiveLimits.Default.MaxExpansion < 128L << 20, "the test bomb is not compressed enough to test the cap");
 
         var ex = await Assert.ThrowsAsync<InvalidInputException>(() => ArchiveFile.OpenAsync(bomb));
         Assert.Contains("decompression bomb", ex.Message, StringComparison.Ordinal);

@@ -71,6 +71,8 @@ internal static class CopyCommand
         rate.AddTo(command);
         var engine = new DockerEngineOptions();
         engine.AddTo(command);
+        var reading = new ArchiveReadingOptions();
+        reading.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var isDebug = parseResult.GetValue(debug);
@@ -151,6 +153,7 @@ internal static class CopyCommand
                     ContinueOnError = true,
                     Referrers = !parseResult.GetValue(noReferrers),
                     ManifestFormat = format.Value(parseResult),
+                    Limits = reading.Limits(parseResult),
                     DestinationAccess = destinationSources is null ? null : new RegistryAccess(new DefaultCredentialProvider(destinationSources), clientOptions),
                     Daemon = usesEngine ? DockerEndpointResolver.Resolve(engine.Endpoint(parseResult)) : null,
                 };

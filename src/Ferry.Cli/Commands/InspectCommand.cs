@@ -51,10 +51,9 @@ internal static class InspectCommand
                 var text = parseResult.GetValue(target)!;
                 if (IsArchive(text))
                 {
-                    reading.Apply(parseResult);
                     var result = text == "-"
-                        ? await ArchiveInspector.InspectAsync(StdinArchive.Open(), "stdin", cancellationToken).ConfigureAwait(false)
-                        : await ArchiveInspector.InspectAsync(text, cancellationToken).ConfigureAwait(false);
+                        ? await ArchiveInspector.InspectAsync(StdinArchive.Open(), "stdin", reading.Limits(parseResult), cancellationToken).ConfigureAwait(false)
+                        : await ArchiveInspector.InspectAsync(text, reading.Limits(parseResult), cancellationToken).ConfigureAwait(false);
                     if (parseResult.GetValue(json))
                     {
                         ArchiveInspectView.WriteJson(result);

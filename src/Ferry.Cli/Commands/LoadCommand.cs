@@ -76,7 +76,6 @@ internal static class LoadCommand
             JsonLines.Enabled = parseResult.GetValue(progress) == "json";
             try
             {
-                reading.Apply(parseResult);
                 var paths = parseResult.GetValue(archives)!;
                 if (paths.Count(p => p == "-") > 1)
                 {
@@ -112,6 +111,7 @@ internal static class LoadCommand
                     using var daemonKey = daemonPolicy?.Key;
                     var daemonRequest = new LoadRequest
                     {
+                        Limits = reading.Limits(parseResult),
                         Archives = paths,
                         As = parseResult.GetValue(nameAs),
                         Images = selected,
@@ -143,6 +143,7 @@ internal static class LoadCommand
                 var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
                 var request = new LoadRequest
                 {
+                    Limits = reading.Limits(parseResult),
                     Archives = paths,
                     Target = target,
                     As = name,

@@ -51,11 +51,11 @@ internal static class MergeCommand
             JsonLines.Enabled = json;
             try
             {
-                reading.Apply(parseResult);
                 var paths = parseResult.GetValue(archives)!;
                 var compression = parseResult.GetValue(compress)!;
                 var request = new MergeRequest
                 {
+                    Limits = reading.Limits(parseResult),
                     Archives = paths,
                     Output = parseResult.GetValue(output)!,
                     Format = parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,

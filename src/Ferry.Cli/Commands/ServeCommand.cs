@@ -50,7 +50,6 @@ internal static class ServeCommand
             var isDebug = parseResult.GetValue(debug);
             try
             {
-                reading.Apply(parseResult);
                 var endpoint = RegistryServer.ParseListen(parseResult.GetValue(listen)!);
                 var options = new ServeOptions
                 {
@@ -68,7 +67,7 @@ internal static class ServeCommand
                         : parseResult.GetValue(maxConnections),
                     LogFormat = parseResult.GetValue(logFormat) switch { "json" => AccessLogFormat.Json, "none" => AccessLogFormat.None, _ => AccessLogFormat.Plain },
                 };
-                using var store = await BundleStore.OpenAsync(options.Archives, cancellationToken).ConfigureAwait(false);
+                using var store = await BundleStore.OpenAsync(options.Archives, reading.Limits(parseResult), cancellationToken).ConfigureAwait(false);
                 foreach (var warning in store.Warnings)
                 {
                     Console.Error.WriteLine(EventText.Warning(warning));

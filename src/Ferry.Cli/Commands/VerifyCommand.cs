@@ -35,13 +35,12 @@ internal static class VerifyCommand
         {
             try
             {
-                reading.Apply(parseResult);
                 var path = parseResult.GetValue(archive)!;
                 var policy = SignatureOptions.Policy(parseResult, key, identity);
                 using var publicKey = policy?.Key;
                 var result = path == "-"
-                    ? await ArchiveVerifier.VerifyAsync(StdinArchive.Open(), "stdin", policy, cancellationToken).ConfigureAwait(false)
-                    : await ArchiveVerifier.VerifyAsync(path, policy, cancellationToken).ConfigureAwait(false);
+                    ? await ArchiveVerifier.VerifyAsync(StdinArchive.Open(), "stdin", policy, reading.Limits(parseResult), cancellationToken).ConfigureAwait(false)
+                    : await ArchiveVerifier.VerifyAsync(path, policy, reading.Limits(parseResult), cancellationToken).ConfigureAwait(false);
                 foreach (var problem in result.Problems)
                 {
                     Console.Error.WriteLine($"ferry: {path}: {TerminalText.Escape(ErrorPresenter.InFlags(problem))}");

@@ -53,6 +53,9 @@ public sealed record CopyRequest
     /// <summary>Rewrites manifests to OCI or Docker media types (layers and configs untouched); <see langword="null"/> keeps them.</summary>
     public Oci.ManifestFormat? ManifestFormat { get; init; }
 
+    /// <summary>How far an archive may go before it is refused (<see langword="null"/>: <see cref="Reading.ArchiveLimits.Default"/>).</summary>
+    public Reading.ArchiveLimits? Limits { get; init; }
+
     /// <summary>How to reach the destination registry when it needs other credentials than the source (skopeo's <c>--dest-creds</c>); <see langword="null"/>: the same as the source.</summary>
     public RegistryAccess? DestinationAccess { get; init; }
 

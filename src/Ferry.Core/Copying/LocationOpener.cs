@@ -35,7 +35,7 @@ internal sealed class LocationOpener(RegistryAccess access, RegistryAccess? dest
     private DockerEngineClient? _engine;
 
     /// <summary>Opens the source every location names; they must be of one kind (one run reads one source).</summary>
-    public async Task<OpenedSource> OpenSourceAsync(IReadOnlyList<ImageLocation> locations, string? sourceRegistry, bool referrers, string? singleName, CancellationToken cancellationToken)
+    public async Task<OpenedSource> OpenSourceAsync(IReadOnlyList<ImageLocation> locations, string? sourceRegistry, ArchiveSelection reading, CancellationToken cancellationToken)
     {
         var kinds = locations.Select(l => l.Kind).Distinct().ToList();
         if (kinds.Count != 1)
@@ -46,7 +46,7 @@ internal sealed class LocationOpener(RegistryAccess access, RegistryAccess? dest
         switch (kinds[0])
         {
             case LocationKind.Registry:
-                return new OpenedSource(new RegistrySource(SourceRegistry(), sourceRegistry) { Referrers = referrers }, locations.Select(l => l.Reference!).ToList(), i => i);
+                return new OpenedSource(new RegistrySource(SourceRegistry(), sourceRegistry) { Referrers = reading.Referrers }, locations.Select(l => l.Reference!).ToList(), i => i);
             case LocationKind.Registered:
                 if (locations.Count != 1)
                 {
@@ -66,7 +66,7 @@ internal sealed class LocationOpener(RegistryAccess access, RegistryAccess? dest
             default:
                 var paths = locations.Select(l => l.Path!).Distinct(StringComparer.Ordinal).ToList();
                 var selected = locations.Where(l => l.Reference is not null).Select(l => l.Reference!).ToList();
-                var archive = Own(await ArchiveSource.OpenAsync(paths, new ArchiveSelection { Images = selected, As = singleName, Referrers = referrers }, cancellationToken: cancellationToken).ConfigureAwait(false));
+                var archive = Own(await ArchiveSource.OpenAsync(paths, reading with { Images = selected }, cancellationToken: cancellationToken).ConfigureAwait(false));
                 return new OpenedSource(archive, archive.Keys, archive.Describe);
         }
     }

@@ -56,9 +56,16 @@ public static class ArchiveInspector
     /// <param name="path">Any archive Ferry reads.</param>
     /// <param name="cancellationToken">Cancels the inspection.</param>
     /// <returns>What it holds.</returns>
-    public static async Task<InspectResult> InspectAsync(string path, CancellationToken cancellationToken = default)
+    public static Task<InspectResult> InspectAsync(string path, CancellationToken cancellationToken = default) => InspectAsync(path, null, cancellationToken);
+
+    /// <summary>Inspects an archive with the given limits.</summary>
+    /// <param name="path">Any archive Ferry reads.</param>
+    /// <param name="limits">How far the archive may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
+    /// <param name="cancellationToken">Cancels the inspection.</param>
+    /// <returns>What it holds.</returns>
+    public static async Task<InspectResult> InspectAsync(string path, ArchiveLimits? limits, CancellationToken cancellationToken = default)
     {
-        using var archive = await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+        using var archive = await ImageArchive.OpenAsync(path, limits, cancellationToken).ConfigureAwait(false);
         return await InspectAsync(archive, path, cancellationToken).ConfigureAwait(false);
     }
 
@@ -67,9 +74,17 @@ public static class ArchiveInspector
     /// <param name="displayName">How the result names it.</param>
     /// <param name="cancellationToken">Cancels the inspection.</param>
     /// <returns>What it holds.</returns>
-    public static async Task<InspectResult> InspectAsync(Stream input, string displayName, CancellationToken cancellationToken = default)
+    public static Task<InspectResult> InspectAsync(Stream input, string displayName, CancellationToken cancellationToken = default) => InspectAsync(input, displayName, null, cancellationToken);
+
+    /// <summary>Inspects an archive read from a stream with the given limits.</summary>
+    /// <param name="input">The stream.</param>
+    /// <param name="displayName">How the result names it.</param>
+    /// <param name="limits">How far the archive may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
+    /// <param name="cancellationToken">Cancels the inspection.</param>
+    /// <returns>What it holds.</returns>
+    public static async Task<InspectResult> InspectAsync(Stream input, string displayName, ArchiveLimits? limits, CancellationToken cancellationToken = default)
     {
-        using var archive = await ImageArchive.OpenAsync(input, displayName, cancellationToken).ConfigureAwait(false);
+        using var archive = await ImageArchive.OpenAsync(input, displayName, limits, cancellationToken).ConfigureAwait(false);
         return await InspectAsync(archive, displayName, cancellationToken).ConfigureAwait(false);
     }
 

@@ -59,7 +59,16 @@ public static class ArchiveVerifier
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>What was found; problems include every image no signature by the key vouches for.</returns>
     /// <exception cref="InvalidInputException">The archive does not exist.</exception>
-    public static async Task<VerifyResult> VerifyAsync(string path, Signing.SignaturePolicy? signatures, CancellationToken cancellationToken = default)
+    public static Task<VerifyResult> VerifyAsync(string path, Signing.SignaturePolicy? signatures, CancellationToken cancellationToken = default) => VerifyAsync(path, signatures, null, cancellationToken);
+
+    /// <summary>Verifies an archive with the given limits, and with <paramref name="signatures"/> its signatures.</summary>
+    /// <param name="path">The archive.</param>
+    /// <param name="signatures">The key and identity rule; <see langword="null"/> checks no signature.</param>
+    /// <param name="limits">How far the archive may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>What was found.</returns>
+    /// <exception cref="InvalidInputException">The archive does not exist.</exception>
+    public static async Task<VerifyResult> VerifyAsync(string path, Signing.SignaturePolicy? signatures, ArchiveLimits? limits, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path) && !Directory.Exists(path))
@@ -67,7 +76,7 @@ public static class ArchiveVerifier
             throw new InvalidInputException($"{path} does not exist");
         }
 
-        return await VerifyAsync(() => ImageArchive.OpenAsync(path, cancellationToken), signatures, cancellationToken).ConfigureAwait(false);
+        return await VerifyAsync(() => ImageArchive.OpenAsync(path, limits, cancellationToken), signatures, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Verifies an archive read from a stream (stdin, a pipe); it is copied into a temporary file first.</summary>
@@ -85,7 +94,17 @@ public static class ArchiveVerifier
     /// <param name="cancellationToken">Cancels the check.</param>
     /// <returns>What was found.</returns>
     public static Task<VerifyResult> VerifyAsync(Stream input, string displayName, Signing.SignaturePolicy? signatures, CancellationToken cancellationToken = default) =>
-        VerifyAsync(() => ImageArchive.OpenAsync(input, displayName, cancellationToken), signatures, cancellationToken);
+        VerifyAsync(input, displayName, signatures, null, cancellationToken);
+
+    /// <summary>Verifies an archive read from a stream with the given limits, and with <paramref name="signatures"/> its signatures.</summary>
+    /// <param name="input">The stream.</param>
+    /// <param name="displayName">How messages name it.</param>
+    /// <param name="signatures">The key and identity rule; <see langword="null"/> checks no signature.</param>
+    /// <param name="limits">How far the archive may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>What was found.</returns>
+    public static Task<VerifyResult> VerifyAsync(Stream input, string displayName, Signing.SignaturePolicy? signatures, ArchiveLimits? limits, CancellationToken cancellationToken = default) =>
+        VerifyAsync(() => ImageArchive.OpenAsync(input, displayName, limits, cancellationToken), signatures, cancellationToken);
 
     private static async Task<VerifyResult> VerifyAsync(Func<Task<ImageArchive>> open, Signing.SignaturePolicy? signatures, CancellationToken cancellationToken)
     {

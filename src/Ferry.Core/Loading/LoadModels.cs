@@ -26,6 +26,9 @@ public sealed record LoadRequest
     /// <summary>Rewrites manifests to OCI or Docker media types on the way (layers and configs untouched); <see langword="null"/> keeps them.</summary>
     public Oci.ManifestFormat? ManifestFormat { get; init; }
 
+    /// <summary>How far an archive may go before it is refused (<see langword="null"/>: <see cref="Reading.ArchiveLimits.Default"/>).</summary>
+    public Reading.ArchiveLimits? Limits { get; init; }
+
     /// <summary>What an archive named <c>-</c> reads (stdin).</summary>
     public Stream? Stdin { get; init; }
 

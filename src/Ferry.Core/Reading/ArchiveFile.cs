@@ -20,15 +20,6 @@ public sealed class ArchiveFile : IDisposable
     /// </summary>
     public const int MaxMembers = 200_000;
 
-    /// <summary>The largest accepted ratio of decompressed to compressed size (beyond <see cref="BombAllowance"/>).</summary>
-    /// <remarks>
-    /// 1,100 by default: every gzip stream fits (deflate cannot expand more than about 1,032 times), so a legitimate
-    /// archive whose layers are mostly zeros loads, while zstd streams that expand further are refused; the
-    /// temporary file system's free space is watched besides. Process-wide; <c>FERRY_MAX_EXPANSION</c> or the CLI's
-    /// <c>--max-expansion</c> set it.
-    /// </remarks>
-    public static long MaxExpansion { get; set; } = long.TryParse(Environment.GetEnvironmentVariable("FERRY_MAX_EXPANSION"), out var configured) && configured > 0 ? configured : 1100;
-
     /// <summary>Bytes any compressed input may expand to regardless of ratio (256 MiB).</summary>
     public const long BombAllowance = 256L << 20;
     private readonly Dictionary<string, Entry> _entries;
@@ -36,8 +27,9 @@ public sealed class ArchiveFile : IDisposable
     private readonly string? _root;
     private readonly string? _temporaryDirectory;
 
-    private ArchiveFile(string path, string compression, Dictionary<string, Entry> entries, PartedFile? tar, string? root, string? temporaryDirectory)
+    private ArchiveFile(string path, string compression, Dictionary<string, Entry> entries, PartedFile? tar, string? root, string? temporaryDirectory, ArchiveLimits limits)
     {
+        Limits = limits;
         Path = path;
         Compression = compression;
         _entries = entries;
@@ -49,6 +41,9 @@ public sealed class ArchiveFile : IDisposable
     /// <summary>The path the archive was opened from.</summary>
     public string Path { get; }
 
+    /// <summary>The limits this archive is read with.</summary>
+    public ArchiveLimits Limits { get; }
+
     /// <summary><c>none</c>, <c>gzip</c>, <c>zstd</c> or <c>directory</c>.</summary>
     public string Compression { get; }
 
@@ -57,15 +52,17 @@ public sealed class ArchiveFile : IDisposable
 
     /// <summary>Opens an archive file or layout directory.</summary>
     /// <param name="path">The path.</param>
+    /// <param name="limits">How far the archive may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
     /// <param name="cancellationToken">Cancels decompression and indexing.</param>
     /// <returns>The opened archive; dispose it to remove any temporary file.</returns>
     /// <exception cref="InvalidInputException">Missing, not an archive, or hostile (names escaping it, link cycles, special files).</exception>
-    public static async Task<ArchiveFile> OpenAsync(string path, CancellationToken cancellationToken = default)
+    public static async Task<ArchiveFile> OpenAsync(string path, ArchiveLimits? limits = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
+        limits ??= ArchiveLimits.Default;
         if (Directory.Exists(path))
         {
-            return new ArchiveFile(path, "directory", IndexDirectory(path), null, System.IO.Path.GetFullPath(path), null);
+            return new ArchiveFile(path, "directory", IndexDirectory(path), null, System.IO.Path.GetFullPath(path), null, limits);
         }
 
         if (!File.Exists(path))
@@ -81,11 +78,11 @@ public sealed class ArchiveFile : IDisposable
         {
             if (compression == DetectedCompression.None)
             {
-                return new ArchiveFile(path, "none", await IndexTarAsync(tar, path, cancellationToken).ConfigureAwait(false), tar, null, null);
+                return new ArchiveFile(path, "none", await IndexTarAsync(tar, path, cancellationToken).ConfigureAwait(false), tar, null, null, limits);
             }
 
             await using var input = new SliceStream(tar, 0, tar.Length);
-            var spooled = await SpoolAsync(input, path, compression, cancellationToken).ConfigureAwait(false);
+            var spooled = await SpoolAsync(input, path, compression, limits, cancellationToken).ConfigureAwait(false);
             tar.Dispose();
             return spooled;
         }
@@ -102,30 +99,31 @@ public sealed class ArchiveFile : IDisposable
     /// </summary>
     /// <param name="input">The stream, read to its end.</param>
     /// <param name="displayName">How messages name it (e.g. <c>stdin</c>).</param>
+    /// <param name="limits">How far the archive may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
     /// <param name="cancellationToken">Cancels the copy and indexing.</param>
     /// <returns>The opened archive; dispose it to remove the temporary file.</returns>
     /// <exception cref="InvalidInputException">Not an archive, or hostile.</exception>
-    public static async Task<ArchiveFile> OpenAsync(Stream input, string displayName, CancellationToken cancellationToken = default)
+    public static async Task<ArchiveFile> OpenAsync(Stream input, string displayName, ArchiveLimits? limits = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(displayName);
         var magic = new byte[CompressionDetector.MagicLength];
         var n = await input.ReadAtLeastAsync(magic, magic.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         var compression = CompressionDetector.Detect(magic.AsSpan(0, n));
-        return await SpoolAsync(new PrefixedStream(magic.AsMemory(0, n), input), displayName, compression, cancellationToken).ConfigureAwait(false);
+        return await SpoolAsync(new PrefixedStream(magic.AsMemory(0, n), input), displayName, compression, limits ?? ArchiveLimits.Default, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<ArchiveFile> SpoolAsync(Stream input, string displayName, DetectedCompression compression, CancellationToken cancellationToken)
+    private static async Task<ArchiveFile> SpoolAsync(Stream input, string displayName, DetectedCompression compression, ArchiveLimits limits, CancellationToken cancellationToken)
     {
         var temporary = Content.Debris.CreateSpool("read");
         PartedFile? tar = null;
         try
         {
             var tarPath = System.IO.Path.Combine(temporary, "archive.tar");
-            await SpoolDecompressedAsync(input, displayName, compression, tarPath, cancellationToken).ConfigureAwait(false);
+            await SpoolDecompressedAsync(input, displayName, compression, tarPath, limits.MaxExpansion, cancellationToken).ConfigureAwait(false);
             tar = PartedFile.Open(tarPath);
             var entries = await IndexTarAsync(tar, displayName, cancellationToken).ConfigureAwait(false);
-            return new ArchiveFile(displayName, CompressionDetector.Name(compression), entries, tar, null, temporary);
+            return new ArchiveFile(displayName, CompressionDetector.Name(compression), entries, tar, null, temporary, limits);
         }
         catch (IOException ex) when (Content.DiskSpace.IsFull(ex))
         {
@@ -224,10 +222,10 @@ public sealed class ArchiveFile : IDisposable
 
     /// <summary>
     /// Copies the input, decompressed, into Ferry's temporary file, refusing a decompression bomb: more than
-    /// <see cref="MaxExpansion"/> times the compressed bytes read so far (plus <see cref="BombAllowance"/>), or a
+    /// <see cref="ArchiveLimits.MaxExpansion"/> times the compressed bytes read so far (plus <see cref="BombAllowance"/>), or a
     /// temporary filesystem running out of room.
     /// </summary>
-    private static async Task SpoolDecompressedAsync(Stream input, string displayName, DetectedCompression compression, string target, CancellationToken cancellationToken)
+    private static async Task SpoolDecompressedAsync(Stream input, string displayName, DetectedCompression compression, string target, long maxExpansion, CancellationToken cancellationToken)
     {
         var counted = new CountingReadStream(input);
         await using Stream decompressed = CompressionDetector.Decompress(counted, compression, leaveOpen: true);
@@ -241,9 +239,9 @@ public sealed class ArchiveFile : IDisposable
             while ((n = await decompressed.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 total += n;
-                if (compression != DetectedCompression.None && total > (counted.BytesRead * MaxExpansion) + BombAllowance)
+                if (compression != DetectedCompression.None && total > (counted.BytesRead * maxExpansion) + BombAllowance)
                 {
-                    throw new InvalidInputException($"{displayName} decompresses to more than {MaxExpansion} times its size; refused as a likely decompression bomb");
+                    throw new InvalidInputException($"{displayName} decompresses to more than {maxExpansion} times its size; refused as a likely decompression bomb");
                 }
 
                 if ((total & ((64 << 20) - 1)) < n && drive.AvailableFreeSpace < 256L << 20)

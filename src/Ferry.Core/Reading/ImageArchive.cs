@@ -59,7 +59,14 @@ public sealed class ImageArchive : IDisposable
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The archive; dispose it.</returns>
     /// <exception cref="InvalidInputException">Not an image archive, or malformed or hostile.</exception>
-    public static Task<ImageArchive> OpenAsync(string path, CancellationToken cancellationToken = default) => ImageArchiveReader.ReadAsync(path, cancellationToken);
+    public static Task<ImageArchive> OpenAsync(string path, CancellationToken cancellationToken = default) => ImageArchiveReader.ReadAsync(path, null, cancellationToken);
+
+    /// <summary>Opens an archive or layout directory with the given limits.</summary>
+    /// <param name="path">The archive.</param>
+    /// <param name="limits">How far it may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
+    /// <param name="cancellationToken">Cancels the reading.</param>
+    /// <returns>The archive.</returns>
+    public static Task<ImageArchive> OpenAsync(string path, ArchiveLimits? limits, CancellationToken cancellationToken = default) => ImageArchiveReader.ReadAsync(path, limits, cancellationToken);
 
     /// <summary>Opens an archive read from a stream (stdin, a pipe): it is copied into a temporary file Ferry removes on dispose.</summary>
     /// <param name="input">The stream, read to its end.</param>
@@ -67,7 +74,15 @@ public sealed class ImageArchive : IDisposable
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The archive; dispose it.</returns>
     /// <exception cref="InvalidInputException">Not an image archive, or malformed or hostile.</exception>
-    public static Task<ImageArchive> OpenAsync(Stream input, string displayName, CancellationToken cancellationToken = default) => ImageArchiveReader.ReadAsync(input, displayName, cancellationToken);
+    public static Task<ImageArchive> OpenAsync(Stream input, string displayName, CancellationToken cancellationToken = default) => ImageArchiveReader.ReadAsync(input, displayName, null, cancellationToken);
+
+    /// <summary>Opens an archive read from a stream with the given limits.</summary>
+    /// <param name="input">The stream.</param>
+    /// <param name="displayName">How messages name it.</param>
+    /// <param name="limits">How far it may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
+    /// <param name="cancellationToken">Cancels the reading.</param>
+    /// <returns>The archive.</returns>
+    public static Task<ImageArchive> OpenAsync(Stream input, string displayName, ArchiveLimits? limits, CancellationToken cancellationToken = default) => ImageArchiveReader.ReadAsync(input, displayName, limits, cancellationToken);
 
     /// <summary>Whether the archive holds a blob.</summary>
     /// <param name="digest">The digest.</param>

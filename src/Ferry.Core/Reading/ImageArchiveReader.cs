@@ -18,11 +18,11 @@ internal static class ImageArchiveReader
     public const int MaxJsonBytes = 4 * 1024 * 1024;
     public const int MaxConfigBytes = 8 * 1024 * 1024;
 
-    public static async Task<ImageArchive> ReadAsync(string path, CancellationToken cancellationToken) =>
-        await ReadAsync(await ArchiveFile.OpenAsync(path, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    public static async Task<ImageArchive> ReadAsync(string path, ArchiveLimits? limits, CancellationToken cancellationToken) =>
+        await ReadAsync(await ArchiveFile.OpenAsync(path, limits, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
-    public static async Task<ImageArchive> ReadAsync(Stream input, string displayName, CancellationToken cancellationToken) =>
-        await ReadAsync(await ArchiveFile.OpenAsync(input, displayName, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    public static async Task<ImageArchive> ReadAsync(Stream input, string displayName, ArchiveLimits? limits, CancellationToken cancellationToken) =>
+        await ReadAsync(await ArchiveFile.OpenAsync(input, displayName, limits, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
     /// <summary>Reads the metadata of an opened archive; the archive owns <paramref name="file"/> (disposed on failure).</summary>
     private static async Task<ImageArchive> ReadAsync(ArchiveFile file, CancellationToken cancellationToken)
@@ -163,7 +163,7 @@ internal static class ImageArchiveReader
         await using var decompressed = CompressionDetector.Decompress(tee, compression, leaveOpen: true);
         using var diffHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunk = new byte[1 << 20];
-        var limit = (file.SizeOf(name) * ArchiveFile.MaxExpansion) + ArchiveFile.BombAllowance;
+        var limit = (file.SizeOf(name) * file.Limits.MaxExpansion) + ArchiveFile.BombAllowance;
         long expanded = 0;
         int m;
         try
@@ -174,7 +174,7 @@ internal static class ImageArchiveReader
                 expanded += m;
                 if (expanded > limit)
                 {
-                    throw new InvalidInputException($"{file.Path}: layer {name} decompresses to more than {ArchiveFile.MaxExpansion} times its size; refused as a likely decompression bomb");
+                    throw new InvalidInputException($"{file.Path}: layer {name} decompresses to more than {file.Limits.MaxExpansion} times its size; refused as a likely decompression bomb");
                 }
             }
         }

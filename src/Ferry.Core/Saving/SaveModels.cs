@@ -133,6 +133,9 @@ public sealed record MergeRequest
     /// <summary>Rewrites manifests to OCI or Docker media types (layers and configs untouched); <see langword="null"/> keeps them.</summary>
     public Oci.ManifestFormat? ManifestFormat { get; init; }
 
+    /// <summary>How far an archive may go before it is refused (<see langword="null"/>: <see cref="Reading.ArchiveLimits.Default"/>).</summary>
+    public Reading.ArchiveLimits? Limits { get; init; }
+
     /// <summary>The merged archive's path (file or directory).</summary>
     public required string Output { get; init; }
 

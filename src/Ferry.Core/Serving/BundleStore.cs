@@ -54,7 +54,15 @@ public sealed class BundleStore : IDisposable
     /// <param name="cancellationToken">Cancels the opening.</param>
     /// <returns>The store; dispose it.</returns>
     /// <exception cref="InvalidInputException">An archive is unreadable, or a name is held at two digests.</exception>
-    public static async Task<BundleStore> OpenAsync(IReadOnlyList<string> archives, CancellationToken cancellationToken = default)
+    public static Task<BundleStore> OpenAsync(IReadOnlyList<string> archives, CancellationToken cancellationToken = default) => OpenAsync(archives, null, cancellationToken);
+
+    /// <summary>Opens the archives with the given limits.</summary>
+    /// <param name="archives">The archives.</param>
+    /// <param name="limits">How far an archive may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
+    /// <param name="cancellationToken">Cancels the opening.</param>
+    /// <returns>The store; dispose it.</returns>
+    /// <exception cref="InvalidInputException">An archive is unreadable, or a name is held at two digests.</exception>
+    public static async Task<BundleStore> OpenAsync(IReadOnlyList<string> archives, ArchiveLimits? limits, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(archives);
         if (archives.Count == 0)
@@ -72,7 +80,7 @@ public sealed class BundleStore : IDisposable
             var referrers = new Dictionary<(string, Digest), List<ReferrerDescriptor>>();
             foreach (var path in archives)
             {
-                var archive = await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+                var archive = await ImageArchive.OpenAsync(path, limits, cancellationToken).ConfigureAwait(false);
                 opened.Add(archive);
                 warnings.AddRange(archive.Warnings);
                 if (archive.File.Compression is not ("none" or "directory"))

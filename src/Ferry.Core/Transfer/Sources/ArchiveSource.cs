@@ -23,6 +23,9 @@ public sealed record ArchiveSelection
 
     /// <summary>Whether the artifacts the archive carries with each image (signatures, attestations, SBOMs) go with it. On by default.</summary>
     public bool Referrers { get; init; } = true;
+
+    /// <summary>How far an archive may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</summary>
+    public ArchiveLimits? Limits { get; init; }
 }
 
 /// <summary>
@@ -74,8 +77,8 @@ public sealed class ArchiveSource : IImageSource, IDisposable
             foreach (var path in paths)
             {
                 archives.Add(path == "-"
-                    ? await ImageArchive.OpenAsync(stdin ?? throw new InvalidInputException("- reads an archive from stdin, and there is none"), "stdin", cancellationToken).ConfigureAwait(false)
-                    : await ImageArchive.OpenAsync(path, cancellationToken).ConfigureAwait(false));
+                    ? await ImageArchive.OpenAsync(stdin ?? throw new InvalidInputException("- reads an archive from stdin, and there is none"), "stdin", selection.Limits, cancellationToken).ConfigureAwait(false)
+                    : await ImageArchive.OpenAsync(path, selection.Limits, cancellationToken).ConfigureAwait(false));
             }
 
             var images = archives.SelectMany(a => a.Images.Select(i => (Archive: a, Image: i))).ToList();
