@@ -108,9 +108,7 @@ public static class Images
         }
 
         var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Format = request.Format, Compression = request.Compression, SplitSize = request.SplitSize });
-        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Limits = request.Limits }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var keys = new List<string>();
-        var seen = new Dictionary<string, (Digest Digest, string Archive)>(StringComparer.Ordinal);
+        using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Limits = request.Limits, NameConflictAdvice = "a merged archive holds one image per name" }, cancellationToken: cancellationToken).ConfigureAwait(false);
         foreach (var key in source.Keys)
         {
             var (name, digest) = source.Identity(key);
@@ -118,22 +116,9 @@ public static class Images
             {
                 throw new InvalidInputException($"{source.ArchiveOf(key)}: image {digest.Short} has no name; a merged archive names every image (load it under a name, or save it again by name, first)");
             }
-
-            if (seen.TryGetValue(name, out var first))
-            {
-                if (first.Digest != digest)
-                {
-                    throw new InvalidInputException($"{name} is {first.Digest.Short} in {first.Archive} but {digest.Short} in {source.ArchiveOf(key)}; a merged archive holds one image per name");
-                }
-
-                continue;
-            }
-
-            seen[name] = (digest, source.ArchiveOf(key));
-            keys.Add(key);
         }
 
-        var transfer = new TransferRequest { Images = keys, Platforms = PlatformSelection.All, Force = request.Force, ManifestFormat = request.ManifestFormat };
+        var transfer = new TransferRequest { Images = source.Keys, Platforms = PlatformSelection.All, Force = request.Force, ManifestFormat = request.ManifestFormat };
         var result = await new TransferEngine(logger).RunAsync(transfer, source, sink, progress, cancellationToken).ConfigureAwait(false);
         return await ArchiveResultAsync(result, 0, request.Checksums, cancellationToken).ConfigureAwait(false);
     }

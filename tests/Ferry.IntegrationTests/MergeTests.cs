@@ -51,7 +51,7 @@ public sealed class MergeTests(RealComponentsFixture env)
     }
 
     [Fact]
-    public async Task SameNameAtTwoDigests_IsRefusedWithOneLine_AndNothingIsWritten()
+    public async Task SameNameAtTwoDigests_IsRefusedByMergeLoadAndServeAlike_AndNothingIsWritten()
     {
         using var http = new HttpClient();
         var first = TestImages.Image([TestImages.RandomLayer("merge-conflict-1", 10_000, docker: true)], docker: true, label: "c1");
@@ -67,5 +67,19 @@ public sealed class MergeTests(RealComponentsFixture env)
         var line = Assert.Single(merge.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("a merged archive holds one image per name", line, StringComparison.Ordinal);
         Assert.False(File.Exists(dir.File("ab.tar")));
+
+        // The same rule, in the same words, for load and serve: one name at two digests is refused, naming both archives.
+        var load = await FerryCli.RunAsync("load", dir.File("a.tar"), dir.File("b.tar"), "--to", $"{env.Host}/conflict-target");
+        Assert.Equal(1, load.ExitCode);
+        Assert.Contains($"{env.Host}/merge/conflict:1 is ", load.StandardError, StringComparison.Ordinal);
+        Assert.Contains("load one of them", load.StandardError, StringComparison.Ordinal);
+        var serve = await FerryCli.RunAsync("serve", dir.File("a.tar"), dir.File("b.tar"), "--listen", "127.0.0.1:0");
+        Assert.Equal(1, serve.ExitCode);
+        Assert.Contains("serve one of them", serve.StandardError, StringComparison.Ordinal);
+        Assert.Contains(dir.File("b.tar"), serve.StandardError, StringComparison.Ordinal);
+
+        // The same image in two archives is one image.
+        var twice = await FerryCli.RunAsync("load", dir.File("b.tar"), dir.File("b.tar"), "--to", $"{env.Host}/conflict-target");
+        Assert.True(twice.ExitCode == 0, twice.StandardError);
     }
 }

@@ -78,6 +78,7 @@ public sealed class BundleStore : IDisposable
             var blobs = new Dictionary<Digest, (ImageArchive, Descriptor)>();
             var warnings = new List<string>();
             var referrers = new Dictionary<(string, Digest), List<ReferrerDescriptor>>();
+            var claims = new ImageNameClaims("serve one of them");
             foreach (var path in archives)
             {
                 var archive = await ImageArchive.OpenAsync(path, limits, cancellationToken).ConfigureAwait(false);
@@ -114,12 +115,10 @@ public sealed class BundleStore : IDisposable
                         repositories[name.Repository] = tags = new SortedDictionary<string, (ImageArchive, Descriptor)>(StringComparer.Ordinal);
                     }
 
-                    if (tags.TryGetValue(name.Tag, out var other) && other.Item2.Digest != image.Top.Digest)
+                    if (claims.Claim($"{name.Repository}:{name.Tag}", image.Top.Digest, archive.File.Path))
                     {
-                        throw new InvalidInputException($"{name.Repository}:{name.Tag} is {other.Item2.Digest.Short} in {other.Item1.File.Path} but {image.Top.Digest.Short} in {archive.File.Path}: serve one of them");
+                        tags[name.Tag] = (archive, image.Top);
                     }
-
-                    tags[name.Tag] = (archive, image.Top);
                 }
 
                 await AddArtifactsAsync(archive, repositories, manifests, blobs, referrers, cancellationToken).ConfigureAwait(false);

@@ -26,6 +26,9 @@ public sealed record ArchiveSelection
 
     /// <summary>How far an archive may go before it is refused (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</summary>
     public ArchiveLimits? Limits { get; init; }
+
+    /// <summary>What the refusal of one name at two digests tells the user to do (the rule is <see cref="ImageNameClaims"/>'s).</summary>
+    internal string NameConflictAdvice { get; init; } = "load one of them (Images, or one archive at a time)";
 }
 
 /// <summary>
@@ -93,6 +96,10 @@ public sealed class ArchiveSource : IImageSource, IDisposable
 
                 images = images.Where(i => wanted.Any(w => Selects(w.Reference, i.Image))).ToList();
             }
+
+            // A name two archives hold: one image at one digest, refused at two (the rule merge and serve follow too).
+            var claims = new ImageNameClaims(selection.NameConflictAdvice);
+            images = images.Where(i => i.Image.Name is not { } name || claims.Claim(name, i.Image.Top.Digest, i.Archive.File.Path)).ToList();
 
             if (selection.As is { } nameAs)
             {
