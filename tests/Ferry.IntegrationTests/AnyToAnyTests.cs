@@ -197,6 +197,21 @@ public sealed class AnyToAnyTests(RealComponentsFixture env)
         Assert.Contains($"{flag} is for loading into a registry", load.StandardError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--source-registry", "registry:5000")]
+    [InlineData("--cache", "/tmp")]
+    [InlineData("--no-referrers", null)]
+    [InlineData("--max-concurrent-downloads", "4")]
+    public async Task SaveFromEngine_RefusesRegistryOnlyFlags(string flag, string? value)
+    {
+        using var dir = new TempDirectory();
+        string[] arguments = ["save", "--daemon", "-H", env.Docker.Host, "-o", dir.File("x.tar"), "app:1", flag];
+        var save = await FerryCli.RunAsync(value is null ? arguments : [.. arguments, value]);
+        Assert.Equal(1, save.ExitCode);
+        Assert.Contains($"{flag} is for saving from registries", save.StandardError, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+
     [Fact]
     public async Task Copy_WithoutADestination_OrWithAnAmbiguousOne_IsOneLine()
     {

@@ -92,20 +92,10 @@ internal static class LoadCommand
 
                 if (parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult))
                 {
-                    var registryOnly = new (Option Option, bool Given)[]
-                    {
-                        (to, parseResult.GetValue(to) is not null),
-                        (mountFrom, parseResult.GetValue(mountFrom) is not null),
-                        (jobs, parseResult.GetResult(jobs) is { Implicit: false }),
-                        (noReferrers, parseResult.GetValue(noReferrers)),
-                        (format.Option, parseResult.GetValue(format.Option) is not null),
-                        (rate.LimitRate, parseResult.GetResult(rate.LimitRate) is not null),
-                        (rate.UploadChunkSize, parseResult.GetResult(rate.UploadChunkSize) is not null),
-                    };
-                    if (registryOnly.FirstOrDefault(o => o.Given).Option is { } refused)
-                    {
-                        throw new InvalidInputException($"{refused.Name} is for loading into a registry; a Docker Engine takes one load stream through its own socket (drop {refused.Name}, or load --to a registry)");
-                    }
+                    FlagRules.RefuseGiven(
+                        parseResult,
+                        "for loading into a registry; a Docker Engine takes one load stream through its own socket (drop it, or load --to a registry)",
+                        to, mountFrom, jobs, noReferrers, format.Option, rate.LimitRate, rate.UploadChunkSize);
 
                     var daemonPolicy = SignatureOptions.Policy(parseResult, key, identity);
                     using var daemonKey = daemonPolicy?.Key;

@@ -77,6 +77,14 @@ internal static class SaveCommand
             JsonLines.Enabled = parseResult.GetValue(progress) == "json";
             try
             {
+                if (parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult))
+                {
+                    FlagRules.RefuseGiven(
+                        parseResult,
+                        "for saving from registries; a save from a Docker Engine reads one export through the Engine's own socket (drop it, or save from the registry)",
+                        source, downloads, noReferrers, cache.Option, access.Username, access.PasswordStdin, access.Password, access.InteractiveLogin, access.AuthFile);
+                }
+
                 var compression = parseResult.GetValue(compress)!;
                 var options = new SaveOptions
                 {
