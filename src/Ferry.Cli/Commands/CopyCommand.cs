@@ -23,21 +23,7 @@ internal static class CopyCommand
 {
     public static Command Create()
     {
-        var images = new Argument<string[]>("images") { Arity = ArgumentArity.ZeroOrMore, Description = "SOURCE... DESTINATION in transport syntax (docker://REF, docker-daemon:REF, docker-archive:PATH[:REF], oci-archive:PATH[:REF], oci:DIR[:REF], ferry-archive:PATH or a path); with --to or --as, only sources (a bare name is a registry image). Without images and -f, the list is read from stdin." };
-        var file = new Option<string?>("--file", "-f") { Description = "Image list: one reference per line; blank lines and lines starting with # or // are ignored; - reads stdin (typed at a prompt on a terminal)" };
-        var to = new Option<string?>("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror): every image keeps its repository and tag under it" };
-        var nameAs = new Option<string?>("--as") { Description = "Copy the one image under this full registry name (registry:5000/team/app:2.0)" };
-        var platforms = new PlatformOptions("copy", "the host's from a registry, what is there from an archive or Engine, the Engine's own into an Engine");
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Images processed concurrently (1-20)", DefaultValueFactory = _ => 4 };
-        var transfers = new Option<int>("--max-concurrent-transfers") { Description = "Blobs moving at once, all images together (1-32)", DefaultValueFactory = _ => 8 };
-        var source = new Option<string?>("--source-registry", "-s") { Description = "Pull every registry image from this registry instead; the target keeps the names as written" };
-        var failed = new Option<string>("--failed") { Description = "Where the list lines that failed are written (only when something failed)", DefaultValueFactory = _ => "copy-failed.txt" };
-        var shard = new Option<string?>("--shard") { Description = "Copy only this part of the list, INDEX/COUNT (e.g. 3/16), as save --shard picks it" };
-        var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
-        var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
-        progress.AcceptOnlyFromAmong("plain", "json");
-        var noReferrers = SignatureOptions.NoReferrers("Copy the images only, without their signatures, attestations and SBOMs");
+        var options = new CopyOptions();
         var command = new Command("copy", """
             Copy images from any source to any destination, every digest unchanged.
 
@@ -54,135 +40,15 @@ internal static class CopyCommand
               ferry copy bundle.tar docker://registry.internal:5000/mirror
               ferry copy -f images.txt --to registry.internal:5000/mirror -j 8 -a amd64,arm64
               ferry copy docker.io/library/nginx:1.27 --as registry.internal:5000/web/nginx:stable
-            """)
-        {
-            images, file, to, nameAs, jobs, transfers, source, failed, shard, progress, debug, quiet, noReferrers,
-        };
-        platforms.AddTo(command);
-        var format = new ManifestFormatOption();
-        format.AddTo(command);
-        var cache = new CacheOption();
-        command.Options.Add(cache.Option);
-        var access = new RegistryAccessOptions();
-        access.AddTo(command);
-        var destination = new DestinationAccessOptions();
-        destination.AddTo(command);
-        var rate = new TransferRateOptions(uploads: true);
-        rate.AddTo(command);
-        var engine = new DockerEngineOptions();
-        engine.AddTo(command);
-        var reading = new ArchiveReadingOptions();
-        reading.AddTo(command);
+            """);
+        options.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var isDebug = parseResult.GetValue(debug);
-            var isQuiet = parseResult.GetValue(quiet);
-            JsonLines.Enabled = parseResult.GetValue(progress) == "json";
+            var isDebug = parseResult.GetValue(options.Debug);
+            JsonLines.Enabled = parseResult.GetValue(options.Progress) == "json";
             try
             {
-                var arguments = (parseResult.GetValue(images) ?? []).ToList();
-                var target = parseResult.GetValue(to);
-                var name = parseResult.GetValue(nameAs);
-                string? destinationText = null;
-                if (target is null && name is null)
-                {
-                    if (arguments.Count == 0 || (arguments.Count == 1 && parseResult.GetValue(file) is null))
-                    {
-                        throw new InvalidInputException("say where to copy: ferry copy SOURCE DESTINATION, --to REGISTRY[/PREFIX], or --as REGISTRY/REPOSITORY:TAG (see 'ferry copy --help')");
-                    }
-
-                    destinationText = arguments[^1];
-                    arguments.RemoveAt(arguments.Count - 1);
-                    _ = ImageLocation.ParseDestination(destinationText);
-                }
-                else if (target is not null && name is not null)
-                {
-                    throw new InvalidInputException("--to and --as are exclusive: --as names the one image's full target");
-                }
-
-                var list = ImageListInput.Read(arguments, parseResult.GetValue(file), access.ReadsStdin(parseResult) || parseResult.GetValue(destination.PasswordStdin));
-                var lines = list?.Select(e => e.Line).ToList() ?? arguments;
-                if (lines.Count == 0)
-                {
-                    throw new InvalidInputException("no image given (see 'ferry copy --help')");
-                }
-
-                if (parseResult.GetValue(shard) is { } part)
-                {
-                    (list, lines) = ImageListInput.TakeShard(list, lines, Shard.Parse(part), isQuiet);
-                    if (lines.Count == 0)
-                    {
-                        JsonLines.Write("summary", w => w.WriteNumber("images", 0));
-                        return ExitCodes.Success;
-                    }
-                }
-
-                var sources = lines.Select(l => ImageLocation.ParseSource(l)).ToList();
-                var to_ = destinationText is null ? null : ImageLocation.ParseDestination(destinationText);
-                var usesEngine = sources.Any(s => s.Kind == LocationKind.Daemon) || to_?.Kind == LocationKind.Daemon;
-                if (!usesEngine && engine.NamesAnEngine(parseResult))
-                {
-                    throw new InvalidInputException("-H, --context and --machine choose the Docker Engine of a docker-daemon: source or destination; neither is one here");
-                }
-
-                var sourceRegistry = parseResult.GetValue(source);
-
-                // Explicit credentials (--username, --ilogin) belong to the source's registry; --dest-* to the destination's.
-                var credentialRegistry = sourceRegistry ?? sources.Where(s => s.Kind == LocationKind.Registry).Select(s => ImageReference.TryParse(s.Reference!, out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
-                var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, credentialRegistry), credentialRegistry));
-                var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
-                var count = SaveCommand.Range(parseResult.GetValue(transfers), 1, 32, "--max-concurrent-transfers");
-                var clientOptions = rate.ApplyTo(access.ClientOptions(parseResult, count + 4), parseResult) with { Cache = cache.Open(parseResult) };
-                var destinationRegistry = DestinationRegistry(target, name, to_);
-                if (destination.Given(parseResult) && destinationRegistry is null)
-                {
-                    throw new InvalidInputException("--dest-username, --dest-password and --dest-authfile are for a destination registry; this destination is not one");
-                }
-
-                var destinationSources = destinationRegistry is null ? null : destination.Sources(parseResult, destinationRegistry, access.ReadsStdin(parseResult));
-                var request = new CopyRequest
-                {
-                    Images = lines,
-                    Target = target,
-                    As = name,
-                    Destination = destinationText,
-                    Platforms = platforms.Selection(parseResult),
-                    Jobs = SaveCommand.Range(parseResult.GetValue(jobs), 1, 20, "--jobs"),
-                    MaxConcurrentTransfers = count,
-                    SourceRegistry = sourceRegistry,
-                    ContinueOnError = true,
-                    Referrers = !parseResult.GetValue(noReferrers),
-                    ManifestFormat = format.Value(parseResult),
-                    Limits = reading.Limits(parseResult),
-                    DestinationAccess = destinationSources is null ? null : new RegistryAccess(new DefaultCredentialProvider(destinationSources), clientOptions),
-                    Daemon = usesEngine ? DockerEndpointResolver.Resolve(engine.Endpoint(parseResult)) : null,
-                };
-                string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
-                var bytesLines = new ByteLines(isQuiet);
-                var results = new ListOrder();
-                CopyResult result;
-                try
-                {
-                    var intoRegistry = destinationRegistry is not null;
-                    result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, intoRegistry, Where, bytesLines, results)), new RegistryAccess(credentials, clientOptions), logger, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    results.Flush();
-                }
-
-                if (result.Output is { } output && !isQuiet)
-                {
-                    Console.Error.WriteLine($"ferry: wrote {output} ({Units.Bytes(result.ArchiveBytes)})");
-                }
-
-                EventText.Converted(result.Converted, isQuiet);
-                var failedFile = parseResult.GetValue(failed)!;
-                var failedWhere = result.Failed.Count > 0
-                    ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
-                    : string.Empty;
-
-                return RunOutcome.Report("copied", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), target ?? name ?? destinationText!, failedWhere, isQuiet);
+                return await RunAsync(parseResult, options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -190,6 +56,129 @@ internal static class CopyCommand
             }
         });
         return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parseResult, CopyOptions options, CancellationToken cancellationToken)
+    {
+        var isQuiet = parseResult.GetValue(options.Quiet);
+        var (arguments, destinationText) = SplitDestination(parseResult, options);
+        var list = ImageListInput.Read(arguments, parseResult.GetValue(options.File), options.Access.ReadsStdin(parseResult) || parseResult.GetValue(options.Destination.PasswordStdin));
+        var lines = list?.Select(e => e.Line).ToList() ?? arguments;
+        if (lines.Count == 0)
+        {
+            throw new InvalidInputException("no image given (see 'ferry copy --help')");
+        }
+
+        if (parseResult.GetValue(options.Shard) is { } part)
+        {
+            (list, lines) = ImageListInput.TakeShard(list, lines, Shard.Parse(part), isQuiet);
+            if (lines.Count == 0)
+            {
+                JsonLines.Write("summary", w => w.WriteNumber("images", 0));
+                return ExitCodes.Success;
+            }
+        }
+
+        var (request, access) = BuildRequest(parseResult, options, lines, destinationText);
+        var logger = new StderrLogger(parseResult.GetValue(options.Debug) ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
+        string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
+        var bytesLines = new ByteLines(isQuiet);
+        var results = new ListOrder();
+        var intoRegistry = request.Target is not null || request.As is not null || ImageLocation.ParseDestination(request.Destination!).Kind == LocationKind.Registry;
+        CopyResult result;
+        try
+        {
+            result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, intoRegistry, Where, bytesLines, results)), access, logger, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            results.Flush();
+        }
+
+        if (result.Output is { } output && !isQuiet)
+        {
+            Console.Error.WriteLine($"ferry: wrote {output} ({Units.Bytes(result.ArchiveBytes)})");
+        }
+
+        EventText.Converted(result.Converted, isQuiet);
+        var failedWhere = result.Failed.Count > 0
+            ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
+            : string.Empty;
+        return RunOutcome.Report("copied", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), request.Target ?? request.As ?? request.Destination!, failedWhere, isQuiet);
+    }
+
+    /// <summary>Without <c>--to</c> or <c>--as</c>, the last argument is the destination (checked here, before any list is read).</summary>
+    private static (List<string> Sources, string? Destination) SplitDestination(ParseResult parseResult, CopyOptions options)
+    {
+        var arguments = (parseResult.GetValue(options.Images) ?? []).ToList();
+        var target = parseResult.GetValue(options.To);
+        var name = parseResult.GetValue(options.As);
+        if (target is not null && name is not null)
+        {
+            throw new InvalidInputException("--to and --as are exclusive: --as names the one image's full target");
+        }
+
+        if (target is not null || name is not null)
+        {
+            return (arguments, null);
+        }
+
+        if (arguments.Count == 0 || (arguments.Count == 1 && parseResult.GetValue(options.File) is null))
+        {
+            throw new InvalidInputException("say where to copy: ferry copy SOURCE DESTINATION, --to REGISTRY[/PREFIX], or --as REGISTRY/REPOSITORY:TAG (see 'ferry copy --help')");
+        }
+
+        var destination = arguments[^1];
+        arguments.RemoveAt(arguments.Count - 1);
+        _ = ImageLocation.ParseDestination(destination);
+        return (arguments, destination);
+    }
+
+    /// <summary>The library request and the source registry's access, from the bound options.</summary>
+    private static (CopyRequest Request, RegistryAccess Access) BuildRequest(ParseResult parseResult, CopyOptions options, List<string> lines, string? destinationText)
+    {
+        var sources = lines.Select(l => ImageLocation.ParseSource(l)).ToList();
+        var destination = destinationText is null ? null : ImageLocation.ParseDestination(destinationText);
+        var usesEngine = sources.Any(s => s.Kind == LocationKind.Daemon) || destination?.Kind == LocationKind.Daemon;
+        if (!usesEngine && options.Engine.NamesAnEngine(parseResult))
+        {
+            throw new InvalidInputException("-H, --context and --machine choose the Docker Engine of a docker-daemon: source or destination; neither is one here");
+        }
+
+        var target = parseResult.GetValue(options.To);
+        var name = parseResult.GetValue(options.As);
+        var sourceRegistry = parseResult.GetValue(options.SourceRegistry);
+
+        // Explicit credentials (--username, --ilogin) belong to the source's registry; --dest-* to the destination's.
+        var credentialRegistry = sourceRegistry ?? sources.Where(s => s.Kind == LocationKind.Registry).Select(s => ImageReference.TryParse(s.Reference!, out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
+        var credentials = new DefaultCredentialProvider(options.Access.Sources(parseResult, options.Access.ExplicitCredential(parseResult, credentialRegistry), credentialRegistry));
+        var count = SaveCommand.Range(parseResult.GetValue(options.Transfers), 1, 32, "--max-concurrent-transfers");
+        var clientOptions = options.Rate.ApplyTo(options.Access.ClientOptions(parseResult, count + 4), parseResult) with { Cache = options.Cache.Open(parseResult) };
+        var destinationRegistry = DestinationRegistry(target, name, destination);
+        if (options.Destination.Given(parseResult) && destinationRegistry is null)
+        {
+            throw new InvalidInputException("--dest-username, --dest-password and --dest-authfile are for a destination registry; this destination is not one");
+        }
+
+        var destinationSources = destinationRegistry is null ? null : options.Destination.Sources(parseResult, destinationRegistry, options.Access.ReadsStdin(parseResult));
+        var request = new CopyRequest
+        {
+            Images = lines,
+            Target = target,
+            As = name,
+            Destination = destinationText,
+            Platforms = options.Platforms.Selection(parseResult),
+            Jobs = SaveCommand.Range(parseResult.GetValue(options.Jobs), 1, 20, "--jobs"),
+            MaxConcurrentTransfers = count,
+            SourceRegistry = sourceRegistry,
+            ContinueOnError = true,
+            Referrers = !parseResult.GetValue(options.NoReferrers),
+            ManifestFormat = options.Format.Value(parseResult),
+            Limits = options.Reading.Limits(parseResult),
+            DestinationAccess = destinationSources is null ? null : new RegistryAccess(new DefaultCredentialProvider(destinationSources), clientOptions),
+            Daemon = usesEngine ? DockerEndpointResolver.Resolve(options.Engine.Endpoint(parseResult)) : null,
+        };
+        return (request, new RegistryAccess(credentials, clientOptions));
     }
 
     /// <summary>The registry the destination names, if it is one.</summary>
