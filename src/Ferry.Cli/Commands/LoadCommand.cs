@@ -17,25 +17,7 @@ internal static class LoadCommand
 {
     public static Command Create()
     {
-        var archives = new Argument<string[]>("archives") { Arity = ArgumentArity.OneOrMore, Description = "Archives: Ferry's, docker save, podman save, skopeo docker-archive/oci-archive/oci, crane (tar, tar.gz, tar.zst or directory; detected by content); - reads stdin" };
-        var to = new Option<string?>("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror)" };
-        var nameAs = new Option<string?>("--as") { Description = "Push the one selected image under this full name (registry:5000/team/app:2.0); also names an unnamed image" };
-        var image = new Option<string[]>("--image", "-i") { Description = "Load only this image of the archives (repeatable): its name, or its digest when unnamed" };
-        var imagesFrom = new Option<string?>("--images-from") { Description = "Load only the images listed in this file, one --image per line (# comments; the --failed list of an earlier load)" };
-        var platforms = new PlatformOptions("push", "every platform into a registry, a subset getting a new index; into an Engine its own platform, else the image's", shorthands: false);
-        var daemon = new Option<bool>("--daemon") { Description = "Load into a Docker Engine instead (-H, --context, DOCKER_HOST, the docker context, or the default socket)" };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Images pushed concurrently (1-20)", DefaultValueFactory = _ => 4 };
-        var failed = new Option<string>("--failed") { Description = "Where the images that failed are listed (only when something failed); retry them with --images-from FILE", DefaultValueFactory = _ => "load-failed.txt" };
-        var mountFrom = new Option<string?>("--mount-from") { Description = "A repository of the target registry holding the layers a partial archive leaves out" };
-        var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
-        var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
-        progress.AcceptOnlyFromAmong("plain", "json");
-        var noReferrers = SignatureOptions.NoReferrers("Push the images only, without the signatures, attestations and SBOMs the archive carries with them");
-        var requireSignature = new Option<bool>("--require-signature") { Description = "Refuse, before anything is pushed, every image no signature by --key vouches for (the bundle's signature, or the image's own); the others are pushed and the refused ones listed" };
-        var key = SignatureOptions.PublicKey("The public key for --require-signature (cosign.pub, PEM; ECDSA or RSA)");
-        var identity = SignatureOptions.Identity();
-        var access = new RegistryAccessOptions();
+        var options = new LoadOptions();
         var command = new Command("load", """
             Push the images of archives into a registry (or a Docker Engine), every digest unchanged.
 
@@ -55,107 +37,15 @@ internal static class LoadCommand
               ferry load bundle.tar --to registry.internal:5000 --require-signature --key cosign.pub
               ferry load bundle.tar --daemon
               ferry load bundle.tar --to registry.internal:5000 --images-from load-failed.txt   # retry what failed
-            """)
-        {
-            archives, to, nameAs, image, imagesFrom, daemon, mountFrom, jobs, failed, progress, debug, quiet, noReferrers, requireSignature, key, identity,
-        };
-        platforms.AddTo(command);
-        var format = new ManifestFormatOption();
-        format.AddTo(command);
-        access.AddTo(command);
-        var rate = new TransferRateOptions(uploads: true);
-        rate.AddTo(command);
-        var engine = new DockerEngineOptions();
-        engine.AddTo(command);
-        var reading = new ArchiveReadingOptions();
-        reading.AddTo(command);
+            """);
+        options.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var isDebug = parseResult.GetValue(debug);
-            var isQuiet = parseResult.GetValue(quiet);
-            JsonLines.Enabled = parseResult.GetValue(progress) == "json";
+            var isDebug = parseResult.GetValue(options.Debug);
+            JsonLines.Enabled = parseResult.GetValue(options.Progress) == "json";
             try
             {
-                var paths = parseResult.GetValue(archives)!;
-                if (paths.Count(p => p == "-") > 1)
-                {
-                    throw new InvalidInputException("- (stdin) can be read once only");
-                }
-
-                var stdin = paths.Contains("-") ? StdinArchive.Open() : null;
-                var selected = Selection(parseResult.GetValue(image) ?? [], parseResult.GetValue(imagesFrom));
-                string Retry(string where) => $"retry: ferry load {string.Join(' ', paths.Select(Quote))} {where} --images-from {Quote(parseResult.GetValue(failed)!)} (and the other flags you used)";
-                if (parseResult.GetValue(requireSignature) != (parseResult.GetValue(key) is not null))
-                {
-                    throw new InvalidInputException(parseResult.GetValue(requireSignature) ? "--require-signature needs --key PUBLIC-KEY (cosign.pub)" : "--key is for --require-signature; say --require-signature to refuse unsigned images");
-                }
-
-                if (parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult))
-                {
-                    FlagRules.RefuseGiven(
-                        parseResult,
-                        "for loading into a registry; a Docker Engine takes one load stream through its own socket (drop it, or load --to a registry)",
-                        to, mountFrom, jobs, noReferrers, format.Option, rate.LimitRate, rate.UploadChunkSize);
-
-                    var daemonPolicy = SignatureOptions.Policy(parseResult, key, identity);
-                    using var daemonKey = daemonPolicy?.Key;
-                    var daemonRequest = new LoadRequest
-                    {
-                        Limits = reading.Limits(parseResult),
-                        Archives = paths,
-                        As = parseResult.GetValue(nameAs),
-                        Images = selected,
-                        Platforms = platforms.Selection(parseResult),
-                        Stdin = stdin,
-                        RequireSignature = daemonPolicy,
-                    };
-                    return await LoadIntoDaemonAsync(daemonRequest, engine.Endpoint(parseResult), parseResult.GetValue(failed)!, Retry("--daemon"), isQuiet, cancellationToken).ConfigureAwait(false);
-                }
-
-                var target = parseResult.GetValue(to);
-                var name = parseResult.GetValue(nameAs);
-                if (target is null && name is null)
-                {
-                    throw new InvalidInputException("say where to load: --to REGISTRY[/PREFIX], --as REGISTRY/REPOSITORY:TAG, or --daemon");
-                }
-
-                if (target is not null && name is not null)
-                {
-                    throw new InvalidInputException("--to and --as are exclusive: --as names the one image's full target");
-                }
-
-                var jobCount = SaveCommand.Range(parseResult.GetValue(jobs), 1, 20, "--jobs");
-                var policy = SignatureOptions.Policy(parseResult, key, identity);
-                using var publicKey = policy?.Key;
-
-                var targetRegistry = target is not null ? RegistryTarget.Parse(target).Registry : ImageReference.Parse(name!).Registry;
-                var logger = new StderrLogger(isDebug ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
-                var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
-                var request = new LoadRequest
-                {
-                    Limits = reading.Limits(parseResult),
-                    Archives = paths,
-                    Target = target,
-                    As = name,
-                    Images = selected,
-                    Platforms = platforms.Selection(parseResult),
-                    ManifestFormat = format.Value(parseResult),
-                    Jobs = jobCount,
-                    MountFrom = parseResult.GetValue(mountFrom),
-                    Stdin = stdin,
-                    ContinueOnError = true,
-                    Referrers = !parseResult.GetValue(noReferrers),
-                    RequireSignature = policy,
-                };
-                var bytesLines = new ByteLines(isQuiet);
-                var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), new RegistryAccess(credentials, rate.ApplyTo(access.ClientOptions(parseResult), parseResult)), logger, cancellationToken).ConfigureAwait(false);
-                EventText.Converted(result.Converted, isQuiet);
-                var failedFile = parseResult.GetValue(failed)!;
-                var failedWhere = result.Failed.Count > 0
-                    ? await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Selector), cancellationToken, $"{result.Failed.Count} image(s) failed to load", Retry(target is not null ? $"--to {Quote(target)}" : $"--as {Quote(name!)}")).ConfigureAwait(false)
-                    : string.Empty;
-
-                return RunOutcome.Report("loaded", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), target ?? name!, failedWhere, isQuiet);
+                return await RunAsync(parseResult, options, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -163,6 +53,78 @@ internal static class LoadCommand
             }
         });
         return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parseResult, LoadOptions options, CancellationToken cancellationToken)
+    {
+        var paths = parseResult.GetValue(options.Archives)!;
+        if (paths.Count(p => p == "-") > 1)
+        {
+            throw new InvalidInputException("- (stdin) can be read once only");
+        }
+
+        if (parseResult.GetValue(options.RequireSignature) != (parseResult.GetValue(options.Key) is not null))
+        {
+            throw new InvalidInputException(parseResult.GetValue(options.RequireSignature) ? "--require-signature needs --key PUBLIC-KEY (cosign.pub)" : "--key is for --require-signature; say --require-signature to refuse unsigned images");
+        }
+
+        var intoEngine = parseResult.GetValue(options.Daemon) || options.Engine.NamesAnEngine(parseResult);
+        if (intoEngine)
+        {
+            FlagRules.RefuseGiven(
+                parseResult,
+                "for loading into a registry; a Docker Engine takes one load stream through its own socket (drop it, or load --to a registry)",
+                options.To, options.MountFrom, options.Jobs, options.NoReferrers, options.Format.Option, options.Rate.LimitRate, options.Rate.UploadChunkSize);
+        }
+
+        var target = parseResult.GetValue(options.To);
+        var name = parseResult.GetValue(options.As);
+        if (!intoEngine && target is null && name is null)
+        {
+            throw new InvalidInputException("say where to load: --to REGISTRY[/PREFIX], --as REGISTRY/REPOSITORY:TAG, or --daemon");
+        }
+
+        if (target is not null && name is not null)
+        {
+            throw new InvalidInputException("--to and --as are exclusive: --as names the one image's full target");
+        }
+
+        var policy = SignatureOptions.Policy(parseResult, options.Key, options.Identity);
+        using var publicKey = policy?.Key;
+        var request = new LoadRequest
+        {
+            Archives = paths,
+            Target = target,
+            As = name,
+            Images = Selection(parseResult.GetValue(options.Image) ?? [], parseResult.GetValue(options.ImagesFrom)),
+            Platforms = options.Platforms.Selection(parseResult),
+            ManifestFormat = options.Format.Value(parseResult),
+            Jobs = SaveCommand.Range(parseResult.GetValue(options.Jobs), 1, 20, "--jobs"),
+            MountFrom = parseResult.GetValue(options.MountFrom),
+            Stdin = paths.Contains("-") ? StdinArchive.Open() : null,
+            ContinueOnError = true,
+            Referrers = !parseResult.GetValue(options.NoReferrers),
+            RequireSignature = policy,
+            Limits = options.Reading.Limits(parseResult),
+        };
+        string Retry(string where) => $"retry: ferry load {string.Join(' ', paths.Select(Quote))} {where} --images-from {Quote(parseResult.GetValue(options.Failed)!)} (and the other flags you used)";
+        var isQuiet = parseResult.GetValue(options.Quiet);
+        if (intoEngine)
+        {
+            return await LoadIntoDaemonAsync(request, options.Engine.Endpoint(parseResult), parseResult.GetValue(options.Failed)!, Retry("--daemon"), isQuiet, cancellationToken).ConfigureAwait(false);
+        }
+
+        var targetRegistry = target is not null ? RegistryTarget.Parse(target).Registry : ImageReference.Parse(name!).Registry;
+        var logger = new StderrLogger(parseResult.GetValue(options.Debug) ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
+        var credentials = new DefaultCredentialProvider(options.Access.Sources(parseResult, options.Access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
+        var bytesLines = new ByteLines(isQuiet);
+        var access = new RegistryAccess(credentials, options.Rate.ApplyTo(options.Access.ClientOptions(parseResult), parseResult));
+        var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), access, logger, cancellationToken).ConfigureAwait(false);
+        EventText.Converted(result.Converted, isQuiet);
+        var failedWhere = result.Failed.Count > 0
+            ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Select(f => f.Selector), cancellationToken, $"{result.Failed.Count} image(s) failed to load", Retry(target is not null ? $"--to {Quote(target)}" : $"--as {Quote(name!)}")).ConfigureAwait(false)
+            : string.Empty;
+        return RunOutcome.Report("loaded", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), target ?? name!, failedWhere, isQuiet);
     }
 
     /// <summary>The images selected with <c>--image</c> and <c>--images-from</c>.</summary>
