@@ -17,7 +17,6 @@ internal static class SaveRunner
     public static async Task<int> RunAsync(SaveOptions options, CancellationToken cancellationToken)
     {
         var list = ImageListInput.Read(options.Images, options.ListFile, options.PasswordFromStdin);
-        var bulk = list is not null;
         var lines = list?.Select(e => e.Line).ToList() ?? options.Images.ToList();
         if (lines.Count == 0)
         {
@@ -43,44 +42,60 @@ internal static class SaveRunner
         var mode = options.Progress == "json" ? ProgressMode.Json : options.Quiet ? ProgressMode.Quiet : ProgressMode.Plain;
         JsonLines.Enabled = mode == ProgressMode.Json;
         Func<int, string> describePosition = position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
+        using var signKey = options.SignKey is { } keyPath ? SignatureOptions.LoadSigningKey(keyPath) : null;
+        var request = BuildRequest(options, lines, output, stream, bulk: list is not null, signKey);
+        var result = await SaveWithProgressAsync(options, request, mode, describePosition, cancellationToken).ConfigureAwait(false);
+        var failedWhere = result.Failed.Count > 0
+            ? await FailedList.WriteAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
+            : string.Empty;
+        EventText.Converted(result.Converted, options.Quiet);
+        return Summarize(options, result, lines.Count, result.Output ?? (stream is null ? "nothing" : "stdout"), failedWhere);
+    }
+
+    /// <summary><c> (3 parts: bundle.tar.000 … bundle.tar.002)</c> for a split archive.</summary>
+    internal static string PartsText(SaveResult result) =>
+        result.Parts.Count == 0 ? string.Empty : $" ({result.Parts.Count} part(s): {result.Parts[0]} … {result.Parts[^1]}; any ferry command reads them from the first, cat joins them)";
+
+    private static SaveRequest BuildRequest(SaveOptions options, List<string> lines, string? output, Stream? stream, bool bulk, Signing.SigningKey? signKey) => new()
+    {
+        Images = lines,
+        Output = output,
+        OutputStream = stream,
+        Format = options.Format,
+        Compression = options.Compression,
+        Platforms = options.Platforms,
+        ManifestFormat = options.ManifestFormat,
+        Jobs = options.Jobs,
+        MaxConcurrentDownloads = options.MaxConcurrentDownloads,
+        SourceRegistry = options.SourceRegistry,
+        ContinueOnError = bulk,
+        Exclude = options.Exclude,
+        ExcludeArchives = options.ExcludeArchives,
+        Force = options.Force,
+        Daemon = options.Daemon is { } endpoint ? DockerEndpointResolver.Resolve(endpoint) : null,
+        CompressLayers = options.CompressLayers,
+        Checksums = options.Checksums,
+        SplitSize = options.SplitSize,
+        Resume = !options.NoResume,
+        Referrers = !options.NoReferrers,
+        SignKey = signKey,
+    };
+
+    /// <summary>Runs the save under the live view (a terminal, registry sources) or the line printer.</summary>
+    private static async Task<SaveResult> SaveWithProgressAsync(SaveOptions options, SaveRequest request, ProgressMode mode, Func<int, string> describePosition, CancellationToken cancellationToken)
+    {
         var printer = new SaveProgressPrinter(mode, options.Debug, describePosition);
         var logger = new StderrLogger(options.Debug ? LogLevel.Debug : options.Quiet ? LogLevel.Error : LogLevel.Warning);
+
         // Explicit credentials (--username, --ilogin) belong to one registry: -s when given, else the first image's.
-        var credentialRegistry = options.SourceRegistry ?? lines.Select(l => ImageReference.TryParse(l.Trim(), out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
+        var credentialRegistry = options.SourceRegistry ?? request.Images.Select(l => ImageReference.TryParse(l.Trim(), out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
         var access = new RegistryAccess(new DefaultCredentialProvider(options.CredentialsFor(credentialRegistry)), options.ClientOptions);
-        using var signKey = options.SignKey is { } keyPath ? SignatureOptions.LoadSigningKey(keyPath) : null;
-        var request = new SaveRequest
-        {
-            Images = lines,
-            Output = output,
-            OutputStream = stream,
-            Format = options.Format,
-            Compression = options.Compression,
-            Platforms = options.Platforms,
-            ManifestFormat = options.ManifestFormat,
-            Jobs = options.Jobs,
-            MaxConcurrentDownloads = options.MaxConcurrentDownloads,
-            SourceRegistry = options.SourceRegistry,
-            ContinueOnError = bulk,
-            Exclude = options.Exclude,
-            ExcludeArchives = options.ExcludeArchives,
-            Force = options.Force,
-            Daemon = options.Daemon is { } endpoint ? DockerEndpointResolver.Resolve(endpoint) : null,
-            CompressLayers = options.CompressLayers,
-            Checksums = options.Checksums,
-            SplitSize = options.SplitSize,
-            Resume = !options.NoResume,
-            Referrers = !options.NoReferrers,
-            SignKey = signKey,
-        };
 
         // The live view draws bars while blobs download; a daemon's export streams in its own order with no download phase to draw.
         var live = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported && request.Daemon is null;
-        var partial = options.Exclude.Count > 0 || options.ExcludeArchives.Count > 0;
-        SaveResult result;
         try
         {
-            result = live
+            return live
                 ? await LiveProgressView.RunAsync(describePosition, view => Images.SaveAsync(request, view, access, logger, cancellationToken)).ConfigureAwait(false)
                 : await Images.SaveAsync(request, printer, access, logger, cancellationToken).ConfigureAwait(false);
         }
@@ -88,13 +103,11 @@ internal static class SaveRunner
         {
             printer.Flush();
         }
+    }
 
-        var failedWhere = result.Failed.Count > 0
-            ? await FailedList.WriteAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
-            : string.Empty;
-
-        var where = result.Output ?? (stream is null ? "nothing" : "stdout");
-        EventText.Converted(result.Converted, options.Quiet);
+    /// <summary>The closing lines (or JSON summary) and the exit code.</summary>
+    private static int Summarize(SaveOptions options, SaveResult result, int requested, string where, string failedWhere)
+    {
         if (JsonLines.Enabled)
         {
             JsonLines.Write("summary", w =>
@@ -133,7 +146,7 @@ internal static class SaveRunner
 
         if (result.Failed.Count > 0)
         {
-            Console.Error.WriteLine($"ferry: saved {result.Images.Count} of {lines.Count} images ({Units.Bytes(result.ArchiveBytes)}) to {where}; {result.Failed.Count} failed, {failedWhere}{(failedWhere.StartsWith("listed", StringComparison.Ordinal) ? $" (retry with -f {options.FailedFile})" : string.Empty)}");
+            Console.Error.WriteLine($"ferry: saved {result.Images.Count} of {requested} images ({Units.Bytes(result.ArchiveBytes)}) to {where}; {result.Failed.Count} failed, {failedWhere}{(failedWhere.StartsWith("listed", StringComparison.Ordinal) ? $" (retry with -f {options.FailedFile})" : string.Empty)}");
             return ExitCodes.PartialFailure;
         }
 
@@ -145,21 +158,16 @@ internal static class SaveRunner
                 Console.Error.WriteLine($"ferry: checksums in {sums} (check with: sha256sum -c {Path.GetFileName(sums)})");
             }
 
-            if (partial)
+            if (options.Exclude.Count > 0 || options.ExcludeArchives.Count > 0)
             {
                 var full = result.UniqueBytes;
                 var left = result.Omitted.Sum(o => o.Size);
-                var delta = full - left;
-                Console.Error.WriteLine($"ferry: partial archive: full size {Units.Bytes(full)}, delta {Units.Bytes(delta)}, saved {(full == 0 ? 0 : 100.0 * left / full):0.#}% ({result.Omitted.Count} layer(s) left out, listed in ferry-partial.json)");
+                Console.Error.WriteLine($"ferry: partial archive: full size {Units.Bytes(full)}, delta {Units.Bytes(full - left)}, saved {(full == 0 ? 0 : 100.0 * left / full):0.#}% ({result.Omitted.Count} layer(s) left out, listed in ferry-partial.json)");
             }
         }
 
         return ExitCodes.Success;
     }
-
-    /// <summary><c> (3 parts: bundle.tar.000 … bundle.tar.002)</c> for a split archive.</summary>
-    internal static string PartsText(SaveResult result) =>
-        result.Parts.Count == 0 ? string.Empty : $" ({result.Parts.Count} part(s): {result.Parts[0]} … {result.Parts[^1]}; any ferry command reads them from the first, cat joins them)";
 
     private static (string? Output, Stream? Stream) ChooseOutput(SaveOptions options, List<string> lines)
     {
