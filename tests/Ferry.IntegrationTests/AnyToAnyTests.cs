@@ -124,6 +124,42 @@ public sealed class AnyToAnyTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task ManifestFormat_OnSaveAndLoad_AndABundleUnderARegistryPrefix()
+    {
+        var ociImageTool = Components.Require("oci-image-tool", "oci-image-tool");
+        using var dir = new TempDirectory();
+        var layout = dir.File("layout");
+        var save = await FerryCli.RunAsync("save", "--format", "dir", "--manifest-format", "oci", "-o", layout, $"{env.Host}/test/app:1", $"{env.Host}/test/base:1");
+        Assert.True(save.ExitCode == 0, save.StandardError);
+        Assert.Equal(2, save.StandardError.Split('\n').Count(l => l.StartsWith("ferry: converted ", StringComparison.Ordinal)));
+        foreach (var image in new[] { "test/app:1", "test/base:1" })
+        {
+            var validate = await ProcessRunner.RunAsync(ociImageTool, ["validate", "--type", "image", "--ref", $"name={env.Host}/{image}", layout]);
+            Assert.True(validate.ExitCode == 0, validate.StandardError + validate.StandardOutput);
+        }
+
+        // The converted bundle, copied under a registry prefix: every image keeps its repository and tag under it.
+        var push = await FerryCli.RunAsync("copy", layout, $"docker://{env.Host}/anyany-prefix");
+        Assert.True(push.ExitCode == 0, push.StandardError);
+        var pushed = JsonNode.Parse(await RegistryManifests.GetAsync(env.Host, "anyany-prefix/test/app", "1"))!;
+        Assert.Equal("application/vnd.oci.image.manifest.v1+json", (string?)pushed["mediaType"]);
+        Assert.Equal(await ConfigDigestAsync("test/app", "1"), (string?)pushed["config"]!["digest"]);
+        (await env.Docker.DockerAsync("pull", $"{env.Host}/anyany-prefix/test/base:1")).EnsureSuccess("docker pull of a converted image");
+
+        // load converts too, and back: Docker types again over the same config and layers (a re-serialised manifest, so
+        // not byte-identical to one that escaped its "+" signs).
+        var archive = dir.File("oci.tar");
+        (await FerryCli.RunAsync("copy", layout, archive)).EnsureSuccess("layout to tar");
+        var load = await FerryCli.RunAsync("load", archive, "--to", $"{env.Host}/anyany-back", "--manifest-format", "docker", "--image", $"{env.Host}/test/app:1");
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        var original = JsonNode.Parse(await RegistryManifests.GetAsync(env.Host, "test/app", "1"))!;
+        var back = JsonNode.Parse(await RegistryManifests.GetAsync(env.Host, "anyany-back/test/app", "1"))!;
+        Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", (string?)back["mediaType"]);
+        Assert.Equal(original["config"]!.ToJsonString(), back["config"]!.ToJsonString());
+        Assert.Equal(original["layers"]!.ToJsonString(), back["layers"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task CopyAs_AndDestinationCredentials_ForAnotherRegistry()
     {
         var htpasswd = Components.Require("htpasswd", "apache2-utils");
