@@ -23,11 +23,13 @@ internal sealed class CopyOptions
 
     public Option<string?> Shard { get; } = new("--shard") { Description = "Copy only this part of the list, INDEX/COUNT (e.g. 3/16), as save --shard picks it" };
 
-    public Option<string> Progress { get; } = CreateProgress();
+    public OutputOptions Output { get; } = new();
 
-    public Option<bool> Debug { get; } = new("--debug") { Description = "Print HTTP-level detail (never secrets)" };
+    public Option<string> Progress => Output.Progress;
 
-    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print errors only" };
+    public Option<bool> Debug => Output.Debug;
+
+    public Option<bool> Quiet => Output.Quiet;
 
     public Option<bool> NoReferrers { get; } = SignatureOptions.NoReferrers("Copy the images only, without their signatures, attestations and SBOMs");
 
@@ -63,12 +65,5 @@ internal sealed class CopyOptions
         Rate.AddTo(command);
         Engine.AddTo(command);
         Reading.AddTo(command);
-    }
-
-    private static Option<string> CreateProgress()
-    {
-        var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
-        progress.AcceptOnlyFromAmong("plain", "json");
-        return progress;
     }
 }

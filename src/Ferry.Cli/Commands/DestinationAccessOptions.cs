@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Ferry.Cli.Input;
 using Ferry.Errors;
 using Ferry.Registry.Auth;
 
@@ -47,20 +46,7 @@ internal sealed class DestinationAccessOptions
             throw new InvalidInputException("--password-stdin and --dest-password-stdin cannot both read stdin; put one of them in a credential file (--authfile, --dest-authfile)");
         }
 
-        if (stdin && password is not null)
-        {
-            throw new InvalidInputException("--dest-password and --dest-password-stdin are mutually exclusive");
-        }
-
-        if (password is not null)
-        {
-            Console.Error.WriteLine("ferry: warning: using --dest-password on the command line is insecure (shell history, ps); use --dest-password-stdin");
-        }
-
-        if (stdin)
-        {
-            password = TerminalPrompt.ReadSecretFromStdin();
-        }
+        password = RegistryAccessOptions.PasswordGiven(password, stdin, "--dest-password", "--dest-password-stdin");
 
         if ((username is null) != (password is null))
         {

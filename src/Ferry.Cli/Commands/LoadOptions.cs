@@ -23,11 +23,13 @@ internal sealed class LoadOptions
 
     public Option<string> Failed { get; } = new("--failed") { Description = "Where the images that failed are listed (only when something failed); retry them with --images-from FILE", DefaultValueFactory = _ => "load-failed.txt" };
 
-    public Option<string> Progress { get; } = CreateProgress();
+    public OutputOptions Output { get; } = new();
 
-    public Option<bool> Debug { get; } = new("--debug") { Description = "Print HTTP-level detail (never secrets)" };
+    public Option<string> Progress => Output.Progress;
 
-    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print errors only" };
+    public Option<bool> Debug => Output.Debug;
+
+    public Option<bool> Quiet => Output.Quiet;
 
     public Option<bool> NoReferrers { get; } = SignatureOptions.NoReferrers("Push the images only, without the signatures, attestations and SBOMs the archive carries with them");
 
@@ -63,12 +65,5 @@ internal sealed class LoadOptions
         Rate.AddTo(command);
         Engine.AddTo(command);
         Reading.AddTo(command);
-    }
-
-    private static Option<string> CreateProgress()
-    {
-        var progress = new Option<string>("--progress") { Description = "plain (default) or json (one JSON object per event on stderr)", DefaultValueFactory = _ => "plain" };
-        progress.AcceptOnlyFromAmong("plain", "json");
-        return progress;
     }
 }

@@ -114,21 +114,7 @@ internal sealed class RegistryAccessOptions
             return Credential(username, password);
         }
 
-        if (stdin && password is not null)
-        {
-            throw new InvalidInputException("--password and --password-stdin are mutually exclusive");
-        }
-
-        if (password is not null)
-        {
-            Console.Error.WriteLine("ferry: warning: using --password on the command line is insecure (shell history, ps); use --password-stdin");
-        }
-
-        if (stdin)
-        {
-            password = TerminalPrompt.ReadSecretFromStdin();
-        }
-
+        password = PasswordGiven(password, stdin, "--password", "--password-stdin");
         if (password is null)
         {
             return username is null ? null : throw new InvalidInputException("--username needs --password-stdin (or --ilogin to be prompted)");
@@ -148,6 +134,25 @@ internal sealed class RegistryAccessOptions
             ExplicitCredential = explicitCredential,
             ExplicitRegistry = explicitRegistry,
         };
+
+    /// <summary>
+    /// The password given on the command line or on stdin (never both; a command-line one is warned about), or
+    /// <see langword="null"/>; shared by the source's flags and the destination's (<c>--dest-password…</c>).
+    /// </summary>
+    internal static string? PasswordGiven(string? password, bool stdin, string passwordFlag, string stdinFlag)
+    {
+        if (stdin && password is not null)
+        {
+            throw new InvalidInputException($"{passwordFlag} and {stdinFlag} are mutually exclusive");
+        }
+
+        if (password is not null)
+        {
+            Console.Error.WriteLine($"ferry: warning: using {passwordFlag} on the command line is insecure (shell history, ps); use {stdinFlag}");
+        }
+
+        return stdin ? TerminalPrompt.ReadSecretFromStdin() : password;
+    }
 
     private static RegistryCredential Credential(string username, string password)
     {
