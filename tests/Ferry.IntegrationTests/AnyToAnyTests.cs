@@ -28,6 +28,15 @@ public sealed class AnyToAnyTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task RegistryToRegistry_InTransportSyntax_KeepsTheIndexDigest()
+    {
+        var copy = await CopyAsync($"docker://{env.Host}/test/multi:1", $"docker://{env.Host}/anyany/r2r:1", "--all-platforms");
+        Assert.True(copy.ExitCode == 0, copy.StandardError);
+        Assert.Equal(env.Digests["test/multi:1"], await RegistryManifests.DigestAsync(env.Host, "anyany/r2r", "1"));
+        Assert.Contains($"{env.Host}/anyany/r2r:1\t{env.Digests["test/multi:1"]}", copy.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EngineToRegistry_AndEngineToEngine_KeepTheImageId()
     {
         (await env.Docker.DockerAsync("pull", $"{env.Host}/test/app:1")).EnsureSuccess("docker pull");
