@@ -26,7 +26,7 @@ var progress = new InOrderProgress<TransferEvent>(e =>
         case BytesTransferredEvent bytes:
             Console.WriteLine($"bytes {bytes.Bytes}");
             break;
-        case ImageSavedEvent saved:
+        case ImageWrittenEvent saved:
             Console.WriteLine($"saved {saved.Image.Reference} {saved.Image.Bytes}");
             break;
     }

@@ -163,7 +163,7 @@ public static class Images
     /// are mounted within one registry); registry to Engine needs no <c>docker pull</c>; Engine to registry no archive.
     /// </summary>
     /// <param name="request">What to copy where.</param>
-    /// <param name="progress">Typed progress events (<see cref="ImagePushedEvent"/>, <see cref="ImageSavedEvent"/> or Engine lines per image).</param>
+    /// <param name="progress">Typed progress events (<see cref="ImagePushedEvent"/>, <see cref="ImageWrittenEvent"/> or Engine lines per image).</param>
     /// <param name="access">How to reach the source registry (and the destination's unless <see cref="CopyRequest.DestinationAccess"/>).</param>
     /// <param name="logger">Detail and warnings.</param>
     /// <param name="cancellationToken">Cancels the copy; an archive destination is left untouched.</param>

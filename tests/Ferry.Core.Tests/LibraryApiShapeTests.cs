@@ -20,7 +20,7 @@ public sealed class LibraryApiShapeTests
     {
         var image = new SavedImage(ImageReference.Parse("nginx:1.27"), Digest.Parse("sha256:" + new string('a', 64)), [Platform.Parse("linux/amd64"), Platform.Parse("linux/arm64")], 1234, false);
         Assert.Equal("docker.io/library/nginx:1.27@sha256:aaaaaaaaaaaa [linux/amd64, linux/arm64/v8] 1234 bytes", image.ToString());
-        var saved = new ImageSavedEvent(image, 1, 1, TimeSpan.FromSeconds(1)).ToString();
+        var saved = new ImageWrittenEvent(image, 1, 1, TimeSpan.FromSeconds(1)).ToString();
         var bytes = new BytesTransferredEvent(10) { Positions = [1, 2] }.ToString();
         var result = new SaveResult([image], 2048, 1024, "/tmp/a.tar", []).ToString();
         foreach (var text in new[] { saved, bytes, result })

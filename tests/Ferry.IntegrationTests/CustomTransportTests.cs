@@ -45,7 +45,8 @@ public sealed class CustomTransportTests(RealComponentsFixture env)
         var loaded = await Images.CopyAsync(new CopyRequest { Images = ["memory:custom/mem:1"], Destination = "docker-daemon:custom/mem:1", Transports = registration, Daemon = Engine() });
         Assert.NotEmpty(loaded.DaemonLoaded);
         Assert.Equal("hello from memory", await env.Docker.RunAsync("custom/mem:1", "cat", "/mem.txt"));
-        Assert.True(source.BlobsOpened >= 6); // the layers were read three times, once per destination
+        // The archive and the Engine read both layers from the source each; the registry may already hold the base layer.
+        Assert.True(source.BlobsOpened >= 4, $"{source.BlobsOpened} blobs opened");
     }
 
     [Fact]

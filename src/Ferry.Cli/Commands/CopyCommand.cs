@@ -199,7 +199,7 @@ internal static class CopyCommand
                 var copied = new LoadedImage(image.Image.Reference.ToString(), pushed.Target, pushed.Digest, false, pushed.Uploaded, pushed.Mounted, pushed.Existing, pushed.UploadedBytes);
                 results.Add(image.Position, () => RunOutcome.Pushed("image-copied", copied, quiet));
                 break;
-            case ImageSavedEvent { Image: var saved, Position: var position } when !intoRegistry:
+            case ImageWrittenEvent { Image: var saved, Position: var position } when !intoRegistry:
                 results.Add(position, () => RunOutcome.Written("image-copied", saved, quiet));
                 break;
             case DaemonMessageEvent { Line: var line } when !quiet && !JsonLines.Enabled:

@@ -11,7 +11,7 @@ internal static class EventText
         $"[{position}/{count}] {TerminalText.Escape(image.Reference.ToString())} {TerminalText.Escape(string.Join(",", image.Platforms))}";
 
     /// <summary><c>[3/14] … saved 61.2 MB in 3.1 s</c>.</summary>
-    public static string Saved(ImageSavedEvent e) =>
+    public static string Saved(ImageWrittenEvent e) =>
         $"{Image(e.Image, e.Position, e.Count)} saved {Units.Bytes(e.Image.Bytes)} in {e.Elapsed.TotalSeconds:F1} s";
 
     /// <summary><c>[7/14] line 9: failed: …</c>; <paramref name="where"/> is empty or <c>line N: </c>.</summary>

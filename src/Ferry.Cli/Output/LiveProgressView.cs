@@ -109,7 +109,7 @@ internal sealed class LiveProgressView : IProgress<TransferEvent>
                     }
 
                     break;
-                case ImageSavedEvent e:
+                case ImageWrittenEvent e:
                     _done++;
                     _finished.Add(e.Position);
                     if (_rows.Remove(e.Position, out var row) && row.Task is { } task)

@@ -59,7 +59,7 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
             {
                 _count = resolved.Count;
             }
-            else if (value is ImageSavedEvent or ImageFailedEvent)
+            else if (value is ImageWrittenEvent or ImageFailedEvent)
             {
                 _finished++;
             }
@@ -80,7 +80,7 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                     var subset = e.Image.IsSubsetIndex ? " (subset index)" : string.Empty;
                     Console.Error.WriteLine($"{EventText.Image(e.Image, e.Position, e.Count)} resolved {e.Image.Digest.Short}{subset}");
                     break;
-                case ImageSavedEvent e:
+                case ImageWrittenEvent e:
                     var savedLine = EventText.Saved(e);
                     _results.Add(e.Position, mode == ProgressMode.Quiet ? null : () => Console.Error.WriteLine(savedLine));
                     break;
@@ -135,7 +135,7 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                 case ImageResolvedEvent e:
                     WriteImage(writer, "image-resolved", e.Image, e.Position, e.Count);
                     break;
-                case ImageSavedEvent e:
+                case ImageWrittenEvent e:
                     WriteImage(writer, "image-saved", e.Image, e.Position, e.Count);
                     break;
                 case ResumingEvent e:

@@ -153,7 +153,7 @@ public sealed class TransferContext
         private void Report(int i)
         {
             var planned = _plan.Images[i];
-            _progress?.Report(new ImageSavedEvent(TransferEngine.Describe(planned.Image), planned.Position, _plan.RequestedCount, _clock.Elapsed));
+            _progress?.Report(new ImageWrittenEvent(TransferEngine.Describe(planned.Image), planned.Position, _plan.RequestedCount, _clock.Elapsed));
         }
     }
 }

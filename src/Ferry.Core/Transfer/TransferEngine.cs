@@ -182,7 +182,7 @@ public sealed class TransferEngine(ILogger? logger = null)
             var report = await sink.FinishAppendAsync(plan, cancellationToken).ConfigureAwait(false);
             foreach (var image in planned)
             {
-                progress?.Report(new ImageSavedEvent(Describe(image.Image), image.Position, request.Images.Count, clock.Elapsed));
+                progress?.Report(new ImageWrittenEvent(Describe(image.Image), image.Position, request.Images.Count, clock.Elapsed));
             }
 
             return new TransferResult(plan, failed, report) { Converted = converted };

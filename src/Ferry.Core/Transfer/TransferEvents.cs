@@ -17,12 +17,16 @@ public sealed record ImageResolvedEvent(SavedImage Image, int Position, int Coun
 /// <param name="Count">Number of images requested.</param>
 public sealed record ImageFailedEvent(FailedImage Failure, int Count) : TransferEvent;
 
-/// <summary>Every blob of an image is in the destination (for an archive: the image is saved).</summary>
+/// <summary>
+/// Every blob of an image is written at the destination: into the archive, uploaded to the registry, or sent to the
+/// Engine. A registry sink then pushes the manifests and the tag and reports <see cref="Sinks.ImagePushedEvent"/>;
+/// for an archive, the image is saved once the run commits.
+/// </summary>
 /// <param name="Image">The image.</param>
 /// <param name="Position">1-based position in the request.</param>
 /// <param name="Count">Number of images requested.</param>
-/// <param name="Elapsed">Time since the save started.</param>
-public sealed record ImageSavedEvent(SavedImage Image, int Position, int Count, TimeSpan Elapsed) : TransferEvent;
+/// <param name="Elapsed">Time since the run started.</param>
+public sealed record ImageWrittenEvent(SavedImage Image, int Position, int Count, TimeSpan Elapsed) : TransferEvent;
 
 /// <summary>All manifests are known; layer downloads start.</summary>
 /// <param name="Blobs">The number of distinct layer blobs to download.</param>
