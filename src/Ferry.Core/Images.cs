@@ -359,7 +359,7 @@ public static class Images
         }
 
         using var engine = new DockerEngineClient(daemon ?? DockerEndpointResolver.Resolve(new DockerEndpointOptions()));
-        _ = await engine.GetVersionAsync(cancellationToken).ConfigureAwait(false); // an unreachable Engine is said before any archive is read
+        await engine.EnsureReachableAsync(cancellationToken).ConfigureAwait(false); // an unreachable Engine is said before any archive is read
         using var source = await ArchiveSource.OpenAsync(request.Archives, new ArchiveSelection { Images = request.Images, As = request.As, Referrers = request.RequireSignature is not null, Limits = request.Limits }, request.Stdin, cancellationToken).ConfigureAwait(false);
         var transfer = new TransferRequest
         {

@@ -150,7 +150,7 @@ internal static class CopyCommand
         var sourceRegistry = parseResult.GetValue(options.SourceRegistry);
 
         // Explicit credentials (--username, --ilogin) belong to the source's registry; --dest-* to the destination's.
-        var credentialRegistry = sourceRegistry ?? sources.Where(s => s.Kind == LocationKind.Registry).Select(s => ImageReference.TryParse(s.Reference!, out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
+        var credentialRegistry = RegistryAccessOptions.CredentialRegistry(sourceRegistry, sources.Where(s => s.Kind == LocationKind.Registry).Select(s => s.Reference!));
         var credentials = new DefaultCredentialProvider(options.Access.Sources(parseResult, options.Access.ExplicitCredential(parseResult, credentialRegistry), credentialRegistry));
         var count = SaveCommand.Range(parseResult.GetValue(options.Transfers), 1, 32, "--max-concurrent-transfers");
         var clientOptions = options.Rate.ApplyTo(options.Access.ClientOptions(parseResult, count + 4), parseResult) with { Cache = options.Cache.Open(parseResult) };

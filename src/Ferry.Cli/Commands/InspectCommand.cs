@@ -105,8 +105,5 @@ internal static class InspectCommand
     /// </summary>
     internal static bool IsArchive(string text) =>
         text == "-" || File.Exists(text) || Directory.Exists(text) ||
-        (!text.StartsWith("docker://", StringComparison.Ordinal) &&
-         (text.StartsWith('/') || text.StartsWith("./", StringComparison.Ordinal) || text.StartsWith("../", StringComparison.Ordinal) || text.StartsWith('~') ||
-          text.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) || text.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || text.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) ||
-          text.EndsWith(".tar.zst", StringComparison.OrdinalIgnoreCase) || text.EndsWith(".tzst", StringComparison.OrdinalIgnoreCase)));
+        (!text.StartsWith("docker://", StringComparison.Ordinal) && (text.StartsWith('~') || Transfer.ImageLocation.LooksLikePath(text)));
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ferry.Cli.Input;
 using Ferry.Errors;
+using Ferry.References;
 using Ferry.Registry;
 using Ferry.Registry.Auth;
 
@@ -93,6 +94,13 @@ internal sealed class RegistryAccessOptions
 
     /// <summary>Whether the credential options ask to read stdin.</summary>
     public bool ReadsStdin(ParseResult parseResult) => parseResult.GetValue(PasswordStdin);
+
+    /// <summary>The registry explicit credentials (<c>-u</c>, <c>--ilogin</c>) belong to: <c>-s</c> when given, else the first image's, else Docker Hub.</summary>
+    /// <param name="sourceRegistry">The <c>--source-registry</c> value.</param>
+    /// <param name="references">The registry references of the run, as written.</param>
+    /// <returns>The registry host.</returns>
+    public static string CredentialRegistry(string? sourceRegistry, IEnumerable<string> references) =>
+        sourceRegistry ?? references.Select(l => ImageReference.TryParse(l.Trim(), out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
 
     /// <summary>
     /// The explicit credential from the flags (reading stdin or prompting as asked), or <see langword="null"/>.

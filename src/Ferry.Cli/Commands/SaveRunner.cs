@@ -87,8 +87,7 @@ internal static class SaveRunner
         var printer = new SaveProgressPrinter(mode, options.Debug, describePosition);
         var logger = new StderrLogger(options.Debug ? LogLevel.Debug : options.Quiet ? LogLevel.Error : LogLevel.Warning);
 
-        // Explicit credentials (--username, --ilogin) belong to one registry: -s when given, else the first image's.
-        var credentialRegistry = options.SourceRegistry ?? request.Images.Select(l => ImageReference.TryParse(l.Trim(), out var r, out _) ? r!.Registry : null).FirstOrDefault(r => r is not null) ?? "docker.io";
+        var credentialRegistry = RegistryAccessOptions.CredentialRegistry(options.SourceRegistry, request.Images);
         var access = new RegistryAccess(new DefaultCredentialProvider(options.CredentialsFor(credentialRegistry)), options.ClientOptions);
 
         // The live view draws bars while blobs download; a daemon's export streams in its own order with no download phase to draw.

@@ -317,6 +317,11 @@ public sealed class DockerEngineClient : IDisposable
     /// API version negotiation as the docker CLI does it: <c>/_ping</c>'s <c>Api-Version</c>, capped at what Ferry
     /// speaks. Once per client, however many calls start at the same time; a failed ping is tried again by the next call.
     /// </summary>
+    /// <summary>Whether the Engine answers (its API version negotiated, once per client); a clear error when it does not.</summary>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>A task.</returns>
+    internal Task EnsureReachableAsync(CancellationToken cancellationToken) => NegotiateAsync(cancellationToken);
+
     private Task NegotiateAsync(CancellationToken cancellationToken)
     {
         var negotiation = _negotiation;

@@ -15,9 +15,10 @@ internal sealed record DockerArchiveLayer(Descriptor Descriptor, Digest DiffId, 
 /// <summary>One image of a docker-archive's <c>manifest.json</c>: its entry, config, layers and the manifest built for it.</summary>
 /// <param name="Item">The <c>manifest.json</c> entry (config path, tags, layer paths).</param>
 /// <param name="Config">The config's bytes.</param>
+/// <param name="Info">What the config says (platform, diff_ids).</param>
 /// <param name="Layers">The layers, in order.</param>
 /// <param name="Manifest">The manifest Ferry builds from them.</param>
-internal sealed record DockerArchiveImage(DockerManifestItem Item, byte[] Config, IReadOnlyList<DockerArchiveLayer> Layers, ManifestDocument Manifest);
+internal sealed record DockerArchiveImage(DockerManifestItem Item, byte[] Config, ImageConfigInfo Info, IReadOnlyList<DockerArchiveLayer> Layers, ManifestDocument Manifest);
 
 /// <summary>
 /// The one reading of a docker-archive's images (docker save of every version, skopeo, podman, crane, and a Docker
@@ -36,7 +37,8 @@ internal static class DockerArchiveImages
         foreach (var item in DockerManifestFile.Read(manifestJson, where))
         {
             var config = await readConfig(item.Config).ConfigureAwait(false);
-            var diffIds = ImageConfigInfo.Parse(config, $"{where}: {item.Config}").DiffIds;
+            var info = ImageConfigInfo.Parse(config, $"{where}: {item.Config}");
+            var diffIds = info.DiffIds;
             if (diffIds.Count != item.Layers.Count)
             {
                 throw new InvalidInputException($"{where}: {item.Config} lists {diffIds.Count} diff_ids but manifest.json lists {item.Layers.Count} layers");
@@ -52,7 +54,7 @@ internal static class DockerArchiveImages
             }
 
             var manifest = ImageArchiveReader.BuildManifest(config, layers.Select(l => (l.Descriptor, l.Compression)).ToList());
-            images.Add(new DockerArchiveImage(item, config, layers, manifest));
+            images.Add(new DockerArchiveImage(item, config, info, layers, manifest));
         }
 
         return images;

@@ -93,14 +93,26 @@ public sealed record ImageLocation(LocationKind Kind, string Transport, string? 
             return ParseTransport(trimmed, writing: true);
         }
 
-        string[] suffixes = [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst"];
-        if (trimmed.StartsWith('/') || trimmed.StartsWith("./", StringComparison.Ordinal) || trimmed.StartsWith("../", StringComparison.Ordinal) ||
-            suffixes.Any(s => trimmed.EndsWith(s, StringComparison.OrdinalIgnoreCase)))
+        if (LooksLikePath(trimmed))
         {
             return new ImageLocation(LocationKind.Archive, "ferry-archive", trimmed, null);
         }
 
         throw new InvalidInputException($"{text}: say what the destination is: docker://REGISTRY/REPOSITORY:TAG, docker-daemon:NAME:TAG, docker-archive:FILE.tar, oci-archive:FILE.tar, oci:DIRECTORY or a path ending in .tar");
+    }
+
+    /// <summary>
+    /// Whether text is written as a path rather than an image name: it starts with <c>/</c>, <c>./</c> or <c>../</c>,
+    /// or ends in <c>.tar</c>, <c>.tar.gz</c>, <c>.tgz</c>, <c>.tar.zst</c> or <c>.tzst</c>.
+    /// </summary>
+    /// <param name="text">A source or destination as given.</param>
+    /// <returns><see langword="true"/> when it can only be a path.</returns>
+    public static bool LooksLikePath(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string[] suffixes = [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst"];
+        return text.StartsWith('/') || text.StartsWith("./", StringComparison.Ordinal) || text.StartsWith("../", StringComparison.Ordinal) ||
+               suffixes.Any(s => text.EndsWith(s, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>The location as skopeo writes it.</summary>

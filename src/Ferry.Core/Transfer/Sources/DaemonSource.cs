@@ -363,7 +363,7 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
         var result = new Dictionary<string, PlatformImage>(StringComparer.Ordinal);
         foreach (var image in images)
         {
-            result.TryAdd(image.Manifest.Config!.Digest.ToString(), new PlatformImage(ImageConfigInfo.Parse(image.Config, image.Item.Config).Platform, image.Manifest, image.Config));
+            result.TryAdd(image.Manifest.Config!.Digest.ToString(), new PlatformImage(image.Info.Platform, image.Manifest, image.Config));
         }
 
         return result;
