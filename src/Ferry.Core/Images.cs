@@ -206,7 +206,7 @@ public static class Images
             Rename = singleName is not null && !isArchiveSource ? _ => ImageReference.Parse(singleName) : null,
             ManifestFormat = request.ManifestFormat,
         };
-        var result = await new TransferEngine(logger).RunAsync(transfer, opened.Source, opener.OpenSink(destination, target), progress, cancellationToken).ConfigureAwait(false);
+        var result = await new TransferEngine(logger).RunAsync(transfer, opened.Source, opener.OpenSink(destination, target, request.Limits ?? ArchiveLimits.Default), progress, cancellationToken).ConfigureAwait(false);
         return CopyOutcome(request, result, opened);
     }
 
@@ -369,7 +369,7 @@ public static class Images
             Admit = request.RequireSignature is { } policy ? (key, image, token) => source.CheckSignatureAsync(key, image, policy, token) : null,
         };
         var lines = progress is null ? null : new DaemonLines(progress);
-        var result = await new TransferEngine().RunAsync(transfer, source, new DaemonSink(engine), lines, cancellationToken).ConfigureAwait(false);
+        var result = await new TransferEngine().RunAsync(transfer, source, new DaemonSink(engine, request.Limits), lines, cancellationToken).ConfigureAwait(false);
         var report = result.Report as DaemonReport;
         return new DaemonLoadResult(report?.Loaded ?? [], result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).Select(f => LoadProgress.Failure(f, source)).ToList());
     }

@@ -28,6 +28,34 @@ public sealed class AnyToAnyTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task RegistryToEngine_ZstdLayers_ArriveUnpacked_WhichEngine2010CannotDoItself()
+    {
+        // An OCI image with a zstd layer (compressed by Debian's zstd): dockerd 20.10 cannot pull or load zstd itself.
+        using var http = new HttpClient();
+        var image = TestImages.Image([TestImages.BusyboxLayer(docker: false), TestImages.Layer(new Dictionary<string, byte[]> { ["zstd.txt"] = "hello from zstd"u8.ToArray() }, docker: false, zstd: true)], docker: false, label: "zstd");
+        await TestImages.PushImageAsync(http, env.Host, "anyany/zstd", image, "1");
+        var pull = await env.Docker.DockerAsync("pull", $"{env.Host}/anyany/zstd:1");
+        Assert.NotEqual(0, pull.ExitCode); // the control: this Engine cannot read the layer as stored
+
+        using var tmp = new TempDirectory("ferry-tmpdir");
+        var copy = await FerryCli.RunWithEnvironmentAsync(new Dictionary<string, string> { ["TMPDIR"] = tmp.Path }, "copy", "-H", env.Docker.Host, $"docker://{env.Host}/anyany/zstd:1", "docker-daemon:anyany/zstd:1");
+        Assert.True(copy.ExitCode == 0, copy.StandardError);
+        Assert.Equal("hello from zstd", await env.Docker.RunAsync("anyany/zstd:1", "cat", "/zstd.txt"));
+        Assert.Equal(image.Config.Digest, await ImageIdAsync("anyany/zstd:1"));
+        Assert.Empty(Directory.GetFileSystemEntries(tmp.Path)); // the spool of unpacked layers is gone
+    }
+
+    [Fact]
+    public async Task RegistryToEngine_WithATmpdirTooSmallToUnpack_SendsLayersAsStored()
+    {
+        await using var disk = await SmallDisk.MountAsync(8);
+        var copy = await FerryCli.RunWithEnvironmentAsync(new Dictionary<string, string> { ["TMPDIR"] = disk.Path }, "copy", "-H", env.Docker.Host, $"docker://{env.Host}/test/app:1", "docker-daemon:anyany/smalltmp:1");
+        Assert.True(copy.ExitCode == 0, copy.StandardError);
+        Assert.Equal("hello from app", await env.Docker.RunAsync("anyany/smalltmp:1", "cat", "/app.txt"));
+        Assert.Empty(Directory.GetFileSystemEntries(disk.Path));
+    }
+
+    [Fact]
     public async Task RegistryToRegistry_InTransportSyntax_KeepsTheIndexDigest()
     {
         var copy = await CopyAsync($"docker://{env.Host}/test/multi:1", $"docker://{env.Host}/anyany/r2r:1", "--all-platforms");

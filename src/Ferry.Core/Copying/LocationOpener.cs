@@ -3,6 +3,7 @@ using Ferry.Archives.Compression;
 using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.Loading;
+using Ferry.Reading;
 using Ferry.References;
 using Ferry.Registry;
 using Ferry.Saving;
@@ -74,11 +75,12 @@ internal sealed class LocationOpener(RegistryAccess access, RegistryAccess? dest
     /// <summary>Opens the sink a destination names.</summary>
     /// <param name="destination">The destination.</param>
     /// <param name="target">Where registry images go when the destination is a registry prefix.</param>
+    /// <param name="limits">How far unpacked layers may grow (an Engine destination unpacks them on the way).</param>
     /// <returns>The sink.</returns>
-    public IImageSink OpenSink(ImageLocation destination, Func<ImageReference, ImageReference> target) => destination.Kind switch
+    public IImageSink OpenSink(ImageLocation destination, Func<ImageReference, ImageReference> target, ArchiveLimits limits) => destination.Kind switch
     {
         LocationKind.Registry => new RegistrySink(DestinationRegistry(), target),
-        LocationKind.Daemon => new DaemonSink(Engine()),
+        LocationKind.Daemon => new DaemonSink(Engine(), limits),
         LocationKind.Registered => Registered(destination).Sink(destination.Reference!),
         _ => new ArchiveSink(new ArchiveTarget
         {

@@ -78,6 +78,9 @@ public sealed class DockerEngineClient : IDisposable
     /// <summary>The daemon address.</summary>
     public string Host => Registry.Transport.Redaction.Address(Endpoint.Host);
 
+    /// <summary>Whether the Engine runs on this machine (a unix socket): bytes sent to it cost no network.</summary>
+    internal bool IsOnThisMachine => UnixSocket is not null;
+
     private string? UnixSocket => Endpoint.Host.StartsWith("unix://", StringComparison.Ordinal) ? Endpoint.Host["unix://".Length..] : null;
 
     /// <summary>How many small requests (image inspections) to have in flight at once: one over SSH, where every connection is an ssh process.</summary>

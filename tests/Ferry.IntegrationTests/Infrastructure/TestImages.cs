@@ -36,7 +36,7 @@ internal static class TestImages
     public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
     public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
 
-    public static TestBlob Layer(IReadOnlyDictionary<string, byte[]> files, bool docker)
+    public static TestBlob Layer(IReadOnlyDictionary<string, byte[]> files, bool docker, bool zstd = false)
     {
         using var tar = new MemoryStream();
         using (var writer = new TarWriter(tar, TarEntryFormat.Ustar, leaveOpen: true))
@@ -68,6 +68,15 @@ internal static class TestImages
         }
 
         var raw = tar.ToArray();
+        if (zstd)
+        {
+            // Compressed by Debian's zstd, not by the library Ferry reads zstd with.
+            var compressed = ZstdCli(raw);
+            var zblob = new TestBlob(compressed, "application/vnd.oci.image.layer.v1.tar+zstd");
+            DiffIds[zblob.Digest] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(raw));
+            return zblob;
+        }
+
         using var gz = new MemoryStream();
         using (var gzip = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
         {
@@ -77,6 +86,27 @@ internal static class TestImages
         var blob = new TestBlob(gz.ToArray(), docker ? "application/vnd.docker.image.rootfs.diff.tar.gzip" : "application/vnd.oci.image.layer.v1.tar+gzip");
         DiffIds[blob.Digest] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(raw));
         return blob;
+    }
+
+    private static byte[] ZstdCli(byte[] raw)
+    {
+        var path = System.IO.Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, raw);
+            var zstd = ProcessRunner.RunAsync(Components.Require("zstd", "zstd"), ["-q", "-f", "-3", path, "-o", path + ".zst"]).GetAwaiter().GetResult();
+            if (zstd.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"zstd failed: {zstd.StandardError}");
+            }
+
+            return File.ReadAllBytes(path + ".zst");
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(path + ".zst");
+        }
     }
 
     public static TestBlob BusyboxLayer(bool docker) =>

@@ -58,8 +58,9 @@ public static class DockerManifestFile
 
     /// <summary>Writes the file for image manifests whose blobs sit at <c>blobs/sha256/&lt;hex&gt;</c>; tags of one manifest share an item.</summary>
     /// <param name="images">Each manifest with its tag (or none).</param>
+    /// <param name="layerPath">Where a layer sits, when not at its digest's path (a layer sent unpacked, at its diff ID's).</param>
     /// <returns>The file's bytes.</returns>
-    public static byte[] Build(IEnumerable<(ManifestDocument Manifest, string? Tag)> images)
+    public static byte[] Build(IEnumerable<(ManifestDocument Manifest, string? Tag)> images, Func<Descriptor, string>? layerPath = null)
     {
         var items = new List<(ManifestDocument Manifest, List<string> Tags)>();
         foreach (var (manifest, tag) in images)
@@ -95,7 +96,7 @@ public static class DockerManifestFile
                 writer.WriteStartArray("Layers");
                 foreach (var layer in manifest.Layers)
                 {
-                    writer.WriteStringValue(layer.Digest.LayoutPath);
+                    writer.WriteStringValue(layerPath?.Invoke(layer) ?? layer.Digest.LayoutPath);
                 }
 
                 writer.WriteEndArray();

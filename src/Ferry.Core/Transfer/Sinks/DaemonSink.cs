@@ -3,6 +3,7 @@ using Ferry.Archives.Format;
 using Ferry.Daemon;
 using Ferry.Errors;
 using Ferry.Oci;
+using Ferry.Reading;
 using Ferry.References;
 using Ferry.Saving;
 
@@ -10,7 +11,7 @@ namespace Ferry.Transfer.Sinks;
 
 /// <summary>What a daemon sink loaded.</summary>
 /// <param name="Loaded">The daemon's own report lines (<c>Loaded image: …</c>).</param>
-/// <param name="Failed">Images that could not be sent (zstd layers).</param>
+/// <param name="Failed">Images that could not be sent (none today: every image the plan holds is sent).</param>
 public sealed record DaemonReport(IReadOnlyList<string> Loaded, IReadOnlyList<FailedImage> Failed) : SinkReport;
 
 /// <summary>A line the Docker daemon reported while loading.</summary>
@@ -18,15 +19,23 @@ public sealed record DaemonReport(IReadOnlyList<string> Loaded, IReadOnlyList<Fa
 public sealed record DaemonMessageEvent(string Line) : TransferEvent;
 
 /// <summary>
-/// Loads images into a Docker Engine: a docker-archive of each image's manifest for the daemon's platform (config and
-/// layers as stored — gzip or plain, which every Engine since 1.10 loads — and <c>manifest.json</c>) streams straight
-/// into <c>POST /images/load</c>, each blob once; no temporary archive. Layers a partial source leaves out must be in
-/// the daemon already (same chain ID), checked before anything is sent. zstd layers are refused: Engines before 23.0
-/// cannot load them. Cancelling aborts the request and the daemon keeps nothing of it.
+/// Loads images into a Docker Engine: a docker-archive of each image's manifest for the daemon's platform (config,
+/// layers and <c>manifest.json</c>) streams straight into <c>POST /images/load</c>, each blob once; no temporary
+/// archive. Layers go unpacked when the Engine is on this machine (the Engine's own unpacking is single-threaded and
+/// comes after the whole load has arrived; here it overlaps with sending, see <see cref="UnpackedLayerSpool"/>) and
+/// when they are zstd (Engines before 23.0 cannot read zstd); to an Engine over TCP or SSH gzip layers go as stored,
+/// fewer bytes on the wire. Layers a partial source leaves out must be in the daemon already (same chain ID), checked
+/// before anything is sent. Cancelling aborts the request and the daemon keeps nothing of it.
 /// </summary>
 /// <param name="engine">The Engine.</param>
-public sealed class DaemonSink(DockerEngineClient engine) : IImageSink
+/// <param name="limits">How far an unpacked layer may grow (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
+public sealed class DaemonSink(DockerEngineClient engine, ArchiveLimits? limits = null) : IImageSink
 {
+    /// <summary>How many layers beyond the one being sent are unpacked at the same time.</summary>
+    private const int UnpackAhead = 2;
+
+    private readonly ArchiveLimits _limits = limits ?? ArchiveLimits.Default;
+
     /// <inheritdoc />
     public bool AcceptsPartial => false;
 
@@ -53,30 +62,15 @@ public sealed class DaemonSink(DockerEngineClient engine) : IImageSink
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(context);
-        var failed = new List<FailedImage>();
-        var images = new List<PlannedImage>();
-        foreach (var planned in plan.Images)
-        {
-            if (planned.Image.Primary.Manifest.Layers.Any(l => l.MediaType.Contains("zstd", StringComparison.Ordinal)))
-            {
-                var failure = new FailedImage(planned.Requested, planned.Position, $"{planned.Image.Reference}: has zstd layers, which Docker Engines before 23.0 cannot load");
-                failed.Add(failure);
-                context.Report(new ImageFailedEvent(failure, plan.RequestedCount));
-            }
-            else
-            {
-                images.Add(planned);
-            }
-        }
-
+        var images = plan.Images.ToList();
         if (images.Count == 0)
         {
-            return new DaemonReport([], failed);
+            return new DaemonReport([], []);
         }
 
         await CheckLeftOutAsync(plan, images, cancellationToken).ConfigureAwait(false);
         var loaded = await engine.LoadAsync((stream, token) => WriteDockerArchiveAsync(plan, images, stream, context, token), new LineProgress(context), cancellationToken).ConfigureAwait(false);
-        return new DaemonReport(loaded, failed);
+        return new DaemonReport(loaded, []);
     }
 
     /// <summary>
@@ -114,38 +108,128 @@ public sealed class DaemonSink(DockerEngineClient engine) : IImageSink
         }
     }
 
-    private static async Task WriteDockerArchiveAsync(TransferPlan plan, List<PlannedImage> images, Stream output, TransferContext context, CancellationToken cancellationToken)
+    private async Task WriteDockerArchiveAsync(TransferPlan plan, List<PlannedImage> images, Stream output, TransferContext context, CancellationToken cancellationToken)
     {
-        var blobs = plan.Blobs.ToDictionary(b => b.Descriptor.Digest);
-        var written = new HashSet<Digest>();
-        foreach (var planned in images)
+        var entries = EntriesOf(plan, images);
+        using var spool = entries.Any(e => e.Unpack) ? UnpackedLayerSpool.TryCreate(context, _limits) : null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sentAs = new Dictionary<Digest, string>();
+        var sentNames = new HashSet<string>(StringComparer.Ordinal);
+        var unpacking = new Task<UnpackedLayer?>?[entries.Count];
+        Task<UnpackedLayer?>? Unpack(int i) => spool is not null && i < entries.Count && entries[i].Unpack ? spool.UnpackAsync(entries[i].Blob, context, stop.Token) : null;
+        try
         {
-            var manifest = planned.Image.Primary.Manifest;
-            foreach (var descriptor in manifest.Layers.Prepend(manifest.Config!))
+            // The next layers are fetched and unpacked (on other cores) while one is being sent.
+            var started = 0;
+            for (var i = 0; i < entries.Count; i++)
             {
-                if (!blobs.TryGetValue(descriptor.Digest, out var blob) || !written.Add(descriptor.Digest))
+                for (; started < entries.Count && started <= i + UnpackAhead; started++)
                 {
-                    continue; // left out (the daemon has it) or sent already
+                    unpacking[started] = Unpack(started);
                 }
 
-                await output.WriteAsync(TarHeader.Build(blob.Path, descriptor.Size, isDirectory: false), cancellationToken).ConfigureAwait(false);
-                if (blob.Content is { } content)
+                var (blob, diffId, _) = entries[i];
+                if (unpacking[i] is { } pending && await pending.ConfigureAwait(false) is { } unpacked)
                 {
-                    await output.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await BlobCopier.CopyAsync(blob, LayoutWriteContext.For(context), (chunk, _, token) => output.WriteAsync(chunk, token), cancellationToken).ConfigureAwait(false);
+                    var name = diffId!.Value.LayoutPath;
+                    sentAs[blob.Descriptor.Digest] = name;
+                    if (sentNames.Add(name))
+                    {
+                        await SendFileAsync(output, name, unpacked, stop.Token).ConfigureAwait(false);
+                    }
+
+                    File.Delete(unpacked.Path);
+                    continue;
                 }
 
-                await output.WriteAsync(TarHeader.PaddingFor(descriptor.Size), cancellationToken).ConfigureAwait(false);
+                sentAs[blob.Descriptor.Digest] = blob.Path;
+                if (sentNames.Add(blob.Path))
+                {
+                    await SendAsStoredAsync(output, blob, context, stop.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(unpacking.OfType<Task<UnpackedLayer?>>()).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Cancelled or failed behind a failure already on its way out; the spool goes with them.
             }
         }
 
-        var manifestJson = DockerManifestFile.Build(images.Select(p => (p.Image.Primary.Manifest, p.Image.Reference.TaggedName)));
+        var manifestJson = DockerManifestFile.Build(images.Select(p => (p.Image.Primary.Manifest, p.Image.Reference.TaggedName)), layer => sentAs.GetValueOrDefault(layer.Digest, layer.Digest.LayoutPath));
         await TarHeader.WriteEntryAsync(output, DockerManifestFile.FileName, manifestJson, cancellationToken).ConfigureAwait(false);
         await output.WriteAsync(TarHeader.Zeros, cancellationToken).ConfigureAwait(false);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The blobs to send, each once, config first then layers, image by image; a compressed layer is unpacked on the way
+    /// when the Engine is on this machine (its bytes cost nothing on the socket) or when it is zstd (Engines before 23.0
+    /// cannot read zstd), and it is then named by its diff ID, the digest of what is sent.
+    /// </summary>
+    private List<(TransferBlob Blob, Digest? DiffId, bool Unpack)> EntriesOf(TransferPlan plan, List<PlannedImage> images)
+    {
+        var blobs = plan.Blobs.ToDictionary(b => b.Descriptor.Digest);
+        var listed = new HashSet<Digest>();
+        var entries = new List<(TransferBlob, Digest?, bool)>();
+        foreach (var planned in images)
+        {
+            var manifest = planned.Image.Primary.Manifest;
+            var diffIds = ImageConfigInfo.Parse(planned.Image.Primary.Config.Span, planned.Image.Reference.ToString()).DiffIds;
+            foreach (var (descriptor, index) in manifest.Layers.Prepend(manifest.Config!).Select((d, i) => (d, i - 1)))
+            {
+                if (!blobs.TryGetValue(descriptor.Digest, out var blob) || !listed.Add(descriptor.Digest))
+                {
+                    continue; // left out (the daemon has it) or listed already
+                }
+
+                var diffId = index >= 0 && index < diffIds.Count ? diffIds[index] : (Digest?)null;
+                var compressed = descriptor.MediaType.Contains("gzip", StringComparison.Ordinal) || IsZstd(descriptor);
+                entries.Add((blob, diffId, diffId is not null && compressed && (engine.IsOnThisMachine || IsZstd(descriptor))));
+            }
+        }
+
+        return entries;
+    }
+
+    private static bool IsZstd(Descriptor descriptor) => descriptor.MediaType.Contains("zstd", StringComparison.Ordinal);
+
+    private static async Task SendFileAsync(Stream output, string name, UnpackedLayer layer, CancellationToken cancellationToken)
+    {
+        await output.WriteAsync(TarHeader.Build(name, layer.Length, isDirectory: false), cancellationToken).ConfigureAwait(false);
+        await using (var file = new FileStream(layer.Path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, BufferSize = 0, Options = FileOptions.Asynchronous | FileOptions.SequentialScan }))
+        {
+            if (file.Length != layer.Length)
+            {
+                throw new IOException($"the unpacked layer {name} changed in the spool ({file.Length} bytes, {layer.Length} written)");
+            }
+
+            await file.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
+        }
+
+        await output.WriteAsync(TarHeader.PaddingFor(layer.Length), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task SendAsStoredAsync(Stream output, TransferBlob blob, TransferContext context, CancellationToken cancellationToken)
+    {
+        var size = blob.Descriptor.Size;
+        await output.WriteAsync(TarHeader.Build(blob.Path, size, isDirectory: false), cancellationToken).ConfigureAwait(false);
+        if (blob.Content is { } content)
+        {
+            await output.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await BlobCopier.CopyAsync(blob, LayoutWriteContext.For(context), (chunk, _, token) => output.WriteAsync(chunk, token), cancellationToken).ConfigureAwait(false);
+        }
+
+        await output.WriteAsync(TarHeader.PaddingFor(size), cancellationToken).ConfigureAwait(false);
     }
 
     private sealed class LineProgress(TransferContext context) : IProgress<string>
