@@ -197,6 +197,39 @@ public sealed class AnyToAnyTests(RealComponentsFixture env)
     }
 
     [Fact]
+    public async Task AnArchiveListingPlatformsItDoesNotCarry_IsReadAsItIs_ByInspectVerifyAndLoad()
+    {
+        // What docker save 25+ writes for a multi-platform image the Engine holds for amd64 only: the whole index,
+        // the amd64 blobs. Made here from an all-platforms layout with the arm64 and arm/v7 images taken out.
+        using var dir = new TempDirectory();
+        var layout = dir.File("docker25");
+        (await FerryCli.RunAsync("save", "--format", "dir", "--all-platforms", "-o", layout, $"{env.Host}/test/multi:1")).EnsureSuccess("save");
+        foreach (var gone in new[] { env.Images["test/multi:1/arm64"], env.Images["test/multi:1/armv7"] })
+        {
+            foreach (var blob in gone.Layers.Append(gone.Config).Append(gone.Manifest))
+            {
+                File.Delete(Path.Combine(layout, "blobs", "sha256", blob.Digest[7..]));
+            }
+        }
+
+        var verify = await FerryCli.RunAsync("verify", layout);
+        Assert.True(verify.ExitCode == 0, verify.StandardError);
+        Assert.Contains("2 index entries listed but not carried (linux/arm64/v8, linux/arm/v7)", verify.StandardError, StringComparison.Ordinal);
+
+        var inspect = await FerryCli.RunAsync("inspect", "--json", layout);
+        Assert.True(inspect.ExitCode == 0, inspect.StandardError);
+        var image = JsonNode.Parse(inspect.StandardOutput)!["images"]![0]!;
+        Assert.Equal(["linux/amd64"], image["platforms"]!.AsArray().Select(p => (string)p!).ToArray());
+        Assert.Equal(env.Digests["test/multi:1"], (string?)image["digest"]); // the archive's own index, as it is
+
+        // Loaded: the entries that are there, under an index of its own (a registry refuses an index with absent children).
+        var load = await FerryCli.RunAsync("load", layout, "--to", $"{env.Host}/anyany-docker25");
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        var pushed = JsonNode.Parse(await RegistryManifests.GetAsync(env.Host, "anyany-docker25/test/multi", "1"))!;
+        Assert.Equal([env.Images["test/multi:1/amd64"].Manifest.Digest], pushed["manifests"]!.AsArray().Select(m => (string)m!["digest"]!).ToArray());
+    }
+
+    [Fact]
     public async Task CopyAs_AndDestinationCredentials_ForAnotherRegistry()
     {
         var htpasswd = Components.Require("htpasswd", "apache2-utils");

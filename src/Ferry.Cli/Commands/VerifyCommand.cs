@@ -73,7 +73,7 @@ internal static class VerifyCommand
                     BundleSignatureState.Absent => $"; every image signed by {policy!.Key.Path}",
                     _ => string.Empty,
                 };
-                Console.Error.WriteLine($"ferry: {path}: ok — {result.Images.Count} image(s), {result.Blobs} blobs, {Units.Bytes(result.BlobBytes)} verified (compression: {result.Compression}){(result.Artifacts > 0 ? $", {result.Artifacts} signature(s)/attestation(s)/SBOM(s) carried" : string.Empty)}{(result.Omitted > 0 ? $"; partial: {result.Omitted} layer(s) left out on purpose" : string.Empty)}{signed}");
+                Console.Error.WriteLine($"ferry: {path}: ok — {result.Images.Count} image(s), {result.Blobs} blobs, {Units.Bytes(result.BlobBytes)} verified (compression: {result.Compression}){(result.Artifacts > 0 ? $", {result.Artifacts} signature(s)/attestation(s)/SBOM(s) carried" : string.Empty)}{(result.Omitted > 0 ? $"; partial: {result.Omitted} layer(s) left out on purpose" : string.Empty)}{NotCarried(result)}{signed}");
                 return ExitCodes.Success;
             }
             catch (Exception ex)
@@ -83,4 +83,10 @@ internal static class VerifyCommand
         });
         return command;
     }
+
+    /// <summary>Index entries listed but not carried (docker save 25+), said as the platforms they name.</summary>
+    private static string NotCarried(VerifyResult result) =>
+        result.NotCarried.Count == 0
+            ? string.Empty
+            : $"; {result.NotCarried.Count} index entr{(result.NotCarried.Count == 1 ? "y" : "ies")} listed but not carried ({string.Join(", ", result.NotCarried.Select(d => d.Platform?.ToString() ?? d.Digest.Short).Distinct().Take(5))}{(result.NotCarried.Count > 5 ? ", …" : string.Empty)}), as docker save 25+ writes; load takes what is there";
 }

@@ -1,6 +1,8 @@
 using Ferry.Oci;
 using Ferry.Reading;
 using Ferry.References;
+using Ferry.Transfer;
+using Ferry.Transfer.Sources;
 
 namespace Ferry.Inspecting;
 
@@ -88,67 +90,46 @@ public static class ArchiveInspector
         return await InspectAsync(archive, displayName, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Inspects an open archive: each image resolved as a transfer would resolve it (every platform the archive holds,
+    /// its artifacts), one plan over all of them, and the sums read off the plan: a blob one image uses is that image's
+    /// own, a blob several use is shared (stored once).
+    /// </summary>
     internal static async Task<InspectResult> InspectAsync(ImageArchive archive, string path, CancellationToken cancellationToken)
     {
-        var images = new List<InspectedImage>();
-        var unique = new Dictionary<Digest, long>();
-        var blobsOf = new List<HashSet<Digest>>();
-        foreach (var image in archive.Images)
+        var planned = new List<PlannedImage>();
+        foreach (var (image, position) in archive.Images.Select((image, i) => (image, i + 1)))
         {
-            var descriptors = await archive.WalkAsync(image.Top, cancellationToken).ConfigureAwait(false);
-            blobsOf.Add([.. descriptors.Select(d => d.Digest).Where(d => !archive.Omitted.ContainsKey(d))]);
-            var platforms = new List<string>();
-            var layers = 0;
-            foreach (var descriptor in descriptors)
-            {
-                unique[descriptor.Digest] = descriptor.Size;
-                if (!MediaTypes.IsImageManifest(descriptor.MediaType))
-                {
-                    continue;
-                }
-
-                var manifest = await archive.ReadManifestAsync(descriptor, cancellationToken).ConfigureAwait(false);
-                layers += manifest.Layers.Count;
-                if (manifest.Config is { } config)
-                {
-                    var bytes = await archive.ReadSmallBlobAsync(config, 8 * 1024 * 1024, cancellationToken).ConfigureAwait(false);
-                    platforms.Add(ImageConfigInfo.Parse(bytes, descriptor.Digest.Short).Platform.ToString());
-                }
-            }
-
-            var artifacts = new List<InspectedArtifact>();
-            if (image.Name is { } name && References.ImageReference.TryParse(name, out var reference, out _))
-            {
-                var subjects = descriptors.Where(d => MediaTypes.IsImageManifest(d.MediaType) || MediaTypes.IsIndex(d.MediaType)).Select(d => d.Digest).ToHashSet();
-                foreach (var artifact in await Transfer.Sources.ArchiveSource.ArtifactsOfAsync(archive, reference!.Name, subjects, cancellationToken).ConfigureAwait(false))
-                {
-                    foreach (var blob in artifact.Blobs.Append(artifact.Manifest.Descriptor))
-                    {
-                        unique[blob.Digest] = blob.Size;
-                        blobsOf[^1].Add(blob.Digest);
-                    }
-
-                    artifacts.Add(new InspectedArtifact(artifact.Kind, artifact.ArtifactType, artifact.Manifest.Digest, artifact.Subject, artifact.Tag, artifact.TotalBytes));
-                }
-            }
-
-            images.Add(new InspectedImage(image.Name, image.Top.Digest, image.Top.MediaType, platforms, layers, descriptors.Sum(d => d.Size), image.BuiltFromLayers) { Artifacts = artifacts });
+            var resolved = await ArchiveSource.DescribeAsync(archive, image, cancellationToken).ConfigureAwait(false);
+            planned.Add(new PlannedImage(resolved, position, image.Name ?? image.Top.Digest.ToString()));
         }
 
-        // Who uses what: a blob used by one image is that image's own; one used by several is shared (stored once).
-        var users = blobsOf.SelectMany(b => b).GroupBy(d => d).ToDictionary(g => g.Key, g => g.Count());
-        images = [.. images.Select((image, i) => image with
-        {
-            UniqueBytes = blobsOf[i].Where(d => users[d] == 1).Sum(d => unique[d]),
-            SharedBytes = blobsOf[i].Where(d => users[d] > 1).Sum(d => unique[d]),
-        })];
-
         var omitted = archive.Omitted.Values.OrderBy(o => o.Digest.ToString(), StringComparer.Ordinal).ToList();
-        var present = unique.Where(u => !archive.Omitted.ContainsKey(u.Key)).ToList();
-        return new InspectResult(path, archive.Format, archive.File.Compression, images, present.Count, present.Sum(u => u.Value))
+        var plan = TransferPlan.Create(planned, omitted, planned.Count);
+        var images = archive.Images.Zip(planned, (archived, p) => Describe(archived, p.Image, plan, archive)).ToList();
+        return new InspectResult(path, archive.Format, archive.File.Compression, images, plan.Blobs.Count, plan.Blobs.Sum(b => b.Descriptor.Size))
         {
             Omitted = omitted,
             Signed = archive.File.Contains(Signing.BundleSignature.FileName),
+        };
+    }
+
+    private static InspectedImage Describe(ArchivedImage archived, ResolvedImage image, TransferPlan plan, ImageArchive archive)
+    {
+        var own = image.Platforms.SelectMany(p => p.Manifest.Layers.Append(p.Manifest.Config!).Append(p.Manifest.Descriptor)).Append(image.Top.Descriptor).DistinctBy(d => d.Digest).ToList();
+        var carried = own.Concat(image.Artifacts.SelectMany(a => a.Blobs.Append(a.Manifest.Descriptor))).DistinctBy(d => d.Digest).Where(d => !archive.Omitted.ContainsKey(d.Digest)).ToList();
+        return new InspectedImage(
+            archived.Name,
+            archived.Top.Digest,
+            archived.Top.MediaType,
+            image.Platforms.Select(p => p.Platform.ToString()).ToList(),
+            image.Platforms.Sum(p => p.Manifest.Layers.Count),
+            own.Sum(d => d.Size),
+            archived.BuiltFromLayers)
+        {
+            UniqueBytes = carried.Where(d => plan.PositionsOf(d.Digest).Count == 1).Sum(d => d.Size),
+            SharedBytes = carried.Where(d => plan.PositionsOf(d.Digest).Count > 1).Sum(d => d.Size),
+            Artifacts = image.Artifacts.Select(a => new InspectedArtifact(a.Kind, a.ArtifactType, a.Manifest.Digest, a.Subject, a.Tag, a.TotalBytes)).ToList(),
         };
     }
 }

@@ -35,13 +35,19 @@ public sealed record VerifyResult(IReadOnlyList<ArchiveImage> Images, int Blobs,
 
     /// <summary>How many artifacts (signatures, attestations, SBOMs) the archive carries with its images.</summary>
     public int Artifacts { get; init; }
+
+    /// <summary>
+    /// Index entries the archive lists but does not carry (<c>docker save</c> 25+ lists every platform of an image and
+    /// holds the ones the Engine had). Not a fault: load, copy and inspect take the entries that are there.
+    /// </summary>
+    public IReadOnlyList<Descriptor> NotCarried { get; init; } = [];
 }
 
 /// <summary>
 /// Verifies any archive Ferry reads, through the same reader <c>load</c> uses (<see cref="ImageArchive"/>), so the
 /// two accept and refuse the same archives: every blob stored under <c>blobs/</c> hashes to its name, every
 /// descriptor reachable from the images is present with its size (layers a partial archive lists as omitted
-/// excepted), and every path of a <c>manifest.json</c> beside an <c>index.json</c> exists. A docker-archive's
+/// excepted, and index entries the archive does not carry, which it notes), and every path of a <c>manifest.json</c> beside an <c>index.json</c> exists. A docker-archive's
 /// layers are checked against the config's diff_ids while it is read. One fault is one problem.
 /// </summary>
 public static class ArchiveVerifier
@@ -134,15 +140,16 @@ public static class ArchiveVerifier
             var hashed = await HashStoredBlobsAsync(archive, problems, broken, cancellationToken).ConfigureAwait(false);
             var images = new List<ArchiveImage>();
             var reachable = new Dictionary<Digest, long>();
+            var walk = new Walk(archive, problems, broken, reachable);
             foreach (var image in archive.Images)
             {
                 images.Add(new ArchiveImage(image.Name ?? "(unnamed)", image.Top.Digest));
-                await CheckReachableAsync(archive, image.Top, image.Name ?? image.Top.Digest.ToString(), 0, problems, broken, reachable, cancellationToken).ConfigureAwait(false);
+                await walk.CheckAsync(image.Top, image.Name ?? image.Top.Digest.ToString(), 0, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var artifact in archive.Artifacts)
             {
-                await CheckReachableAsync(archive, artifact.Descriptor, $"{artifact.Link.Repository}: artifact {artifact.Descriptor.Digest.Short}", 0, problems, broken, reachable, cancellationToken).ConfigureAwait(false);
+                await walk.CheckAsync(artifact.Descriptor, $"{artifact.Link.Repository}: artifact {artifact.Descriptor.Digest.Short}", 0, cancellationToken).ConfigureAwait(false);
             }
 
             if (archive.Format == "oci-layout" && archive.File.Contains(DockerManifestFile.FileName))
@@ -159,6 +166,7 @@ public static class ArchiveVerifier
                 BundleSignature = bundle,
                 Signatures = checks,
                 Artifacts = archive.Artifacts.Count,
+                NotCarried = walk.NotCarried.DistinctBy(d => d.Digest).ToList(),
             };
         }
     }
@@ -218,48 +226,63 @@ public static class ArchiveVerifier
         return new Dictionary<Digest, long>(sizes);
     }
 
-    private static async Task CheckReachableAsync(ImageArchive archive, Descriptor descriptor, string what, int depth, List<string> problems, HashSet<Digest> broken, Dictionary<Digest, long> reachable, CancellationToken cancellationToken)
+    /// <summary>The walk from each image's top manifest: every descriptor present with its size, one problem per fault.</summary>
+    private sealed class Walk(ImageArchive archive, List<string> problems, HashSet<Digest> broken, Dictionary<Digest, long> reachable)
     {
-        if (broken.Contains(descriptor.Digest) || depth > 8)
-        {
-            return; // already reported as corrupt: one fault, one problem
-        }
+        public List<Descriptor> NotCarried { get; } = [];
 
-        var isManifest = MediaTypes.IsIndex(descriptor.MediaType) || MediaTypes.IsImageManifest(descriptor.MediaType);
-        if (!archive.Contains(descriptor.Digest))
+        public async Task CheckAsync(Descriptor descriptor, string what, int depth, CancellationToken cancellationToken, bool fromIndex = false)
         {
-            if (isManifest || MediaTypes.IsImageConfig(descriptor.MediaType) || !archive.Omitted.ContainsKey(descriptor.Digest))
+            if (broken.Contains(descriptor.Digest) || depth > 8)
             {
-                problems.Add($"{what}: blob {descriptor.Digest} is missing");
+                return; // already reported as corrupt: one fault, one problem
             }
 
-            return;
-        }
-
-        try
-        {
-            if (!isManifest)
+            var isManifest = MediaTypes.IsIndex(descriptor.MediaType) || MediaTypes.IsImageManifest(descriptor.MediaType);
+            if (!archive.Contains(descriptor.Digest))
             {
-                // Opening checks the size against the descriptor before a byte is read.
-                await using (archive.OpenBlob(descriptor))
+                if (fromIndex && isManifest)
                 {
+                    NotCarried.Add(descriptor); // an index entry the archive does not carry: the resolver's rule too
+                }
+                else if (isManifest || MediaTypes.IsImageConfig(descriptor.MediaType) || !archive.Omitted.ContainsKey(descriptor.Digest))
+                {
+                    problems.Add($"{what}: blob {descriptor.Digest} is missing");
                 }
 
-                reachable[descriptor.Digest] = descriptor.Size;
                 return;
             }
 
-            var document = await archive.ReadManifestAsync(descriptor, cancellationToken).ConfigureAwait(false);
-            reachable[descriptor.Digest] = descriptor.Size;
-            foreach (var child in document.Manifests.Concat(document.Config is null ? [] : [document.Config]).Concat(document.Layers))
+            try
             {
-                await CheckReachableAsync(archive, child, what, depth + 1, problems, broken, reachable, cancellationToken).ConfigureAwait(false);
+                if (!isManifest)
+                {
+                    // Opening checks the size against the descriptor before a byte is read.
+                    await using (archive.OpenBlob(descriptor))
+                    {
+                    }
+
+                    reachable[descriptor.Digest] = descriptor.Size;
+                    return;
+                }
+
+                var document = await archive.ReadManifestAsync(descriptor, cancellationToken).ConfigureAwait(false);
+                reachable[descriptor.Digest] = descriptor.Size;
+                foreach (var child in document.Manifests)
+                {
+                    await CheckAsync(child, what, depth + 1, cancellationToken, fromIndex: true).ConfigureAwait(false);
+                }
+
+                foreach (var child in (document.Config is null ? [] : new[] { document.Config }).Concat(document.Layers))
+                {
+                    await CheckAsync(child, what, depth + 1, cancellationToken).ConfigureAwait(false);
+                }
             }
-        }
-        catch (FerryException ex)
-        {
-            broken.Add(descriptor.Digest);
-            problems.Add($"{what}: {ex.Message}");
+            catch (FerryException ex)
+            {
+                broken.Add(descriptor.Digest);
+                problems.Add($"{what}: {ex.Message}");
+            }
         }
     }
 

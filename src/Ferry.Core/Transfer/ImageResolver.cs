@@ -34,7 +34,7 @@ public interface IManifestStore
 
 /// <summary>
 /// The one place that turns an image's top manifest into what is transferred, whatever the source: all platforms
-/// keep the original index; a subset gets a new index holding only the selected entries (their manifest digests
+/// keep the original index (all the store holds: an entry it lacks makes a subset); a subset gets a new index holding only the selected entries (their manifest digests
 /// unchanged); a single-platform image is kept when its platform is selected; artifacts in an index (attestations,
 /// signatures) are kept for index fidelity and never chosen as the image docker loads.
 /// </summary>
@@ -68,7 +68,8 @@ public static class ImageResolver
         }
 
         var entries = top.Manifests;
-        var selected = entries.Where(e => (e.Platform is { } p ? selection.Includes(p) : selection.IsAll) && (selection.IsAll || store.Has(e))).ToList();
+        // "All" is every entry the store holds: an archive from docker save 25+ lists platforms it does not carry.
+        var selected = entries.Where(e => (e.Platform is { } p ? selection.Includes(p) : selection.IsAll) && store.Has(e)).ToList();
         if (selected.Count == 0 && selection.FallsBackToAny && entries.FirstOrDefault(e => e.Platform is { Os: not "unknown" } && store.Has(e)) is { } own)
         {
             selected = [own];

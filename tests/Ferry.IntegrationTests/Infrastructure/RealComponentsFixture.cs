@@ -61,6 +61,7 @@ public sealed class RealComponentsFixture : IAsyncLifetime
         Digests["test/multi:1"] = index.Digest;
         Images["test/multi:1/amd64"] = amd64;
         Images["test/multi:1/arm64"] = arm64;
+        Images["test/multi:1/armv7"] = armv7;
 
         var dAmd64 = TestImages.Image([baseDocker], docker: true, "amd64", label: "dlist");
         var dArm64 = TestImages.Image([TestImages.RandomLayer("darm64", 2048, true)], docker: true, "arm64", label: "dlist");

@@ -213,6 +213,23 @@ public sealed class ArchiveSource : IImageSource, IDisposable
         return check.Verified ? null : $"refused, no valid signature by {policy.Key.Path}: {check.Detail}";
     }
 
+    /// <summary>
+    /// An archived image as the archive holds it — every platform it carries, its artifacts, its own top manifest —
+    /// resolved by the same rules as a transfer, but without hashing its layers: what <c>inspect</c> shows.
+    /// </summary>
+    internal static async Task<ResolvedImage> DescribeAsync(ImageArchive archive, ArchivedImage archived, CancellationToken cancellationToken)
+    {
+        var named = archived.Name is { } text && ImageReference.TryParse(text, out var parsed, out _) ? parsed : null;
+        var name = named ?? ImageReference.Parse($"unnamed@{archived.Top.Digest}");
+        var resolved = await ImageResolver.ResolveAsync(name, name, new Store(archive, archived.Top), PlatformSelection.All, cancellationToken).ConfigureAwait(false);
+        if (resolved.IsSubset)
+        {
+            resolved = resolved with { Top = await archive.ReadManifestAsync(archived.Top, cancellationToken).ConfigureAwait(false), IsSubset = false };
+        }
+
+        return named is null ? resolved : resolved with { Artifacts = await ArtifactsOfAsync(archive, named.Name, resolved.SubjectDigests.ToHashSet(), cancellationToken).ConfigureAwait(false) };
+    }
+
     /// <summary>The artifacts the archive carries for these manifests of a repository, their manifests read and verified.</summary>
     internal static async Task<IReadOnlyList<ReferrerArtifact>> ArtifactsOfAsync(ImageArchive archive, string repository, IReadOnlySet<Digest> subjects, CancellationToken cancellationToken)
     {
