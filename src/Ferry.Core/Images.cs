@@ -245,14 +245,8 @@ public static class Images
 
     private static CopyResult CopyOutcome(CopyRequest request, TransferResult result, OpenedSource opened)
     {
-        var sinkFailed = result.Report switch
-        {
-            RegistryReport r => r.Failed,
-            DaemonReport d => d.Failed,
-            _ => [],
-        };
-        var failed = result.Failed.Concat(sinkFailed).OrderBy(f => f.Position).Select(f => f with { Image = opened.Describe(f.Image) }).ToList();
-        var failedPositions = sinkFailed.Select(f => f.Position).ToHashSet();
+        var failed = result.Failed.Select(f => f with { Image = opened.Describe(f.Image) }).ToList();
+        var failedPositions = result.Failed.Select(f => f.Position).ToHashSet();
         IReadOnlyList<LoadedImage> images = result.Report is RegistryReport registry
             ? registry.Images.Select(p => Loaded(p, opened.Describe(opened.Images[p.Position - 1]), builtFromLayers: false)).ToList()
             : result.Plan.Images.Where(p => !failedPositions.Contains(p.Position))
@@ -305,7 +299,7 @@ public static class Images
         var result = await new TransferEngine(logger).RunAsync(transfer, source, new RegistrySink(registry, targetFor, request.MountFrom) { PushReferrers = request.Referrers }, events, cancellationToken).ConfigureAwait(false);
         var report = result.Report as RegistryReport;
         var loaded = (report?.Images ?? []).Select(p => LoadProgress.Loaded(p, source, source.Keys[p.Position - 1])).ToList();
-        var failed = result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).Select(f => LoadProgress.Failure(f, source)).ToList();
+        var failed = result.Failed.Select(f => LoadProgress.Failure(f, source)).ToList();
         if (!request.ContinueOnError && failed.Count > 0)
         {
             throw new RegistryException($"{failed.Count} of {loaded.Count + failed.Count} image(s) failed to load; the first, {failed[0].Source}: {failed[0].Message}");
@@ -371,7 +365,7 @@ public static class Images
         var lines = progress is null ? null : new DaemonLines(progress);
         var result = await new TransferEngine().RunAsync(transfer, source, new DaemonSink(engine, request.Limits), lines, cancellationToken).ConfigureAwait(false);
         var report = result.Report as DaemonReport;
-        return new DaemonLoadResult(report?.Loaded ?? [], result.Failed.Concat(report?.Failed ?? []).OrderBy(f => f.Position).Select(f => LoadProgress.Failure(f, source)).ToList());
+        return new DaemonLoadResult(report?.Loaded ?? [], result.Failed.Select(f => LoadProgress.Failure(f, source)).ToList());
     }
 
     /// <summary>Lists an archive's images, platforms, sizes and layers.</summary>
@@ -418,7 +412,7 @@ public static class Images
         public static LoadedImage Loaded(PushedImage pushed, ArchiveSource source, string key) => Images.Loaded(pushed, source.Describe(key), source.IsBuiltFromLayers(key));
 
         public static LoadFailure Failure(FailedImage failure, ArchiveSource source) =>
-            new(source.Describe(failure.Image), source.ArchiveOf(failure.Image), failure.Reason) { Selector = source.SelectorOf(failure.Image) };
+            new(source.Describe(failure.Image), source.ArchiveOf(failure.Image), failure.Reason) { Selector = source.SelectorOf(failure.Image), Kind = failure.Kind };
 
         public void Report(TransferEvent value)
         {

@@ -98,6 +98,19 @@ public sealed class BulkSaveTests(RealComponentsFixture env) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Save_ProgressJson_TellsWhatKindOfFailureEachImageMet()
+    {
+        using var dir = new TempDirectory();
+        await File.WriteAllLinesAsync(dir.File("mixed.txt"), [$"{env.Host}/test/app:1", $"{env.Host}/test/none:1", $"{env.Host}/test/armonly:1"]);
+        var result = await FerryCli.RunAsync("save", "--progress", "json", "-f", dir.File("mixed.txt"), "-o", dir.File("m.tar"), "--failed", dir.File("f.txt"));
+        Assert.Equal(2, result.ExitCode);
+        var failures = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith('{')).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!)
+            .Where(e => (string?)e["event"] == "image-failed").ToDictionary(e => (string)e["image"]!, e => (string?)e["kind"]);
+        Assert.Equal("not-found", failures[$"{env.Host}/test/none:1"]);
+        Assert.Equal("platform-not-found", failures[$"{env.Host}/test/armonly:1"]);
+    }
+
+    [Fact]
     public async Task Save_RetryFromTheFailedList_FailsOnlyTheStillBadLines()
     {
         using var dir = new TempDirectory();

@@ -211,6 +211,7 @@ internal static class CopyCommand
                     w.WriteNumber("position", failure.Position);
                     w.WriteString("image", failure.Image);
                     w.WriteString("error", failure.Reason);
+                    w.WriteString("kind", JsonLines.Name(failure.Kind));
                 }));
                 break;
             case ImageFailedEvent { Failure: var failure }:

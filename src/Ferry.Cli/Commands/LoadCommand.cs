@@ -194,6 +194,7 @@ internal static class LoadCommand
                     w.WriteString("image", failure.Source);
                     w.WriteString("archive", failure.Archive);
                     w.WriteString("error", failure.Message);
+                    w.WriteString("kind", JsonLines.Name(failure.Kind));
                 });
                 break;
             case ImageLoadFailedEvent { Failure: var failure }:

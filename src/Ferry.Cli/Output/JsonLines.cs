@@ -13,6 +13,9 @@ internal static class JsonLines
     /// <summary>Whether the running command reports in JSON.</summary>
     public static bool Enabled { get; set; }
 
+    /// <summary>A failure kind as JSON names it: <c>not-found</c>, <c>platform-not-found</c>, <c>digest-mismatch</c>, ….</summary>
+    public static string Name(Transfer.FailureKind kind) => JsonNamingPolicy.KebabCaseLower.ConvertName(kind.ToString());
+
     /// <summary>Writes <c>{"event": name, …fields}</c> as one line.</summary>
     public static void Write(string name, Action<Utf8JsonWriter> fields)
     {

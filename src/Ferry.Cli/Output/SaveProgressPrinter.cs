@@ -131,6 +131,7 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                     writer.WriteNumber("count", e.Count);
                     writer.WriteString("image", e.Failure.Image);
                     writer.WriteString("error", e.Failure.Reason);
+                    writer.WriteString("kind", JsonLines.Name(e.Failure.Kind));
                     break;
                 case ImageResolvedEvent e:
                     WriteImage(writer, "image-resolved", e.Image, e.Position, e.Count);

@@ -78,6 +78,9 @@ public sealed record LoadFailure(string Source, string Archive, string Message)
     /// <summary>What <see cref="LoadRequest.Images"/> (<c>--image</c>) takes to select this image again: its name, else its digest.</summary>
     public string Selector { get; init; } = Source;
 
+    /// <summary>What kind of failure it was.</summary>
+    public Transfer.FailureKind Kind { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Source} ({Archive}): {Message}";
 }

@@ -61,5 +61,9 @@ public interface IAppendingSink : IImageSink
     void AbandonAppend();
 }
 
-/// <summary>What a sink reports; each sink has its own kind.</summary>
-public abstract record SinkReport;
+/// <summary>What a sink reports; each sink has its own kind, and every kind carries the images it could not take.</summary>
+public abstract record SinkReport
+{
+    /// <summary>Images the sink could not take (the run went on with the others); the engine puts them in <see cref="TransferResult.Failed"/>.</summary>
+    public IReadOnlyList<FailedImage> Failed { get; init; } = [];
+}

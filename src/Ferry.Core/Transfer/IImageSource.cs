@@ -1,4 +1,5 @@
 using Ferry.Archives;
+using Ferry.Errors;
 using Ferry.References;
 using Ferry.Saving;
 
@@ -86,7 +87,7 @@ public interface IStreamingImageSource : IImageSource
     /// <param name="continueOnError">Whether a missing image is a listed failure rather than the end of the run.</param>
     /// <param name="cancellationToken">Cancels the stream.</param>
     /// <returns>Each image resolved (in request order) or why it failed.</returns>
-    Task<IReadOnlyList<(ResolvedImage? Image, string? Failure)>> StreamAsync(IReadOnlyList<string> images, PlatformSelection platforms, IBlobAppender appender, bool continueOnError, CancellationToken cancellationToken);
+    Task<IReadOnlyList<(ResolvedImage? Image, FerryException? Failure)>> StreamAsync(IReadOnlyList<string> images, PlatformSelection platforms, IBlobAppender appender, bool continueOnError, CancellationToken cancellationToken);
 }
 
 /// <summary>What a streaming source writes its blobs into.</summary>

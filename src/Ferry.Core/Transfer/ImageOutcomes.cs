@@ -2,11 +2,81 @@ using Ferry.References;
 
 namespace Ferry.Transfer;
 
-/// <summary>An image that could not be saved (bulk mode).</summary>
+/// <summary>What kind of failure an image met: for scripts and callers that act on it, without reading the message.</summary>
+public enum FailureKind
+{
+    /// <summary>Anything else.</summary>
+    Other,
+
+    /// <summary>The request was malformed (a reference, a flag value).</summary>
+    InvalidInput,
+
+    /// <summary>The image (or its tag) does not exist at the source.</summary>
+    NotFound,
+
+    /// <summary>None of the selected platforms is in the image.</summary>
+    PlatformNotFound,
+
+    /// <summary>Credentials were refused.</summary>
+    Authentication,
+
+    /// <summary>The registry failed or refused (after the retries).</summary>
+    Registry,
+
+    /// <summary>Bytes did not match their digest or size.</summary>
+    DigestMismatch,
+
+    /// <summary>Content Ferry does not carry (nested indexes, schema 1, a config that disagrees with its manifest).</summary>
+    Unsupported,
+
+    /// <summary>No valid signature where one is required.</summary>
+    SignatureRequired,
+
+    /// <summary>The Docker Engine failed or refused.</summary>
+    Daemon,
+
+    /// <summary>The output could not be written.</summary>
+    Output,
+}
+
+/// <summary>An image that could not be transferred (the run went on with the others).</summary>
 /// <param name="Image">The image as requested.</param>
 /// <param name="Position">Its 1-based position in the request.</param>
 /// <param name="Reason">One line saying why.</param>
-public sealed record FailedImage(string Image, int Position, string Reason);
+public sealed record FailedImage(string Image, int Position, string Reason)
+{
+    /// <summary>What kind of failure it was.</summary>
+    public FailureKind Kind { get; init; }
+
+    /// <summary>The failure an exception describes.</summary>
+    /// <param name="image">The image as requested.</param>
+    /// <param name="position">Its 1-based position in the request.</param>
+    /// <param name="exception">What went wrong.</param>
+    /// <returns>The failure, its kind told by the exception's type.</returns>
+    public static FailedImage From(string image, int position, Errors.FerryException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return new FailedImage(image, position, exception.Message) { Kind = KindOf(exception) };
+    }
+
+    /// <summary>The kind of failure an exception stands for.</summary>
+    /// <param name="exception">The exception.</param>
+    /// <returns>Its kind.</returns>
+    public static FailureKind KindOf(Errors.FerryException exception) => exception switch
+    {
+        Errors.InvalidInputException => FailureKind.InvalidInput,
+        Errors.ImageNotFoundException => FailureKind.NotFound,
+        Errors.PlatformNotFoundException => FailureKind.PlatformNotFound,
+        Errors.AuthenticationFailedException or Errors.CredentialHelperException => FailureKind.Authentication,
+        Errors.RegistryException => FailureKind.Registry,
+        Errors.DigestMismatchException => FailureKind.DigestMismatch,
+        Errors.UnsupportedContentException => FailureKind.Unsupported,
+        Errors.SignatureRequiredException => FailureKind.SignatureRequired,
+        Errors.DaemonException => FailureKind.Daemon,
+        Errors.OutputException => FailureKind.Output,
+        _ => FailureKind.Other,
+    };
+}
 
 /// <summary>The result for one saved image.</summary>
 /// <param name="Reference">The normalised reference.</param>

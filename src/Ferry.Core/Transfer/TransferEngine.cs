@@ -71,7 +71,7 @@ public sealed class TransferEngine(ILogger? logger = null)
         var context = new TransferContext(source, plan, request.MaxConcurrentTransfers, request.Jobs, progress, clock);
         context.Start();
         var report = await sink.WriteAsync(plan, context, cancellationToken).ConfigureAwait(false);
-        return new TransferResult(plan, failed, report) { Converted = converted };
+        return new TransferResult(plan, Merged(failed, report), report) { Converted = converted };
     }
 
     /// <summary>What an image is, for events and results.</summary>
@@ -126,7 +126,7 @@ public sealed class TransferEngine(ILogger? logger = null)
                 }
                 catch (FerryException ex) when (request.ContinueOnError)
                 {
-                    var failure = new FailedImage(request.Images[i], i + 1, ex.Message);
+                    var failure = FailedImage.From(request.Images[i], i + 1, ex);
                     failures[i] = failure;
                     progress?.Report(new ImageFailedEvent(failure, count));
                 }
@@ -145,6 +145,10 @@ public sealed class TransferEngine(ILogger? logger = null)
 
         return (planned, failures.OrderBy(f => f.Key).Select(f => f.Value).ToList(), converted);
     }
+
+    /// <summary>Every failure of the run in request order: the images that did not resolve and those the sink could not take.</summary>
+    private static List<FailedImage> Merged(IReadOnlyList<FailedImage> failed, SinkReport report) =>
+        [.. failed.Concat(report.Failed).OrderBy(f => f.Position)];
 
     private async Task<TransferResult> RunStreamedAsync(TransferRequest request, PlatformSelection platforms, IStreamingImageSource source, IAppendingSink sink, IProgress<TransferEvent>? progress, Stopwatch clock, CancellationToken cancellationToken)
     {
@@ -165,7 +169,7 @@ public sealed class TransferEngine(ILogger? logger = null)
                 }
                 else
                 {
-                    var failure = new FailedImage(request.Images[i], i + 1, streamed[i].Failure ?? "failed");
+                    var failure = FailedImage.From(request.Images[i], i + 1, streamed[i].Failure ?? new Errors.DaemonException("failed"));
                     failed.Add(failure);
                     progress?.Report(new ImageFailedEvent(failure, request.Images.Count));
                 }
@@ -185,7 +189,7 @@ public sealed class TransferEngine(ILogger? logger = null)
                 progress?.Report(new ImageWrittenEvent(Describe(image.Image), image.Position, request.Images.Count, clock.Elapsed));
             }
 
-            return new TransferResult(plan, failed, report) { Converted = converted };
+            return new TransferResult(plan, Merged(failed, report), report) { Converted = converted };
         }
         catch
         {

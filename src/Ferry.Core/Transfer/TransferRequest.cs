@@ -70,7 +70,7 @@ public sealed record TransferRequest
 
 /// <summary>The outcome of a run.</summary>
 /// <param name="Plan">What was planned (empty when nothing was transferred).</param>
-/// <param name="Failed">The images that could not be transferred, in request order.</param>
+/// <param name="Failed">The images that could not be transferred, in request order: those that did not resolve and those the sink could not take, each with its <see cref="FailedImage.Kind"/>.</param>
 /// <param name="Report">What the sink did.</param>
 public sealed record TransferResult(TransferPlan Plan, IReadOnlyList<FailedImage> Failed, SinkReport? Report)
 {

@@ -11,8 +11,7 @@ namespace Ferry.Transfer.Sinks;
 
 /// <summary>What a daemon sink loaded.</summary>
 /// <param name="Loaded">The daemon's own report lines (<c>Loaded image: …</c>).</param>
-/// <param name="Failed">Images that could not be sent (none today: every image the plan holds is sent).</param>
-public sealed record DaemonReport(IReadOnlyList<string> Loaded, IReadOnlyList<FailedImage> Failed) : SinkReport;
+public sealed record DaemonReport(IReadOnlyList<string> Loaded) : SinkReport;
 
 /// <summary>A line the Docker daemon reported while loading.</summary>
 /// <param name="Line">The line.</param>
@@ -65,12 +64,12 @@ public sealed class DaemonSink(DockerEngineClient engine, ArchiveLimits? limits 
         var images = plan.Images.ToList();
         if (images.Count == 0)
         {
-            return new DaemonReport([], []);
+            return new DaemonReport([]);
         }
 
         await CheckLeftOutAsync(plan, images, cancellationToken).ConfigureAwait(false);
         var loaded = await engine.LoadAsync((stream, token) => WriteDockerArchiveAsync(plan, images, stream, context, token), new LineProgress(context), cancellationToken).ConfigureAwait(false);
-        return new DaemonReport(loaded, []);
+        return new DaemonReport(loaded);
     }
 
     /// <summary>

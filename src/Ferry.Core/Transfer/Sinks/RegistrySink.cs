@@ -13,9 +13,8 @@ using Ferry.Saving;
 namespace Ferry.Transfer.Sinks;
 
 /// <summary>What a registry sink pushed.</summary>
-/// <param name="Images">Each image pushed, in request order.</param>
-/// <param name="Failed">Each image that could not be pushed.</param>
-public sealed record RegistryReport(IReadOnlyList<PushedImage> Images, IReadOnlyList<FailedImage> Failed) : SinkReport;
+/// <param name="Images">Each image pushed, in request order (those that could not be pushed are in <see cref="SinkReport.Failed"/>).</param>
+public sealed record RegistryReport(IReadOnlyList<PushedImage> Images) : SinkReport;
 
 /// <summary>One image pushed.</summary>
 /// <param name="Position">Its 1-based position in the request.</param>
@@ -71,13 +70,13 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
             }
             catch (FerryException ex)
             {
-                var failure = new FailedImage(planned.Requested, planned.Position, ex.Message);
+                var failure = FailedImage.From(planned.Requested, planned.Position, ex);
                 failed.Add(failure);
                 context.Report(new ImageFailedEvent(failure, plan.RequestedCount));
             }
         }).ConfigureAwait(false);
 
-        return new RegistryReport(pushed.OrderBy(p => p.Position).ToList(), failed.OrderBy(f => f.Position).ToList());
+        return new RegistryReport(pushed.OrderBy(p => p.Position).ToList()) { Failed = failed.OrderBy(f => f.Position).ToList() };
     }
 
     /// <summary>The state of one run: where each blob lives at the target, decided once.</summary>

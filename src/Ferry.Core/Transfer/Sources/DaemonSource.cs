@@ -128,7 +128,7 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<(ResolvedImage? Image, string? Failure)>> StreamAsync(IReadOnlyList<string> images, PlatformSelection platforms, IBlobAppender appender, bool continueOnError, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(ResolvedImage? Image, FerryException? Failure)>> StreamAsync(IReadOnlyList<string> images, PlatformSelection platforms, IBlobAppender appender, bool continueOnError, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(platforms);
@@ -142,18 +142,18 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
         var ids = inspected.Where(i => i.Info is not null).Select(i => i.Info!.Id).Distinct(StringComparer.Ordinal).ToList();
         if (ids.Count == 0)
         {
-            return inspected.Select(i => ((ResolvedImage?)null, (string?)i.Missing!.Message)).ToList();
+            return inspected.Select(i => ((ResolvedImage?)null, (FerryException?)i.Missing)).ToList();
         }
 
         var export = new ExportContent();
         await engine.ExportToAsync(ids, (stream, token) => ReadExportAsync(stream, appender, export, token), cancellationToken).ConfigureAwait(false);
         var byConfig = await BuildImagesAsync(export).ConfigureAwait(false);
-        var results = new List<(ResolvedImage?, string?)>();
+        var results = new List<(ResolvedImage?, FerryException?)>();
         foreach (var (image, info, failure) in inspected)
         {
             if (info is null)
             {
-                results.Add((null, failure!.Message));
+                results.Add((null, failure!));
                 continue;
             }
 
