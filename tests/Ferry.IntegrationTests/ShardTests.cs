@@ -11,6 +11,30 @@ namespace Ferry.IntegrationTests;
 [Collection(RealComponentsCollection.Name)]
 public sealed class ShardTests(RealComponentsFixture env)
 {
+    [Theory]
+    [InlineData("save")]
+    [InlineData("copy")]
+    public async Task AnEmptyShard_SaysSoInItsOwnMode_TextOrJson(string command)
+    {
+        using var dir = new TempDirectory();
+        string[] Args(int part, params string[] more) => command == "save"
+            ? ["save", "--shard", $"{part}/2", "-o", dir.File($"p{part}.tar"), .. more, $"{env.Host}/test/app:1"]
+            : ["copy", "--shard", $"{part}/2", .. more, $"{env.Host}/test/app:1", $"docker://{env.Host}/shard-empty"];
+
+        // One image, two parts: one of them is empty.
+        var runs = new[] { await FerryCli.RunAsync(Args(1)), await FerryCli.RunAsync(Args(2)) };
+        var empty = Array.FindIndex(runs, r => r.StandardError.Contains(": 0 of the 1 image(s)", StringComparison.Ordinal));
+        Assert.True(empty >= 0, string.Join("\n", runs.Select(r => r.StandardError)));
+        Assert.Equal(0, runs[empty].ExitCode);
+        Assert.DoesNotContain("{", runs[empty].StandardError, StringComparison.Ordinal); // text mode: no JSON line
+
+        var json = await FerryCli.RunAsync(Args(empty + 1, "--progress", "json"));
+        Assert.Equal(0, json.ExitCode);
+        var summary = JsonNode.Parse(json.StandardError.Trim().Split('\n').Single())!;
+        Assert.Equal("summary", (string?)summary["event"]);
+        Assert.Equal(0, (int)summary["images"]!);
+    }
+
     [Fact]
     public async Task ThreeShardsAsThreeProcesses_MergeIntoTheSingleMachineBundle()
     {

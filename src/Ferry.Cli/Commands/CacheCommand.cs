@@ -74,7 +74,7 @@ internal static class CacheCommand
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, debug: false);
+                return ErrorPresenter.Present(ex, debug: false, OutputMode.Text);
             }
         });
         return command;
@@ -98,7 +98,7 @@ internal static class CacheCommand
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, debug: false);
+                return ErrorPresenter.Present(ex, debug: false, OutputMode.Text);
             }
         });
         return command;

@@ -45,22 +45,21 @@ internal static class CopyCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var isDebug = parseResult.GetValue(options.Debug);
-            JsonLines.Enabled = parseResult.GetValue(options.Progress) == "json";
+            var mode = new OutputMode(parseResult.GetValue(options.Progress) == "json", parseResult.GetValue(options.Quiet));
             try
             {
-                return await RunAsync(parseResult, options, cancellationToken).ConfigureAwait(false);
+                return await RunAsync(parseResult, options, mode, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, isDebug);
+                return ErrorPresenter.Present(ex, isDebug, mode);
             }
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parseResult, CopyOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parseResult, CopyOptions options, OutputMode mode, CancellationToken cancellationToken)
     {
-        var isQuiet = parseResult.GetValue(options.Quiet);
         var (arguments, destinationText) = SplitDestination(parseResult, options);
         var list = ImageListInput.Read(arguments, parseResult.GetValue(options.File), options.Access.ReadsStdin(parseResult) || parseResult.GetValue(options.Destination.PasswordStdin));
         var lines = list?.Select(e => e.Line).ToList() ?? arguments;
@@ -71,40 +70,44 @@ internal static class CopyCommand
 
         if (parseResult.GetValue(options.Shard) is { } part)
         {
-            (list, lines) = ImageListInput.TakeShard(list, lines, Shard.Parse(part), isQuiet);
+            (list, lines) = ImageListInput.TakeShard(list, lines, Shard.Parse(part), mode);
             if (lines.Count == 0)
             {
-                JsonLines.Write("summary", w => w.WriteNumber("images", 0));
+                if (mode.Json)
+                {
+                    JsonLines.Write("summary", w => w.WriteNumber("images", 0));
+                }
+
                 return ExitCodes.Success;
             }
         }
 
         var (request, access) = BuildRequest(parseResult, options, lines, destinationText);
-        var logger = new StderrLogger(parseResult.GetValue(options.Debug) ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
+        var logger = new StderrLogger(parseResult.GetValue(options.Debug) ? LogLevel.Debug : mode.Quiet ? LogLevel.Error : LogLevel.Warning);
         string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
-        var bytesLines = new ByteLines(isQuiet);
+        var bytesLines = new ByteLines(mode);
         var results = new ListOrder();
         var intoRegistry = request.Target is not null || request.As is not null || ImageLocation.ParseDestination(request.Destination!).Kind == LocationKind.Registry;
         CopyResult result;
         try
         {
-            result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, isQuiet, intoRegistry, Where, bytesLines, results)), access, logger, cancellationToken).ConfigureAwait(false);
+            result = await Images.CopyAsync(request, new InOrderProgress<TransferEvent>(e => Report(e, mode, intoRegistry, Where, bytesLines, results)), access, logger, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             results.Flush();
         }
 
-        if (result.Output is { } output && !isQuiet)
+        if (result.Output is { } output && mode.TalksInText)
         {
             Console.Error.WriteLine($"ferry: wrote {output} ({Units.Bytes(result.ArchiveBytes)})");
         }
 
-        EventText.Converted(result.Converted, isQuiet);
+        EventText.Converted(result.Converted, mode);
         var failedWhere = result.Failed.Count > 0
-            ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
+            ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Select(f => lines[f.Position - 1]), mode, cancellationToken).ConfigureAwait(false)
             : string.Empty;
-        return RunOutcome.Report("copied", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), request.Target ?? request.As ?? request.Destination!, failedWhere, isQuiet);
+        return RunOutcome.Report("copied", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), request.Target ?? request.As ?? request.Destination!, failedWhere, mode);
     }
 
     /// <summary>Without <c>--to</c> or <c>--as</c>, the last argument is the destination (checked here, before any list is read).</summary>
@@ -188,7 +191,7 @@ internal static class CopyCommand
         : destination is { Kind: LocationKind.Registry, Reference: { } reference } ? (ImageReference.TryParse(reference, out var full, out _) ? full!.Registry : RegistryTarget.Parse(reference).Registry)
         : null;
 
-    private static void Report(TransferEvent transferEvent, bool quiet, bool intoRegistry, Func<int, string> where, ByteLines bytesLines, ListOrder results)
+    private static void Report(TransferEvent transferEvent, OutputMode mode, bool intoRegistry, Func<int, string> where, ByteLines bytesLines, ListOrder results)
     {
         switch (transferEvent)
         {
@@ -197,15 +200,15 @@ internal static class CopyCommand
                 break;
             case ImagePushedEvent { Pushed: var pushed, Image: var image }:
                 var copied = new LoadedImage(image.Image.Reference.ToString(), pushed.Target, pushed.Digest, false, pushed.Uploaded, pushed.Mounted, pushed.Existing, pushed.UploadedBytes);
-                results.Add(image.Position, () => RunOutcome.Pushed("image-copied", copied, quiet));
+                results.Add(image.Position, () => RunOutcome.Pushed("image-copied", copied, mode));
                 break;
             case ImageWrittenEvent { Image: var saved, Position: var position } when !intoRegistry:
-                results.Add(position, () => RunOutcome.Written("image-copied", saved, quiet));
+                results.Add(position, () => RunOutcome.Written("image-copied", saved, mode));
                 break;
-            case DaemonMessageEvent { Line: var line } when !quiet && !JsonLines.Enabled:
+            case DaemonMessageEvent { Line: var line } when mode.TalksInText:
                 Console.Error.WriteLine($"ferry: daemon: {TerminalText.Escape(line)}");
                 break;
-            case ImageFailedEvent { Failure: var failure } when JsonLines.Enabled:
+            case ImageFailedEvent { Failure: var failure } when mode.Json:
                 results.Add(failure.Position, () => JsonLines.Write("image-failed", w =>
                 {
                     w.WriteNumber("position", failure.Position);
@@ -215,7 +218,7 @@ internal static class CopyCommand
                 }));
                 break;
             case ImageFailedEvent { Failure: var failure }:
-                results.Add(failure.Position, () => ErrorPresenter.WriteError($"{where(failure.Position)}{failure.Image}: {failure.Reason}"));
+                results.Add(failure.Position, () => ErrorPresenter.WriteError($"{where(failure.Position)}{failure.Image}: {failure.Reason}", mode));
                 break;
         }
     }

@@ -40,7 +40,7 @@ internal static class FerryCommandLine
         }
         if (CommandLineHabits.Problem(parseResult) is { } problem && !parseResult.Tokens.Any(t => t.Value is "--help" or "-h" or "-?"))
         {
-            ErrorPresenter.WriteError(problem);
+            ErrorPresenter.WriteError(problem, OutputMode.Text);
             return ExitCodes.Failure;
         }
 

@@ -78,12 +78,12 @@ internal static class ImageListInput
     /// <c>--shard INDEX/COUNT</c>: only the list's lines (or positional images) of that part, said on stderr;
     /// an empty part is not an error (nothing to do).
     /// </summary>
-    public static (IReadOnlyList<ImageListEntry>? List, List<string> Lines) TakeShard(IReadOnlyList<ImageListEntry>? list, List<string> lines, Shard shard, bool quiet)
+    public static (IReadOnlyList<ImageListEntry>? List, List<string> Lines) TakeShard(IReadOnlyList<ImageListEntry>? list, List<string> lines, Shard shard, Output.OutputMode mode)
     {
         var all = lines.Count;
         list = list?.Where(e => shard.Contains(e.Line)).ToList();
         lines = list?.Select(e => e.Line).ToList() ?? lines.Where(shard.Contains).ToList();
-        if (!quiet && !Output.JsonLines.Enabled)
+        if (mode.TalksInText)
         {
             Console.Error.WriteLine($"ferry: shard {shard}: {lines.Count} of the {all} image(s)");
         }

@@ -93,7 +93,7 @@ internal static class InspectCommand
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, isDebug);
+                return ErrorPresenter.Present(ex, isDebug, OutputMode.Text);
             }
         });
         return command;

@@ -42,20 +42,20 @@ internal static class LoadCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var isDebug = parseResult.GetValue(options.Debug);
-            JsonLines.Enabled = parseResult.GetValue(options.Progress) == "json";
+            var mode = new OutputMode(parseResult.GetValue(options.Progress) == "json", parseResult.GetValue(options.Quiet));
             try
             {
-                return await RunAsync(parseResult, options, cancellationToken).ConfigureAwait(false);
+                return await RunAsync(parseResult, options, mode, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, isDebug);
+                return ErrorPresenter.Present(ex, isDebug, mode);
             }
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parseResult, LoadOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ParseResult parseResult, LoadOptions options, OutputMode mode, CancellationToken cancellationToken)
     {
         var paths = parseResult.GetValue(options.Archives)!;
         if (paths.Count(p => p == "-") > 1)
@@ -108,23 +108,22 @@ internal static class LoadCommand
             Limits = options.Reading.Limits(parseResult),
         };
         string Retry(string where) => $"retry: ferry load {string.Join(' ', paths.Select(Quote))} {where} --images-from {Quote(parseResult.GetValue(options.Failed)!)} (and the other flags you used)";
-        var isQuiet = parseResult.GetValue(options.Quiet);
         if (intoEngine)
         {
-            return await LoadIntoDaemonAsync(request, options.Engine.Endpoint(parseResult), parseResult.GetValue(options.Failed)!, Retry("--daemon"), isQuiet, cancellationToken).ConfigureAwait(false);
+            return await LoadIntoDaemonAsync(request, options.Engine.Endpoint(parseResult), parseResult.GetValue(options.Failed)!, Retry("--daemon"), mode, cancellationToken).ConfigureAwait(false);
         }
 
         var targetRegistry = target is not null ? RegistryTarget.Parse(target).Registry : ImageReference.Parse(name!).Registry;
-        var logger = new StderrLogger(parseResult.GetValue(options.Debug) ? LogLevel.Debug : isQuiet ? LogLevel.Error : LogLevel.Warning);
+        var logger = new StderrLogger(parseResult.GetValue(options.Debug) ? LogLevel.Debug : mode.Quiet ? LogLevel.Error : LogLevel.Warning);
         var credentials = new DefaultCredentialProvider(options.Access.Sources(parseResult, options.Access.ExplicitCredential(parseResult, targetRegistry), targetRegistry));
-        var bytesLines = new ByteLines(isQuiet);
+        var bytesLines = new ByteLines(mode);
         var access = new RegistryAccess(credentials, options.Rate.ApplyTo(options.Access.ClientOptions(parseResult), parseResult));
-        var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, isQuiet, bytesLines)), access, logger, cancellationToken).ConfigureAwait(false);
-        EventText.Converted(result.Converted, isQuiet);
+        var result = await Images.LoadAsync(request, new InOrderProgress<LoadEvent>(e => Report(e, mode, bytesLines)), access, logger, cancellationToken).ConfigureAwait(false);
+        EventText.Converted(result.Converted, mode);
         var failedWhere = result.Failed.Count > 0
-            ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Select(f => f.Selector), cancellationToken, $"{result.Failed.Count} image(s) failed to load", Retry(target is not null ? $"--to {Quote(target)}" : $"--as {Quote(name!)}")).ConfigureAwait(false)
+            ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Select(f => f.Selector), mode, cancellationToken, $"{result.Failed.Count} image(s) failed to load", Retry(target is not null ? $"--to {Quote(target)}" : $"--as {Quote(name!)}")).ConfigureAwait(false)
             : string.Empty;
-        return RunOutcome.Report("loaded", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), target ?? name!, failedWhere, isQuiet);
+        return RunOutcome.Report("loaded", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), target ?? name!, failedWhere, mode);
     }
 
     /// <summary>The images selected with <c>--image</c> and <c>--images-from</c>.</summary>
@@ -150,35 +149,35 @@ internal static class LoadCommand
     private static string Quote(string word) =>
         word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./:@=+,".Contains(c)) ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static async Task<int> LoadIntoDaemonAsync(LoadRequest request, DockerEndpointOptions engine, string failedFile, string retry, bool quiet, CancellationToken cancellationToken)
+    private static async Task<int> LoadIntoDaemonAsync(LoadRequest request, DockerEndpointOptions engine, string failedFile, string retry, OutputMode mode, CancellationToken cancellationToken)
     {
         var endpoint = DockerEndpointResolver.Resolve(engine);
         var result = await Images.LoadIntoDaemonAsync(request, endpoint, new InOrderProgress<string>(line =>
         {
-            if (!quiet)
+            if (mode.TalksInText)
             {
                 Console.Error.WriteLine($"ferry: daemon: {TerminalText.Escape(line)}");
             }
         }), cancellationToken).ConfigureAwait(false);
         foreach (var failure in result.Failed)
         {
-            ErrorPresenter.WriteError($"{failure.Source}: {failure.Message}");
+            ErrorPresenter.WriteError($"{failure.Source}: {failure.Message}", mode);
         }
 
         if (result.Failed.Count > 0)
         {
-            await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Selector), cancellationToken, $"{result.Failed.Count} image(s) failed to load", retry).ConfigureAwait(false);
+            await FailedList.WriteAsync(failedFile, result.Failed.Select(f => f.Selector), mode, cancellationToken, $"{result.Failed.Count} image(s) failed to load", retry).ConfigureAwait(false);
         }
 
         if (result.Loaded.Count == 0)
         {
-            ErrorPresenter.WriteError("nothing loaded into the Docker daemon");
+            ErrorPresenter.WriteError("nothing loaded into the Docker daemon", mode);
         }
 
         return RunOutcome.ExitCode(result.Loaded.Count, result.Failed.Count);
     }
 
-    private static void Report(LoadEvent loadEvent, bool quiet, ByteLines bytesLines)
+    private static void Report(LoadEvent loadEvent, OutputMode mode, ByteLines bytesLines)
     {
         switch (loadEvent)
         {
@@ -186,9 +185,9 @@ internal static class LoadCommand
                 bytesLines.Add(e.Bytes);
                 break;
             case ImageLoadedEvent { Image: var image }:
-                RunOutcome.Pushed("image-loaded", image, quiet);
+                RunOutcome.Pushed("image-loaded", image, mode);
                 break;
-            case ImageLoadFailedEvent { Failure: var failure } when JsonLines.Enabled:
+            case ImageLoadFailedEvent { Failure: var failure } when mode.Json:
                 JsonLines.Write("image-failed", w =>
                 {
                     w.WriteString("image", failure.Source);
@@ -198,7 +197,7 @@ internal static class LoadCommand
                 });
                 break;
             case ImageLoadFailedEvent { Failure: var failure }:
-                ErrorPresenter.WriteError($"{failure.Source}: {failure.Message}");
+                ErrorPresenter.WriteError($"{failure.Source}: {failure.Message}", mode);
                 break;
         }
     }

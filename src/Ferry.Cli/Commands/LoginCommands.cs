@@ -59,7 +59,7 @@ internal static class LoginCommands
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, isDebug);
+                return ErrorPresenter.Present(ex, isDebug, OutputMode.Text);
             }
         });
         return command;
@@ -90,7 +90,7 @@ internal static class LoginCommands
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, debug: false);
+                return ErrorPresenter.Present(ex, debug: false, OutputMode.Text);
             }
         });
         return command;

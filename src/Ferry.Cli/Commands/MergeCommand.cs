@@ -48,7 +48,7 @@ internal static class MergeCommand
             var isDebug = parseResult.GetValue(debug);
             var isQuiet = parseResult.GetValue(quiet);
             var json = parseResult.GetValue(progress) == "json";
-            JsonLines.Enabled = json;
+            var outputMode = new OutputMode(json, isQuiet);
             try
             {
                 var paths = parseResult.GetValue(archives)!;
@@ -78,7 +78,7 @@ internal static class MergeCommand
                     printer.Flush();
                 }
 
-                EventText.Converted(result.Converted, isQuiet);
+                EventText.Converted(result.Converted, outputMode);
                 if (json)
                 {
                     JsonLines.Write("summary", w =>
@@ -105,7 +105,7 @@ internal static class MergeCommand
                 {
                     foreach (var failure in result.Failed)
                     {
-                        ErrorPresenter.WriteError($"{failure.Image}: {failure.Reason}");
+                        ErrorPresenter.WriteError($"{failure.Image}: {failure.Reason}", outputMode);
                     }
                 }
 
@@ -113,7 +113,7 @@ internal static class MergeCommand
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, isDebug);
+                return ErrorPresenter.Present(ex, isDebug, outputMode);
             }
         });
         return command;

@@ -74,7 +74,7 @@ internal static class SaveCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var isDebug = parseResult.GetValue(debug);
-            JsonLines.Enabled = parseResult.GetValue(progress) == "json";
+            var outputMode = new OutputMode(parseResult.GetValue(progress) == "json", parseResult.GetValue(quiet));
             try
             {
                 if (parseResult.GetValue(daemon) || engine.NamesAnEngine(parseResult))
@@ -121,7 +121,7 @@ internal static class SaveCommand
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, isDebug);
+                return ErrorPresenter.Present(ex, isDebug, outputMode);
             }
         });
         return command;

@@ -16,6 +16,7 @@ internal static class SaveRunner
 {
     public static async Task<int> RunAsync(SaveOptions options, CancellationToken cancellationToken)
     {
+        var outputMode = new OutputMode(options.Progress == "json", options.Quiet);
         var list = ImageListInput.Read(options.Images, options.ListFile, options.PasswordFromStdin);
         var lines = list?.Select(e => e.Line).ToList() ?? options.Images.ToList();
         if (lines.Count == 0)
@@ -25,10 +26,14 @@ internal static class SaveRunner
 
         if (options.Shard is { } shard)
         {
-            (list, lines) = ImageListInput.TakeShard(list, lines, shard, options.Quiet);
+            (list, lines) = ImageListInput.TakeShard(list, lines, shard, outputMode);
             if (lines.Count == 0)
             {
-                JsonLines.Write("summary", w => w.WriteNumber("images", 0));
+                if (outputMode.Json)
+                {
+                    JsonLines.Write("summary", w => w.WriteNumber("images", 0));
+                }
+
                 return ExitCodes.Success; // an empty part: nothing to write, and nothing failed
             }
         }
@@ -40,16 +45,15 @@ internal static class SaveRunner
 
         var (output, stream) = ChooseOutput(options, lines);
         var mode = options.Progress == "json" ? ProgressMode.Json : options.Quiet ? ProgressMode.Quiet : ProgressMode.Plain;
-        JsonLines.Enabled = mode == ProgressMode.Json;
         Func<int, string> describePosition = position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
         using var signKey = options.SignKey is { } keyPath ? SignatureOptions.LoadSigningKey(keyPath) : null;
         var request = BuildRequest(options, lines, output, stream, bulk: list is not null, signKey);
         var result = await SaveWithProgressAsync(options, request, mode, describePosition, cancellationToken).ConfigureAwait(false);
         var failedWhere = result.Failed.Count > 0
-            ? await FailedList.WriteAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), cancellationToken).ConfigureAwait(false)
+            ? await FailedList.WriteAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), outputMode, cancellationToken).ConfigureAwait(false)
             : string.Empty;
-        EventText.Converted(result.Converted, options.Quiet);
-        return Summarize(options, result, lines.Count, result.Output ?? (stream is null ? "nothing" : "stdout"), failedWhere);
+        EventText.Converted(result.Converted, outputMode);
+        return Summarize(options, outputMode, result, lines.Count, result.Output ?? (stream is null ? "nothing" : "stdout"), failedWhere);
     }
 
     /// <summary><c> (3 parts: bundle.tar.000 … bundle.tar.002)</c> for a split archive.</summary>
@@ -105,9 +109,9 @@ internal static class SaveRunner
     }
 
     /// <summary>The closing lines (or JSON summary) and the exit code.</summary>
-    private static int Summarize(SaveOptions options, SaveResult result, int requested, string where, string failedWhere)
+    private static int Summarize(SaveOptions options, OutputMode outputMode, SaveResult result, int requested, string where, string failedWhere)
     {
-        if (JsonLines.Enabled)
+        if (outputMode.Json)
         {
             JsonLines.Write("summary", w =>
             {
@@ -139,7 +143,7 @@ internal static class SaveRunner
 
         if (result.Images.Count == 0)
         {
-            ErrorPresenter.WriteError($"nothing saved: all {result.Failed.Count} image(s) failed ({failedWhere})");
+            ErrorPresenter.WriteError($"nothing saved: all {result.Failed.Count} image(s) failed ({failedWhere})", outputMode);
             return ExitCodes.Failure;
         }
 

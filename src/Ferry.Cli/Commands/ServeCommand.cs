@@ -97,7 +97,7 @@ internal static class ServeCommand
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, isDebug);
+                return ErrorPresenter.Present(ex, isDebug, OutputMode.Text);
             }
         });
         return command;

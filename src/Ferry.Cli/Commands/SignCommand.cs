@@ -37,7 +37,7 @@ internal static class SignCommand
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, debug: false);
+                return ErrorPresenter.Present(ex, debug: false, OutputMode.Text);
             }
         });
         return command;

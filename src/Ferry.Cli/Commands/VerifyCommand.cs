@@ -78,7 +78,7 @@ internal static class VerifyCommand
             }
             catch (Exception ex)
             {
-                return ErrorPresenter.Present(ex, debug: false);
+                return ErrorPresenter.Present(ex, debug: false, OutputMode.Text);
             }
         });
         return command;

@@ -5,10 +5,10 @@ namespace Ferry.Cli.Output;
 /// <summary>Maps failures to one line on stderr and an exit code. No stack trace unless --debug.</summary>
 internal static partial class ErrorPresenter
 {
-    public static void WriteError(string message)
+    public static void WriteError(string message, OutputMode mode)
     {
         message = InFlags(message);
-        if (JsonLines.Enabled)
+        if (mode.Json)
         {
             JsonLines.Write("error", w => w.WriteString("message", message));
             return;
@@ -50,12 +50,12 @@ internal static partial class ErrorPresenter
     [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(Referrers: false|Identity: Any|Identity: Repository|SignKey|MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine|Checksums)(?=[),: ])")]
     private static partial System.Text.RegularExpressions.Regex SettingNames();
 
-    public static int Present(Exception exception, bool debug)
+    public static int Present(Exception exception, bool debug, OutputMode mode)
     {
         switch (exception)
         {
             case OperationCanceledException:
-                if (JsonLines.Enabled)
+                if (mode.Json)
                 {
                     JsonLines.Write("cancelled", _ => { });
                 }
@@ -66,13 +66,13 @@ internal static partial class ErrorPresenter
 
                 return ExitCodes.Cancelled;
             case FerryException ferry:
-                WriteError(ferry.Message);
+                WriteError(ferry.Message, mode);
                 break;
             case IOException or UnauthorizedAccessException:
-                WriteError(exception.Message);
+                WriteError(exception.Message, mode);
                 break;
             default:
-                WriteError($"unexpected {exception.GetType().Name}: {exception.Message}");
+                WriteError($"unexpected {exception.GetType().Name}: {exception.Message}", mode);
                 break;
         }
 

@@ -34,12 +34,12 @@ internal static class EventText
     /// on stderr, one per manifest or index, or a <c>manifest-converted</c> JSON event each.
     /// </summary>
     /// <param name="converted">The rewritten manifests.</param>
-    /// <param name="quiet">Whether to print errors only.</param>
-    public static void Converted(IReadOnlyList<ConvertedManifest> converted, bool quiet)
+    /// <param name="mode">JSON or text, quiet or not.</param>
+    public static void Converted(IReadOnlyList<ConvertedManifest> converted, OutputMode mode)
     {
         foreach (var change in converted)
         {
-            if (JsonLines.Enabled)
+            if (mode.Json)
             {
                 JsonLines.Write("manifest-converted", w =>
                 {
@@ -49,7 +49,7 @@ internal static class EventText
                     w.WriteString("mediaType", change.MediaType);
                 });
             }
-            else if (!quiet)
+            else if (!mode.Quiet)
             {
                 Console.Error.WriteLine($"ferry: converted {TerminalText.Escape(change.Image.ToString())} {change.From} -> {change.To} ({change.MediaType})");
             }

@@ -4,14 +4,11 @@ namespace Ferry.Cli.Output;
 
 /// <summary>
 /// <c>--progress json</c>: one JSON object per line on stderr for every event, the final summary and a fatal error
-/// alike (schema in docs/save.md). Process-wide: one command runs per process.
+/// alike (schema in docs/save.md). Whether a command reports so is its <see cref="OutputMode"/>.
 /// </summary>
 internal static class JsonLines
 {
     private static readonly Lock Gate = new();
-
-    /// <summary>Whether the running command reports in JSON.</summary>
-    public static bool Enabled { get; set; }
 
     /// <summary>A failure kind as JSON names it: <c>not-found</c>, <c>platform-not-found</c>, <c>digest-mismatch</c>, ….</summary>
     public static string Name(Transfer.FailureKind kind) => JsonNamingPolicy.KebabCaseLower.ConvertName(kind.ToString());

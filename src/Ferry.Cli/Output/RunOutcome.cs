@@ -9,11 +9,11 @@ internal static class RunOutcome
     /// </summary>
     /// <param name="eventName"><c>image-loaded</c> or <c>image-copied</c>.</param>
     /// <param name="image">What was pushed.</param>
-    /// <param name="quiet">Errors only.</param>
-    public static void Pushed(string eventName, Loading.LoadedImage image, bool quiet)
+    /// <param name="mode">JSON or text, quiet or not.</param>
+    public static void Pushed(string eventName, Loading.LoadedImage image, OutputMode mode)
     {
         Console.Out.WriteLine($"{image.Target}\t{image.Digest}");
-        if (JsonLines.Enabled)
+        if (mode.Json)
         {
             JsonLines.Write(eventName, w =>
             {
@@ -27,7 +27,7 @@ internal static class RunOutcome
                 w.WriteNumber("uploadedBytes", image.UploadedBytes);
             });
         }
-        else if (!quiet)
+        else if (!mode.Quiet)
         {
             Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Source)} -> {image.Target}@{image.Digest.Short}{(image.BuiltFromLayers ? " (manifest built from the archive's layers)" : string.Empty)}: {image.Uploaded} uploaded ({Units.Bytes(image.UploadedBytes)}), {image.Mounted} mounted, {image.Existing} already there");
         }
@@ -37,11 +37,11 @@ internal static class RunOutcome
     /// <summary>One image written into an archive or sent to an Engine: its name and digest on stdout, a line on stderr.</summary>
     /// <param name="eventName">The JSON event's name.</param>
     /// <param name="image">The image.</param>
-    /// <param name="quiet">Whether to print errors only.</param>
-    public static void Written(string eventName, Ferry.Transfer.SavedImage image, bool quiet)
+    /// <param name="mode">JSON or text, quiet or not.</param>
+    public static void Written(string eventName, Ferry.Transfer.SavedImage image, OutputMode mode)
     {
         Console.Out.WriteLine($"{image.Reference}\t{image.Digest}");
-        if (JsonLines.Enabled)
+        if (mode.Json)
         {
             JsonLines.Write(eventName, w =>
             {
@@ -50,7 +50,7 @@ internal static class RunOutcome
                 w.WriteNumber("bytes", image.Bytes);
             });
         }
-        else if (!quiet)
+        else if (!mode.Quiet)
         {
             Console.Error.WriteLine($"ferry: {image.Reference}@{image.Digest.Short} [{string.Join(", ", image.Platforms)}] {Units.Bytes(image.Bytes)}");
         }
@@ -65,10 +65,10 @@ internal static class RunOutcome
     /// <param name="bytes">Bytes uploaded.</param>
     /// <param name="target">Where they went.</param>
     /// <param name="failedWhere">Where the failed list went (or why it did not).</param>
-    /// <param name="quiet">Errors only.</param>
-    public static int Report(string verb, int done, int failed, long bytes, string target, string failedWhere, bool quiet)
+    /// <param name="mode">JSON or text, quiet or not.</param>
+    public static int Report(string verb, int done, int failed, long bytes, string target, string failedWhere, OutputMode mode)
     {
-        if (JsonLines.Enabled)
+        if (mode.Json)
         {
             JsonLines.Write("summary", w =>
             {
@@ -80,13 +80,13 @@ internal static class RunOutcome
         }
         else if (done == 0)
         {
-            ErrorPresenter.WriteError($"nothing {verb}: all {failed} image(s) failed{(failed > 0 ? $" ({failedWhere})" : string.Empty)}");
+            ErrorPresenter.WriteError($"nothing {verb}: all {failed} image(s) failed{(failed > 0 ? $" ({failedWhere})" : string.Empty)}", mode);
         }
         else if (failed > 0)
         {
             Console.Error.WriteLine($"ferry: {verb} {done} image(s) ({Units.Bytes(bytes)} uploaded) to {target}; {failed} failed, {failedWhere}");
         }
-        else if (!quiet)
+        else if (!mode.Quiet)
         {
             Console.Error.WriteLine($"ferry: {verb} {done} image(s) to {target}, {Units.Bytes(bytes)} uploaded");
         }
