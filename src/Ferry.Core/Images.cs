@@ -83,6 +83,7 @@ public static class Images
         else
         {
             using var registry = new RegistryClient(access.Credentials, access.Options, logger);
+            transfer = transfer with { LinkCache = access.Options.Cache };
             result = await engine.RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry) { Referrers = request.Referrers }, sink, progress, cancellationToken).ConfigureAwait(false);
         }
 
@@ -205,6 +206,7 @@ public static class Images
             ContinueOnError = request.ContinueOnError,
             Rename = singleName is not null && !isArchiveSource ? _ => ImageReference.Parse(singleName) : null,
             ManifestFormat = request.ManifestFormat,
+            LinkCache = sources[0].Kind == LocationKind.Registry ? access.Options.Cache : null,
         };
         var result = await new TransferEngine(logger).RunAsync(transfer, opened.Source, opener.OpenSink(destination, target, request.Limits ?? ArchiveLimits.Default), progress, cancellationToken).ConfigureAwait(false);
         return CopyOutcome(request, result, opened);

@@ -57,16 +57,6 @@ public interface IImageSource
     /// <returns>The rest of the blob, or <see langword="null"/>.</returns>
     Task<Stream?> OpenBlobFromAsync(TransferBlob blob, long offset, CancellationToken cancellationToken) => Task.FromResult<Stream?>(null);
 
-    /// <summary>
-    /// Puts a blob at <paramref name="path"/> without copying its bytes (a hard link from a blob cache on the same file
-    /// system), for directory outputs; <see langword="false"/> when the source cannot (the blob is then copied).
-    /// </summary>
-    /// <param name="blob">The blob.</param>
-    /// <param name="path">The file to create.</param>
-    /// <param name="cancellationToken">Cancels the placing.</param>
-    /// <returns>Whether the blob is now at <paramref name="path"/>.</returns>
-    Task<bool> TryPlaceBlobAsync(TransferBlob blob, string path, CancellationToken cancellationToken) => Task.FromResult(false);
-
     /// <summary>The layers of these images that the source itself lacks on purpose (a partial archive): the sink must find them at the destination.</summary>
     /// <param name="images">The resolved images.</param>
     /// <returns>The left-out layers (none for a complete source).</returns>

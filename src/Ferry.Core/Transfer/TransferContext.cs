@@ -79,7 +79,11 @@ public sealed class TransferContext
     /// <param name="path">The file to create.</param>
     /// <param name="cancellationToken">Cancels the placing.</param>
     /// <returns>Whether the blob is now at <paramref name="path"/>.</returns>
-    internal Task<bool> PlaceAsync(TransferBlob blob, string path, CancellationToken cancellationToken) => _source.TryPlaceBlobAsync(blob, path, cancellationToken);
+    internal async Task<bool> PlaceAsync(TransferBlob blob, string path, CancellationToken cancellationToken) =>
+        LinkCache is { } cache && await cache.TryLinkAsync(blob.Descriptor, path, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The blob cache <see cref="PlaceAsync"/> links from (<see cref="TransferRequest.LinkCache"/>).</summary>
+    internal Caching.BlobCache? LinkCache { get; init; }
 
     /// <summary>Reports images whose every blob was already in place before anything moved.</summary>
     internal void Start()

@@ -68,7 +68,7 @@ public sealed class TransferEngine(ILogger? logger = null)
             : source.LeftOut(planned.Select(p => p.Image).ToList());
         var plan = TransferPlan.Create(planned, omitted, request.Images.Count);
         Diagnostics.Log.Plan(_logger, plan.Blobs.Count, plan.StreamedBytes, plan.UniqueBytes);
-        var context = new TransferContext(source, plan, request.MaxConcurrentTransfers, request.Jobs, progress, clock);
+        var context = new TransferContext(source, plan, request.MaxConcurrentTransfers, request.Jobs, progress, clock) { LinkCache = request.LinkCache };
         context.Start();
         var report = await sink.WriteAsync(plan, context, cancellationToken).ConfigureAwait(false);
         return new TransferResult(plan, Merged(failed, report), report) { Converted = converted };

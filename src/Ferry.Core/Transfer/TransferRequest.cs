@@ -46,6 +46,12 @@ public sealed record TransferRequest
     /// <summary>Transfer even when the destination is up to date.</summary>
     public bool Force { get; init; }
 
+    /// <summary>
+    /// A blob cache a directory output may hard-link blobs from instead of copying them (each entry checked against its
+    /// digest first): the sink's shortcut, not the source's business.
+    /// </summary>
+    public Caching.BlobCache? LinkCache { get; init; }
+
     /// <summary>Whether layers are left out.</summary>
     public bool IsPartial => Exclude.Count > 0 || ExcludeArchives.Count > 0;
 

@@ -103,13 +103,6 @@ public sealed class RegistrySource(RegistryClient registry, string? sourceRegist
         return await registry.OpenBlobFromAsync(blob.Source!, blob.Descriptor, offset, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public async Task<bool> TryPlaceBlobAsync(TransferBlob blob, string path, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(blob);
-        return registry.Cache is { } cache && await cache.TryLinkAsync(blob.Descriptor, path, cancellationToken).ConfigureAwait(false);
-    }
-
     private (ImageReference Name, ImageReference Source) Names(string image)
     {
         ArgumentNullException.ThrowIfNull(image);
