@@ -28,7 +28,7 @@ internal sealed class TarAppendWriter : IBlobAppender, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task<AppendedBlob> AppendAsync(Stream data, long length, bool compress, Digest? expected, CancellationToken cancellationToken)
+    public async Task<Reading.HashedBlob> AppendAsync(Stream data, long length, bool compress, Digest? expected, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -64,7 +64,7 @@ internal sealed class TarAppendWriter : IBlobAppender, IAsyncDisposable
         _gate.Dispose();
     }
 
-    private async Task<AppendedBlob> AppendLockedAsync(Stream data, long length, bool compress, Digest? expected, CancellationToken cancellationToken)
+    private async Task<Reading.HashedBlob> AppendLockedAsync(Stream data, long length, bool compress, Digest? expected, CancellationToken cancellationToken)
     {
         var headerAt = _file.Position;
         await _file.WriteAsync(TarHeader.Build(Placeholder, compress ? 0 : length, isDirectory: false), cancellationToken).ConfigureAwait(false);
@@ -145,7 +145,7 @@ internal sealed class TarAppendWriter : IBlobAppender, IAsyncDisposable
             await RandomAccess.WriteAsync(_file.SafeFileHandle, TarHeader.Build(digest.LayoutPath, size, isDirectory: false), headerAt, cancellationToken).ConfigureAwait(false);
         }
 
-        return new AppendedBlob(new Descriptor(string.Empty, digest, size), diffId, compress);
+        return new Reading.HashedBlob(new Descriptor(string.Empty, digest, size), diffId, compress ? DetectedCompression.Gzip : DetectedCompression.None);
     }
 
     /// <summary>Writes through to the archive file, hashing and counting what passes, and starts writeback as it grows.</summary>

@@ -6,11 +6,14 @@ using Ferry.References;
 
 namespace Ferry.Reading;
 
-/// <summary>One layer of a docker-archive as read: the stored bytes' descriptor, their diff_id and compression.</summary>
+/// <summary>
+/// A blob whose digests were learnt as its bytes passed: a docker-archive's layer as read, or a blob a streaming
+/// source appended (an Engine's export). One type for both, so the export and an archive on disk are read alike.
+/// </summary>
 /// <param name="Descriptor">Digest and size of the stored bytes (media type empty).</param>
-/// <param name="DiffId">The digest of the uncompressed bytes.</param>
+/// <param name="DiffId">The digest of the uncompressed bytes (the stored bytes' own digest when they are not compressed).</param>
 /// <param name="Compression">How the stored bytes are compressed.</param>
-internal sealed record DockerArchiveLayer(Descriptor Descriptor, Digest DiffId, DetectedCompression Compression);
+public sealed record HashedBlob(Descriptor Descriptor, Digest DiffId, DetectedCompression Compression);
 
 /// <summary>One image of a docker-archive's <c>manifest.json</c>: its entry, config, layers and the manifest built for it.</summary>
 /// <param name="Item">The <c>manifest.json</c> entry (config path, tags, layer paths).</param>
@@ -18,7 +21,7 @@ internal sealed record DockerArchiveLayer(Descriptor Descriptor, Digest DiffId, 
 /// <param name="Info">What the config says (platform, diff_ids).</param>
 /// <param name="Layers">The layers, in order.</param>
 /// <param name="Manifest">The manifest Ferry builds from them.</param>
-internal sealed record DockerArchiveImage(DockerManifestItem Item, byte[] Config, ImageConfigInfo Info, IReadOnlyList<DockerArchiveLayer> Layers, ManifestDocument Manifest);
+internal sealed record DockerArchiveImage(DockerManifestItem Item, byte[] Config, ImageConfigInfo Info, IReadOnlyList<HashedBlob> Layers, ManifestDocument Manifest);
 
 /// <summary>
 /// The one reading of a docker-archive's images (docker save of every version, skopeo, podman, crane, and a Docker
@@ -31,7 +34,7 @@ internal static class DockerArchiveImages
         ReadOnlyMemory<byte> manifestJson,
         string where,
         Func<string, Task<byte[]>> readConfig,
-        Func<string, Task<DockerArchiveLayer>> readLayer)
+        Func<string, Task<HashedBlob>> readLayer)
     {
         var images = new List<DockerArchiveImage>();
         foreach (var item in DockerManifestFile.Read(manifestJson, where))

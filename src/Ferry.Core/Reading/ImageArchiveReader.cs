@@ -84,7 +84,7 @@ internal static class ImageArchiveReader
     {
         var blobs = new Dictionary<Digest, ImageArchive.BlobSource>();
         var images = new List<ArchivedImage>();
-        var layerInfo = new ConcurrentDictionary<string, Task<DockerArchiveLayer>>(StringComparer.Ordinal);
+        var layerInfo = new ConcurrentDictionary<string, Task<HashedBlob>>(StringComparer.Ordinal);
         var read = await DockerArchiveImages.ReadAsync(
             await file.ReadSmallAsync(DockerManifestFile.FileName, MaxJsonBytes, cancellationToken).ConfigureAwait(false),
             file.Path,
@@ -134,7 +134,7 @@ internal static class ImageArchiveReader
         _ => "application/vnd.oci.image.layer.v1.tar",
     };
 
-    private static async Task<DockerArchiveLayer> DescribeLayerAsync(ArchiveFile file, string name, CancellationToken cancellationToken)
+    private static async Task<HashedBlob> DescribeLayerAsync(ArchiveFile file, string name, CancellationToken cancellationToken)
     {
         // One pass: the file's own digest, and (for compressed layers) the digest of what it uncompresses to.
         await using var stream = file.Open(name);
@@ -155,7 +155,7 @@ internal static class ImageArchiveReader
             }
 
             var digest = Digest.Parse("sha256:" + Convert.ToHexStringLower(fileHash.GetHashAndReset()));
-            return new DockerArchiveLayer(new Descriptor(string.Empty, digest, size), digest, compression);
+            return new HashedBlob(new Descriptor(string.Empty, digest, size), digest, compression);
         }
 
         await using var again = file.Open(name);
@@ -185,7 +185,7 @@ internal static class ImageArchiveReader
 
         await tee.DrainAsync(cancellationToken).ConfigureAwait(false);
         var layerDigest = tee.Digest();
-        return new DockerArchiveLayer(new Descriptor(string.Empty, layerDigest, tee.BytesRead), Digest.Parse("sha256:" + Convert.ToHexStringLower(diffHash.GetHashAndReset())), compression);
+        return new HashedBlob(new Descriptor(string.Empty, layerDigest, tee.BytesRead), Digest.Parse("sha256:" + Convert.ToHexStringLower(diffHash.GetHashAndReset())), compression);
     }
 
     /// <summary>Hashes what is read through it (the compressed bytes under a decompressor).</summary>

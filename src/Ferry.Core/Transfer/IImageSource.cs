@@ -90,14 +90,8 @@ public interface IBlobAppender
     /// <param name="expected">The digest the blob must have, when the source names it by digest.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The stored blob's descriptor (media type empty), the digest of the uncompressed bytes, and the bytes when small enough to be metadata.</returns>
-    Task<AppendedBlob> AppendAsync(Stream data, long length, bool compress, Digest? expected, CancellationToken cancellationToken);
+    Task<Reading.HashedBlob> AppendAsync(Stream data, long length, bool compress, Digest? expected, CancellationToken cancellationToken);
 }
-
-/// <summary>A blob a streaming source appended.</summary>
-/// <param name="Descriptor">What is stored (media type left empty).</param>
-/// <param name="DiffId">The digest of the uncompressed bytes.</param>
-/// <param name="Compressed">Whether the stored bytes are gzip.</param>
-public sealed record AppendedBlob(Oci.Descriptor Descriptor, Digest DiffId, bool Compressed);
 
 /// <summary>What identifies an image once transferred, for the up-to-date check.</summary>
 /// <param name="Name">The name it is recorded under.</param>

@@ -205,7 +205,7 @@ public sealed class TransferEngine(ILogger? logger = null)
 
         public long Bytes => Interlocked.Read(ref _bytes);
 
-        public async Task<AppendedBlob> AppendAsync(Stream data, long length, bool compress, References.Digest? expected, CancellationToken cancellationToken)
+        public async Task<Reading.HashedBlob> AppendAsync(Stream data, long length, bool compress, References.Digest? expected, CancellationToken cancellationToken)
         {
             var blob = await inner.AppendAsync(data, length, compress, expected, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref _bytes, blob.Descriptor.Size);

@@ -446,7 +446,7 @@ public sealed class ArchiveSink : IAppendingSink
     /// <summary>A failed write to the output file is the output's failure, named with its path.</summary>
     private sealed class OutputErrors(IBlobAppender inner, string target) : IBlobAppender
     {
-        public async Task<AppendedBlob> AppendAsync(Stream data, long length, bool compress, References.Digest? expected, CancellationToken cancellationToken)
+        public async Task<Reading.HashedBlob> AppendAsync(Stream data, long length, bool compress, References.Digest? expected, CancellationToken cancellationToken)
         {
             try
             {

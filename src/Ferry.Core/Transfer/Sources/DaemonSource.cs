@@ -355,11 +355,7 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
             manifestJson,
             where,
             config => Task.FromResult(export.Metadata.TryGetValue(config, out var bytes) ? bytes : throw new DaemonException($"{where} lacks {config}")),
-            layer =>
-            {
-                var appended = export.Layer(layer, where);
-                return Task.FromResult(new DockerArchiveLayer(appended.Descriptor, appended.DiffId, appended.Compressed ? DetectedCompression.Gzip : DetectedCompression.None));
-            }).ConfigureAwait(false);
+            layer => Task.FromResult(export.Layer(layer, where))).ConfigureAwait(false);
         var result = new Dictionary<string, PlatformImage>(StringComparer.Ordinal);
         foreach (var image in images)
         {
@@ -377,12 +373,12 @@ public sealed partial class DaemonSource(DockerEngineClient engine, bool compres
     {
         public Dictionary<string, byte[]> Metadata { get; } = new(StringComparer.Ordinal);
 
-        public Dictionary<string, AppendedBlob> Layers { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, Reading.HashedBlob> Layers { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, (string Target, bool IsHard)> Links { get; } = new(StringComparer.Ordinal);
 
         /// <summary>A layer by the name manifest.json uses, following links inside the export.</summary>
-        public AppendedBlob Layer(string path, string where)
+        public Reading.HashedBlob Layer(string path, string where)
         {
             var current = path;
             for (var hops = 0; hops < 40; hops++)
