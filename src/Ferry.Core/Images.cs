@@ -68,7 +68,7 @@ public static class Images
             Force = request.Force || request.SignKey is not null,
         };
         var engine = new TransferEngine(logger);
-        TransferResult result;
+        TransferResult<ArchiveReport> result;
         if (request.Daemon is { } endpoint)
         {
             if (request.CompressLayers && (!sink.CanAppend || transfer.IsPartial))
@@ -125,9 +125,9 @@ public static class Images
     }
 
     /// <summary>What a run into an <see cref="ArchiveSink"/> wrote, with its checksum file when asked for.</summary>
-    private static async Task<SaveResult> ArchiveResultAsync(TransferResult result, long downloadedBytes, bool checksums, CancellationToken cancellationToken)
+    private static async Task<SaveResult> ArchiveResultAsync(TransferResult<ArchiveReport> result, long downloadedBytes, bool checksums, CancellationToken cancellationToken)
     {
-        var report = result.Report as ArchiveReport;
+        var report = result.Report;
         return new SaveResult(report?.Images ?? [], report?.ArchiveBytes ?? 0, downloadedBytes, report?.Output, result.Failed)
         {
             Executed = result.Executed,
@@ -245,26 +245,27 @@ public static class Images
         return namesOne ? (ImageReference.Parse(text).ToString(), r => r) : (null, RegistryTarget.Parse(text).For);
     }
 
+    /// <summary>
+    /// What a copy did, from the report of whichever sink its destination opened: the one place that tells the kinds
+    /// apart, since a copy's destination is chosen at run time.
+    /// </summary>
     private static CopyResult CopyOutcome(CopyRequest request, TransferResult result, OpenedSource opened)
     {
         var failed = result.Failed.Select(f => f with { Image = opened.Describe(f.Image) }).ToList();
-        var failedPositions = result.Failed.Select(f => f.Position).ToHashSet();
-        IReadOnlyList<LoadedImage> images = result.Report is RegistryReport registry
-            ? registry.Images.Select(p => Loaded(p, opened.Describe(opened.Images[p.Position - 1]), builtFromLayers: false)).ToList()
-            : result.Plan.Images.Where(p => !failedPositions.Contains(p.Position))
-                .Select(p => new LoadedImage(opened.Describe(p.Requested), p.Image.Reference, p.Image.Top.Digest, false, 0, 0, 0, 0)).ToList();
         if (!request.ContinueOnError && failed.Count > 0)
         {
             throw new RegistryException($"{failed[0].Image}: {failed[0].Reason}");
         }
 
-        var archive = result.Report as ArchiveReport;
-        return new CopyResult(images, failed)
+        var failedPositions = result.Failed.Select(f => f.Position).ToHashSet();
+        IReadOnlyList<LoadedImage> Delivered() => result.Plan.Images.Where(p => !failedPositions.Contains(p.Position))
+            .Select(p => new LoadedImage(opened.Describe(p.Requested), p.Image.Reference, p.Image.Top.Digest, false, 0, 0, 0, 0)).ToList();
+        return result.Report switch
         {
-            Output = archive?.Output,
-            ArchiveBytes = archive?.ArchiveBytes ?? 0,
-            DaemonLoaded = (result.Report as DaemonReport)?.Loaded ?? [],
-            Converted = result.Converted,
+            RegistryReport registry => new CopyResult(registry.Images.Select(p => Loaded(p, opened.Describe(opened.Images[p.Position - 1]), builtFromLayers: false)).ToList(), failed) { Converted = result.Converted },
+            ArchiveReport archive => new CopyResult(Delivered(), failed) { Output = archive.Output, ArchiveBytes = archive.ArchiveBytes, Converted = result.Converted },
+            DaemonReport daemon => new CopyResult(Delivered(), failed) { DaemonLoaded = daemon.Loaded, Converted = result.Converted },
+            _ => new CopyResult(Delivered(), failed) { Converted = result.Converted }, // a registered transport's sink
         };
     }
 
@@ -299,7 +300,7 @@ public static class Images
         };
         var events = progress is null ? null : new LoadProgress(progress, source);
         var result = await new TransferEngine(logger).RunAsync(transfer, source, new RegistrySink(registry, targetFor, request.MountFrom) { PushReferrers = request.Referrers }, events, cancellationToken).ConfigureAwait(false);
-        var report = result.Report as RegistryReport;
+        var report = result.Report;
         var loaded = (report?.Images ?? []).Select(p => LoadProgress.Loaded(p, source, source.Keys[p.Position - 1])).ToList();
         var failed = result.Failed.Select(f => LoadProgress.Failure(f, source)).ToList();
         if (!request.ContinueOnError && failed.Count > 0)
@@ -366,7 +367,7 @@ public static class Images
         };
         var lines = progress is null ? null : new DaemonLines(progress);
         var result = await new TransferEngine().RunAsync(transfer, source, new DaemonSink(engine, request.Limits), lines, cancellationToken).ConfigureAwait(false);
-        var report = result.Report as DaemonReport;
+        var report = result.Report;
         return new DaemonLoadResult(report?.Loaded ?? [], result.Failed.Select(f => LoadProgress.Failure(f, source)).ToList());
     }
 

@@ -41,6 +41,11 @@ public interface IImageSink
     Task<SinkReport> WriteAsync(TransferPlan plan, TransferContext context, CancellationToken cancellationToken);
 }
 
+/// <summary>A sink whose report is always a <typeparamref name="TReport"/>: <see cref="TransferEngine.RunAsync{TReport}"/> then returns it typed.</summary>
+/// <typeparam name="TReport">The report's type.</typeparam>
+public interface IImageSink<TReport> : IImageSink
+    where TReport : SinkReport;
+
 /// <summary>A sink that takes blobs in the order a streaming source yields them (a tar file with positional writes).</summary>
 public interface IAppendingSink : IImageSink
 {

@@ -21,6 +21,27 @@ public sealed class TransferEngine(ILogger? logger = null)
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
+    /// <summary>Runs a transfer into a sink whose report has a known type, and returns that report typed.</summary>
+    /// <typeparam name="TReport">The sink's report.</typeparam>
+    /// <param name="request">Which images.</param>
+    /// <param name="source">Where they come from.</param>
+    /// <param name="sink">Where they go.</param>
+    /// <param name="progress">Typed progress events.</param>
+    /// <param name="cancellationToken">Cancels the run; the sink leaves nothing half-written.</param>
+    /// <returns>The plan, the failures, and the sink's report.</returns>
+    /// <exception cref="FerryException">Outside bulk mode, any failure; in bulk mode, failures that are not one image's.</exception>
+    public async Task<TransferResult<TReport>> RunAsync<TReport>(TransferRequest request, IImageSource source, IImageSink<TReport> sink, IProgress<TransferEvent>? progress = null, CancellationToken cancellationToken = default)
+        where TReport : SinkReport
+    {
+        var result = await RunAsync(request, source, (IImageSink)sink, progress, cancellationToken).ConfigureAwait(false);
+        return new TransferResult<TReport>(result, result.Report switch
+        {
+            null => null,
+            TReport typed => typed,
+            var other => throw new InvalidOperationException($"{sink.GetType().Name} reported a {other.GetType().Name}, not the {typeof(TReport).Name} it promises"),
+        });
+    }
+
     /// <summary>Runs a transfer.</summary>
     /// <param name="request">Which images.</param>
     /// <param name="source">Where they come from.</param>

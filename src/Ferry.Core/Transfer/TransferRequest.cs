@@ -78,11 +78,26 @@ public sealed record TransferRequest
 /// <param name="Plan">What was planned (empty when nothing was transferred).</param>
 /// <param name="Failed">The images that could not be transferred, in request order: those that did not resolve and those the sink could not take, each with its <see cref="FailedImage.Kind"/>.</param>
 /// <param name="Report">What the sink did.</param>
-public sealed record TransferResult(TransferPlan Plan, IReadOnlyList<FailedImage> Failed, SinkReport? Report)
+public record TransferResult(TransferPlan Plan, IReadOnlyList<FailedImage> Failed, SinkReport? Report)
 {
     /// <summary>Whether anything was written: <see langword="false"/> when the destination was already up to date.</summary>
     public bool Executed { get; init; } = true;
 
     /// <summary>The manifests and indexes <see cref="TransferRequest.ManifestFormat"/> rewrote, with their digests before and after.</summary>
     public IReadOnlyList<ConvertedManifest> Converted { get; init; } = [];
+}
+
+/// <summary>The outcome of a run into a sink whose report has a known type (<see cref="IImageSink{TReport}"/>): the report comes typed.</summary>
+/// <typeparam name="TReport">The sink's report.</typeparam>
+public sealed record TransferResult<TReport> : TransferResult
+    where TReport : SinkReport
+{
+    internal TransferResult(TransferResult result, TReport? report)
+        : base(result)
+    {
+        Report = report;
+    }
+
+    /// <summary>What the sink did (<see langword="null"/> when nothing reached it).</summary>
+    public new TReport? Report { get; }
 }

@@ -55,7 +55,7 @@ public sealed record ArchiveTarget
 /// cancellation leaves any earlier file untouched and nothing half-written. An output that already holds exactly the
 /// requested images is left alone ("up to date").
 /// </summary>
-public sealed class ArchiveSink : IAppendingSink
+public sealed class ArchiveSink : IAppendingSink, IImageSink<ArchiveReport>
 {
     private readonly ArchiveTarget _target;
     private readonly AtomicOutput? _output;

@@ -28,7 +28,7 @@ public sealed record DaemonMessageEvent(string Line) : TransferEvent;
 /// </summary>
 /// <param name="engine">The Engine.</param>
 /// <param name="limits">How far an unpacked layer may grow (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
-public sealed class DaemonSink(DockerEngineClient engine, ArchiveLimits? limits = null) : IImageSink
+public sealed class DaemonSink(DockerEngineClient engine, ArchiveLimits? limits = null) : IImageSink<DaemonReport>
 {
     /// <summary>How many layers beyond the one being sent are unpacked at the same time.</summary>
     private const int UnpackAhead = 2;

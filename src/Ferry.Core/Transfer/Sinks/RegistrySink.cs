@@ -36,7 +36,7 @@ public sealed record PushedImage(int Position, ImageReference Target, Digest Dig
 /// <param name="registry">The registry client (credentials with push scope).</param>
 /// <param name="targetFor">Where an image goes, from its name.</param>
 /// <param name="mountFrom">A repository of the target registry that holds left-out layers (<c>--mount-from</c>).</param>
-public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, ImageReference> targetFor, string? mountFrom = null) : IImageSink
+public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, ImageReference> targetFor, string? mountFrom = null) : IImageSink<RegistryReport>
 {
     private enum BlobOutcome
     {
