@@ -218,7 +218,7 @@ internal static class CopyCommand
                 }));
                 break;
             case ImageFailedEvent { Failure: var failure }:
-                results.Add(failure.Position, () => ErrorPresenter.WriteError($"{where(failure.Position)}{failure.Image}: {failure.Reason}", mode));
+                results.Add(failure.Position, () => ErrorPresenter.WriteError(where(failure.Position) + EventText.ImageFailure(failure.Image, failure.Reason), mode));
                 break;
         }
     }

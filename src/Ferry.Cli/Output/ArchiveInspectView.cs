@@ -10,7 +10,7 @@ internal static class ArchiveInspectView
 {
     public static void WriteTable(InspectResult result)
     {
-        var rows = result.Images.Select(i => new[] { TerminalText.Escape(i.Name ?? "(unnamed)"), string.Join(",", i.Platforms), i.Digest.Short, Units.Bytes(i.Size), Units.Bytes(i.UniqueBytes), Units.Bytes(i.SharedBytes), i.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture) }).ToList();
+        var rows = result.Images.Select(i => new[] { TerminalText.Escape(i.Name ?? "(unnamed)"), i.Artifact is { } artifact ? TerminalText.Escape(artifact) : string.Join(",", i.Platforms), i.Digest.Short, Units.Bytes(i.Size), Units.Bytes(i.UniqueBytes), Units.Bytes(i.SharedBytes), i.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture) }).ToList();
         string[] header = ["REFERENCE", "PLATFORMS", "DIGEST", "SIZE", "OWN", "SHARED", "LAYERS"];
         var widths = header.Select((h, c) => rows.Select(r => r[c].Length).Append(h.Length).Max()).ToArray();
         foreach (var row in rows.Prepend(header))
@@ -133,6 +133,12 @@ internal static class ArchiveInspectView
             }
 
             writer.WriteEndArray();
+            if (image.Artifact is not null)
+            {
+                writer.WriteString("artifact", image.Artifact);
+                writer.WriteString("artifactType", image.ArtifactType);
+            }
+
             writer.WriteNumber("layers", image.Layers);
             writer.WriteNumber("size", image.Size);
             writer.WriteNumber("ownBytes", image.UniqueBytes);

@@ -18,6 +18,18 @@ internal static class EventText
     public static string Failed(ImageFailedEvent e, string where) =>
         $"[{e.Failure.Position}/{e.Count}] {where}failed: {TerminalText.Escape(ErrorPresenter.InFlags(e.Failure.Reason))}";
 
+    /// <summary>
+    /// <c>IMAGE: reason</c>, said once: a reason that already starts with the image (most of the library's do, in its
+    /// normalised spelling) is not prefixed again.
+    /// </summary>
+    public static string ImageFailure(string image, string reason)
+    {
+        var colon = reason.IndexOf(": ", StringComparison.Ordinal);
+        var named = colon > 0 && (reason[..colon] == image ||
+            (References.ImageReference.TryParse(image, out var given, out _) && References.ImageReference.TryParse(reason[..colon], out var said, out _) && given!.ToString() == said!.ToString()));
+        return named ? reason : $"{image}: {reason}";
+    }
+
     /// <summary><c>resuming: 20.1 MiB from an earlier run in .bundle.tar.ferry-resume (each blob is checked before it counts)</c>.</summary>
     public static string Resuming(ResumingEvent e) =>
         $"resuming: {Units.Bytes(e.EarlierBytes)} of blobs from an interrupted run in {TerminalText.Escape(e.Path)} (each is checked before it counts)";

@@ -24,6 +24,16 @@ public sealed record InspectedImage(string? Name, Digest Digest, string MediaTyp
 
     /// <summary>The signatures, attestations, SBOMs and other artifacts carried with the image.</summary>
     public IReadOnlyList<InspectedArtifact> Artifacts { get; init; } = [];
+
+    /// <summary>
+    /// For an artifact that travels as an image (a Helm chart, a file, WASM): what it is — <c>helm chart mychart
+    /// 0.1.0</c>, or its artifact type — in place of platforms, which it has none of; <see langword="null"/> for a
+    /// container image.
+    /// </summary>
+    public string? Artifact { get; init; }
+
+    /// <summary>For an artifact: its artifact type (the manifest's, else its config's media type).</summary>
+    public string? ArtifactType { get; init; }
 }
 
 /// <summary>A signature, attestation, SBOM or other artifact carried with an image.</summary>
@@ -118,11 +128,12 @@ public static class ArchiveInspector
     {
         var own = image.Platforms.SelectMany(p => p.Manifest.Layers.Append(p.Manifest.Config!).Append(p.Manifest.Descriptor)).Append(image.Top.Descriptor).DistinctBy(d => d.Digest).ToList();
         var carried = own.Concat(image.Artifacts.SelectMany(a => a.Blobs.Append(a.Manifest.Descriptor))).DistinctBy(d => d.Digest).Where(d => !archive.Omitted.ContainsKey(d.Digest)).ToList();
+        var primary = image.Primary.Manifest;
         return new InspectedImage(
             archived.Name,
             archived.Top.Digest,
             archived.Top.MediaType,
-            image.Platforms.Select(p => p.Platform.ToString()).ToList(),
+            image.IsContainerImage ? image.Platforms.Select(p => p.Platform.ToString()).ToList() : [],
             image.Platforms.Sum(p => p.Manifest.Layers.Count),
             own.Sum(d => d.Size),
             archived.BuiltFromLayers)
@@ -130,6 +141,8 @@ public static class ArchiveInspector
             UniqueBytes = carried.Where(d => plan.PositionsOf(d.Digest).Count == 1).Sum(d => d.Size),
             SharedBytes = carried.Where(d => plan.PositionsOf(d.Digest).Count > 1).Sum(d => d.Size),
             Artifacts = image.Artifacts.Select(a => new InspectedArtifact(a.Kind, a.ArtifactType, a.Manifest.Digest, a.Subject, a.Tag, a.TotalBytes)).ToList(),
+            Artifact = image.IsContainerImage ? null : ArtifactDescription.Describe(primary, image.Primary.Config.Span),
+            ArtifactType = image.IsContainerImage ? null : ArtifactDescription.TypeOf(primary),
         };
     }
 }

@@ -59,7 +59,8 @@ public static class ImageResolver
         if (!top.IsIndex)
         {
             var single = await LoadPlatformImageAsync(source, store, top, null, cancellationToken).ConfigureAwait(false);
-            if (!selection.Includes(single.Platform) && !selection.FallsBackToAny)
+            var isImage = MediaTypes.IsImageConfig(top.Config!.MediaType); // platforms select images; an artifact has none to select
+            if (isImage && !selection.Includes(single.Platform) && !selection.FallsBackToAny)
             {
                 throw new PlatformNotFoundException($"{source}: image is for {single.Platform} only, which is not selected ({selection}); select it (Platforms: {single.Platform})");
             }

@@ -22,6 +22,13 @@ public sealed record ResolvedImage(ImageReference Reference, ManifestDocument To
     /// <summary>The signatures, attestations, SBOMs and other artifacts that refer to the image's manifests, carried with it.</summary>
     public IReadOnlyList<ReferrerArtifact> Artifacts { get; init; } = [];
 
+    /// <summary>
+    /// Whether a container runtime can run it: its primary manifest has an image config. Otherwise it is an artifact
+    /// (a Helm chart, a file, WASM, an SBOM addressed directly), which travels like an image — saved, pushed, merged,
+    /// served, verified — but is never listed for <c>docker load</c> nor sent to an Engine.
+    /// </summary>
+    public bool IsContainerImage => MediaTypes.IsImageConfig(Primary.Manifest.Config!.MediaType);
+
     /// <summary>The layers of every saved platform (a layer shared by two platforms appears twice).</summary>
     public IEnumerable<Descriptor> LayerDescriptors => Platforms.SelectMany(p => p.Manifest.Layers);
 

@@ -106,12 +106,12 @@ public sealed class TransferEngine(ILogger? logger = null)
 
     /// <summary>
     /// The rules every image passes once its source resolved it, whichever way it came: the platform selection (a
-    /// source that cannot resolve selectively is checked here), the admission check, the destination name, the
+    /// source that cannot resolve selectively is checked here; artifacts have no platform to select), the admission check, the destination name, the
     /// manifest format.
     /// </summary>
     private static async Task<(ResolvedImage Image, IReadOnlyList<ConvertedManifest> Converted)> AdmitAsync(TransferRequest request, PlatformSelection platforms, string requested, ResolvedImage resolved, CancellationToken cancellationToken)
     {
-        if (!platforms.FallsBackToAny && !resolved.Platforms.Any(p => platforms.Includes(p.Platform)))
+        if (resolved.IsContainerImage && !platforms.FallsBackToAny && !resolved.Platforms.Any(p => platforms.Includes(p.Platform)))
         {
             throw new PlatformNotFoundException($"{resolved.Source}: image is for {string.Join(", ", resolved.Platforms.Select(p => p.Platform).Distinct())} only, which is not selected ({platforms})");
         }

@@ -144,6 +144,33 @@ internal static class TestImages
         return new TestImage(new TestBlob(Encoding.UTF8.GetBytes(manifest.ToJsonString()), docker ? DockerManifest : OciManifest), configBlob, layers, architecture, variant);
     }
 
+    /// <summary>
+    /// A non-image OCI artifact as <c>helm push</c> or <c>oras push</c> lays it out: a config of its own media type
+    /// (Helm's chart config, or the empty descriptor with an <c>artifactType</c>) and file layers with title annotations.
+    /// </summary>
+    public static TestImage Artifact(TestBlob config, IReadOnlyList<(byte[] Content, string MediaType, string Title)> files, string? artifactType = null)
+    {
+        var layers = files.Select(f => new TestBlob(f.Content, f.MediaType)).ToList();
+        var manifest = new JsonObject
+        {
+            ["schemaVersion"] = 2,
+            ["mediaType"] = OciManifest,
+            ["config"] = config.Descriptor(),
+            ["layers"] = new JsonArray(layers.Select((l, i) =>
+            {
+                var descriptor = l.Descriptor();
+                descriptor["annotations"] = new JsonObject { ["org.opencontainers.image.title"] = files[i].Title };
+                return (JsonNode)descriptor;
+            }).ToArray()),
+        };
+        if (artifactType is not null)
+        {
+            manifest["artifactType"] = artifactType;
+        }
+
+        return new TestImage(new TestBlob(Encoding.UTF8.GetBytes(manifest.ToJsonString()), OciManifest), config, layers, "none", null);
+    }
+
     public static TestBlob Index(IEnumerable<TestImage> images, bool docker) =>
         new(Encoding.UTF8.GetBytes(new JsonObject
         {

@@ -61,15 +61,28 @@ public sealed class DaemonSink(DockerEngineClient engine, ArchiveLimits? limits 
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(context);
-        var images = plan.Images.ToList();
+        var images = plan.Images.Where(p => p.Image.IsContainerImage).ToList();
+        var failed = plan.Images.Where(p => !p.Image.IsContainerImage).Select(NotAnImage).ToList();
+        foreach (var failure in failed)
+        {
+            context.Report(new ImageFailedEvent(failure, plan.RequestedCount));
+        }
+
         if (images.Count == 0)
         {
-            return new DaemonReport([]);
+            return new DaemonReport([]) { Failed = failed };
         }
 
         await CheckLeftOutAsync(plan, images, cancellationToken).ConfigureAwait(false);
         var loaded = await engine.LoadAsync((stream, token) => WriteDockerArchiveAsync(plan, images, stream, context, token), new LineProgress(context), cancellationToken).ConfigureAwait(false);
-        return new DaemonReport(loaded);
+        return new DaemonReport(loaded) { Failed = failed };
+    }
+
+    /// <summary>An artifact (a Helm chart, a file) has nothing a Docker Engine can hold: a listed failure, the images beside it load.</summary>
+    private static FailedImage NotAnImage(PlannedImage planned)
+    {
+        var manifest = planned.Image.Primary.Manifest;
+        return new FailedImage(planned.Requested, planned.Position, $"{planned.Image.Reference}: is an artifact ({manifest.ArtifactType ?? manifest.Config!.MediaType}), not a container image; a Docker Engine holds images only (push it to a registry instead)") { Kind = FailureKind.Unsupported };
     }
 
     /// <summary>
