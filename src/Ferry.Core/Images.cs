@@ -444,4 +444,60 @@ public static class Images
             }
         }
     }
+
+    /// <summary>
+    /// Expands the lines of an image list that name a repository (no tag, no digest) into the tags a selection takes
+    /// (<c>--all-tags</c>, <c>--tag-regex</c>, <c>--tag-semver</c>, <c>--tag-exclude</c>, <c>--newest</c>), listing each
+    /// repository once; lines with their own tag or digest stay as they are.
+    /// </summary>
+    /// <param name="images">The lines.</param>
+    /// <param name="selection">Which tags.</param>
+    /// <param name="access">How to reach the registries.</param>
+    /// <param name="sourceRegistry">List at this registry instead (as <see cref="SaveRequest.SourceRegistry"/>).</param>
+    /// <param name="logger">Detail.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The images, and what each repository became.</returns>
+    /// <exception cref="Errors.InvalidInputException">A selection that does not parse.</exception>
+    /// <exception cref="Errors.RegistryException">A registry that does not list a repository's tags.</exception>
+    public static async Task<Listing.TagExpansion> ExpandTagsAsync(IReadOnlyList<string> images, TagSelection selection, RegistryAccess access, string? sourceRegistry = null, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(selection);
+        ArgumentNullException.ThrowIfNull(access);
+        using var registry = new RegistryClient(access.Credentials, access.Options, logger);
+        return await Listing.RepositoryTags.ExpandAsync(registry, images, selection, sourceRegistry, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists a repository's tags (all, or those a selection takes), with their digests when asked.</summary>
+    /// <param name="repository">The repository (<c>registry/path</c>, no tag).</param>
+    /// <param name="selection">Which tags; <see langword="null"/> for all.</param>
+    /// <param name="digests">Whether to look up each tag's digest (one manifest request per tag).</param>
+    /// <param name="access">How to reach the registry.</param>
+    /// <param name="logger">Detail.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The tags, in the selection's order (versions by version), else as listed.</returns>
+    public static async Task<IReadOnlyList<Listing.ListedTag>> ListTagsAsync(string repository, TagSelection? selection, bool digests, RegistryAccess access, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ArgumentNullException.ThrowIfNull(access);
+        selection?.Validate();
+        using var registry = new RegistryClient(access.Credentials, access.Options, logger);
+        return await Listing.RepositoryTags.ListAsync(registry, repository, selection, digests, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lists a registry's repositories (its <c>_catalog</c>, where the registry offers one).</summary>
+    /// <param name="registry">The registry host[:port].</param>
+    /// <param name="access">How to reach it.</param>
+    /// <param name="logger">Detail.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The repositories.</returns>
+    /// <exception cref="Errors.RegistryException">The registry does not offer its catalog.</exception>
+    public static async Task<IReadOnlyList<string>> ListRepositoriesAsync(string registry, RegistryAccess access, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(access);
+        using var client = new RegistryClient(access.Credentials, access.Options, logger);
+        return await client.ListRepositoriesAsync(registry, cancellationToken: cancellationToken).ConfigureAwait(false)
+            ?? throw new RegistryException($"{registry}: the registry does not offer its catalog (most hosted registries do not); name a repository to list its tags");
+    }
 }

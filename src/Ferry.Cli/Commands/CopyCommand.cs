@@ -68,6 +68,15 @@ internal static class CopyCommand
             throw new InvalidInputException("no image given (see 'ferry copy --help')");
         }
 
+        var tags = options.Tags.Selection(parseResult);
+        if (tags.IsActive)
+        {
+            // Whole repositories: each listed once, each tag then one image of the run (shards split tags).
+            var (probe, listing) = BuildRequest(parseResult, options, lines, destinationText);
+            lines = await TagLines.ExpandAsync(lines, tags, listing, probe.SourceRegistry, mode, cancellationToken).ConfigureAwait(false);
+            list = null;
+        }
+
         if (parseResult.GetValue(options.Shard) is { } part)
         {
             (list, lines) = ImageListInput.TakeShard(list, lines, Shard.Parse(part), mode);

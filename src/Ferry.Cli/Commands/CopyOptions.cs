@@ -49,6 +49,8 @@ internal sealed class CopyOptions
 
     public ArchiveReadingOptions Reading { get; } = new();
 
+    public TagSelectionOptions Tags { get; } = new();
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Images);
@@ -65,5 +67,6 @@ internal sealed class CopyOptions
         Rate.AddTo(command);
         Engine.AddTo(command);
         Reading.AddTo(command);
+        Tags.AddTo(command);
     }
 }

@@ -70,6 +70,8 @@ internal static class SaveCommand
         access.AddTo(command);
         var rate = new TransferRateOptions(uploads: false);
         rate.AddTo(command);
+        var tags = new TagSelectionOptions();
+        tags.AddTo(command);
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -82,7 +84,8 @@ internal static class SaveCommand
                     FlagRules.RefuseGiven(
                         parseResult,
                         "for saving from registries; a save from a Docker Engine reads one export through the Engine's own socket (drop it, or save from the registry)",
-                        source, downloads, noReferrers, cache.Option, access.Username, access.PasswordStdin, access.Password, access.InteractiveLogin, access.AuthFile);
+                        source, downloads, noReferrers, cache.Option, access.Username, access.PasswordStdin, access.Password, access.InteractiveLogin, access.AuthFile,
+                        tags.AllTags, tags.Regex, tags.Semver, tags.Exclude, tags.Newest);
                 }
 
                 var compression = parseResult.GetValue(compress)!;
@@ -116,6 +119,7 @@ internal static class SaveCommand
                     NoReferrers = parseResult.GetValue(noReferrers),
                     SignKey = parseResult.GetValue(signKey),
                     ManifestFormat = manifestFormat.Value(parseResult),
+                    Tags = tags.Selection(parseResult),
                 };
                 return await SaveRunner.RunAsync(options, cancellationToken).ConfigureAwait(false);
             }

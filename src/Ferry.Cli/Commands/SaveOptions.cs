@@ -13,6 +13,9 @@ internal sealed record SaveOptions
 {
     public required IReadOnlyList<string> Images { get; init; }
 
+    /// <summary>Which tags a line naming a repository becomes (<c>--all-tags</c> and the tag filters).</summary>
+    public Registry.TagSelection Tags { get; init; } = new();
+
     public string? ListFile { get; init; }
 
     public string? Output { get; init; }

@@ -24,6 +24,14 @@ internal static class SaveRunner
             throw new InvalidInputException("no image given (see 'ferry save --help')");
         }
 
+        if (options.Tags.IsActive)
+        {
+            // Whole repositories: every line is listed once, then each tag is one image of the run (shards split tags).
+            var access = new RegistryAccess(new DefaultCredentialProvider(options.CredentialsFor(RegistryAccessOptions.CredentialRegistry(options.SourceRegistry, lines))), options.ClientOptions);
+            lines = await TagLines.ExpandAsync(lines, options.Tags, access, options.SourceRegistry, outputMode, cancellationToken).ConfigureAwait(false);
+            list = null;
+        }
+
         if (options.Shard is { } shard)
         {
             (list, lines) = ImageListInput.TakeShard(list, lines, shard, outputMode);

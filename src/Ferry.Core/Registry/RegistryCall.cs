@@ -25,6 +25,9 @@ internal sealed record RegistryCall(HttpMethod Method, string Path, string What)
     public string? MountFrom { get; init; }
 
     /// <summary>An absolute URI (an upload session's Location) instead of <see cref="Path"/>.</summary>
+    /// <summary>The token scope the call needs, when not its repository's (<c>registry:catalog:*</c>).</summary>
+    public string? Scope { get; init; }
+
     public Uri? AbsoluteUri { get; init; }
 
     /// <summary>Statuses returned to the caller instead of thrown (e.g. 404 for HEAD, 202 for a mount that became an upload).</summary>

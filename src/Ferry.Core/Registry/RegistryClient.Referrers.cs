@@ -122,6 +122,62 @@ public sealed partial class RegistryClient
         return null;
     }
 
+    /// <summary>
+    /// Lists a registry's repositories (<c>GET /v2/_catalog</c>, every <c>Link</c> page on the same origin);
+    /// <see langword="null"/> when the registry does not offer its catalog (401, 403, 404, 405: Docker Hub and most
+    /// hosted registries do not).
+    /// </summary>
+    /// <param name="registry">The registry host[:port].</param>
+    /// <param name="maxRepositories">Give up (and return <see langword="null"/>) beyond this many.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <returns>The repositories, or <see langword="null"/>.</returns>
+    public async Task<IReadOnlyList<string>?> ListRepositoriesAsync(string registry, int maxRepositories = 100_000, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        var anchor = ImageReference.Parse($"{registry}/catalog");
+        var what = $"{registry}: catalog";
+        var repositories = new List<string>();
+        Uri? next = null;
+        Uri? first = null;
+        while (repositories.Count <= maxRepositories)
+        {
+            var call = new RegistryCall(HttpMethod.Get, string.Empty, what)
+            {
+                AbsoluteUri = next ?? new Uri(await GetEndpointAsync(anchor, cancellationToken).ConfigureAwait(false), "/v2/_catalog?n=1000"),
+                Scope = "registry:catalog:*",
+                AcceptStatus = status => status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed,
+            };
+            using var response = await SendAsync(anchor, call, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return null;
+            }
+
+            var content = await ReadLimitedAsync(response, _options.MaxManifestBytes, what, cancellationToken, _options.IdleTimeout).ConfigureAwait(false);
+            try
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(content);
+                if (document.RootElement.TryGetProperty("repositories", out var list) && list.ValueKind == System.Text.Json.JsonValueKind.Array)
+                {
+                    repositories.AddRange(list.EnumerateArray().Where(t => t.ValueKind == System.Text.Json.JsonValueKind.String).Select(t => t.GetString()!));
+                }
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return null;
+            }
+
+            first ??= response.RequestMessage?.RequestUri;
+            next = NextPage(response, first, what);
+            if (next is null)
+            {
+                return repositories;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Fetches a manifest by tag or digest; <see langword="null"/> when the registry does not have it (404).</summary>
     /// <param name="image">The repository.</param>
     /// <param name="reference">A tag or digest.</param>

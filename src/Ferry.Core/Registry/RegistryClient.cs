@@ -320,9 +320,9 @@ public sealed partial class RegistryClient : IDisposable
     {
         var baseUri = await GetEndpointAsync(image, cancellationToken).ConfigureAwait(false);
         var uri = call.AbsoluteUri ?? new Uri(baseUri, $"/v2/{image.Repository}/{call.Path}");
-        var scope = call.Push
+        var scope = call.Scope ?? (call.Push
             ? $"repository:{image.Repository}:pull,push" + (call.MountFrom is { } from ? $" repository:{from}:pull" : string.Empty)
-            : $"repository:{image.Repository}:pull";
+            : $"repository:{image.Repository}:pull");
         var spec = new HttpRequestSpec(call.Method, uri, call.What, image.Registry)
         {
             Accept = call.Accept,
