@@ -80,46 +80,7 @@ public sealed partial class RegistryClient
     public async Task<IReadOnlyList<string>?> ListTagsAsync(ImageReference image, int maxTags = 50_000, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var what = $"{image.Name}: tags";
-        var tags = new List<string>();
-        Uri? next = null;
-        Uri? first = null;
-        while (tags.Count <= maxTags)
-        {
-            var call = new RegistryCall(HttpMethod.Get, "tags/list?n=1000", what)
-            {
-                AbsoluteUri = next,
-                AcceptStatus = status => status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed,
-            };
-            using var response = await SendAsync(image, call, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                return null;
-            }
-
-            var content = await ReadLimitedAsync(response, _options.MaxManifestBytes, what, cancellationToken, _options.IdleTimeout).ConfigureAwait(false);
-            try
-            {
-                using var document = System.Text.Json.JsonDocument.Parse(content);
-                if (document.RootElement.TryGetProperty("tags", out var list) && list.ValueKind == System.Text.Json.JsonValueKind.Array)
-                {
-                    tags.AddRange(list.EnumerateArray().Where(t => t.ValueKind == System.Text.Json.JsonValueKind.String).Select(t => t.GetString()!));
-                }
-            }
-            catch (System.Text.Json.JsonException)
-            {
-                return null;
-            }
-
-            first ??= response.RequestMessage?.RequestUri;
-            next = NextPage(response, first, what);
-            if (next is null)
-            {
-                return tags;
-            }
-        }
-
-        return null;
+        return await ListPagedAsync(image, new RegistryCall(HttpMethod.Get, "tags/list?n=1000", $"{image.Name}: tags"), "tags", maxTags, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -135,16 +96,26 @@ public sealed partial class RegistryClient
     {
         ArgumentNullException.ThrowIfNull(registry);
         var anchor = ImageReference.Parse($"{registry}/catalog");
-        var what = $"{registry}: catalog";
-        var repositories = new List<string>();
+        var first = new Uri(await GetEndpointAsync(anchor, cancellationToken).ConfigureAwait(false), "/v2/_catalog?n=1000");
+        var call = new RegistryCall(HttpMethod.Get, string.Empty, $"{registry}: catalog") { AbsoluteUri = first, Scope = "registry:catalog:*" };
+        return await ListPagedAsync(anchor, call, "repositories", maxRepositories, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One paged listing (<c>tags/list</c>, <c>_catalog</c>): the string array under <paramref name="property"/> of every
+    /// page, following <c>Link</c> on the same origin; <see langword="null"/> when the registry will not list (401, 403,
+    /// 404, 405), answers with something else than JSON, or lists more than <paramref name="max"/>.
+    /// </summary>
+    private async Task<IReadOnlyList<string>?> ListPagedAsync(ImageReference anchor, RegistryCall firstCall, string property, int max, CancellationToken cancellationToken)
+    {
+        var items = new List<string>();
         Uri? next = null;
         Uri? first = null;
-        while (repositories.Count <= maxRepositories)
+        while (items.Count <= max)
         {
-            var call = new RegistryCall(HttpMethod.Get, string.Empty, what)
+            var call = firstCall with
             {
-                AbsoluteUri = next ?? new Uri(await GetEndpointAsync(anchor, cancellationToken).ConfigureAwait(false), "/v2/_catalog?n=1000"),
-                Scope = "registry:catalog:*",
+                AbsoluteUri = next ?? firstCall.AbsoluteUri,
                 AcceptStatus = status => status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed,
             };
             using var response = await SendAsync(anchor, call, cancellationToken).ConfigureAwait(false);
@@ -153,13 +124,13 @@ public sealed partial class RegistryClient
                 return null;
             }
 
-            var content = await ReadLimitedAsync(response, _options.MaxManifestBytes, what, cancellationToken, _options.IdleTimeout).ConfigureAwait(false);
+            var content = await ReadLimitedAsync(response, _options.MaxManifestBytes, call.What, cancellationToken, _options.IdleTimeout).ConfigureAwait(false);
             try
             {
                 using var document = System.Text.Json.JsonDocument.Parse(content);
-                if (document.RootElement.TryGetProperty("repositories", out var list) && list.ValueKind == System.Text.Json.JsonValueKind.Array)
+                if (document.RootElement.TryGetProperty(property, out var list) && list.ValueKind == System.Text.Json.JsonValueKind.Array)
                 {
-                    repositories.AddRange(list.EnumerateArray().Where(t => t.ValueKind == System.Text.Json.JsonValueKind.String).Select(t => t.GetString()!));
+                    items.AddRange(list.EnumerateArray().Where(t => t.ValueKind == System.Text.Json.JsonValueKind.String).Select(t => t.GetString()!));
                 }
             }
             catch (System.Text.Json.JsonException)
@@ -168,10 +139,10 @@ public sealed partial class RegistryClient
             }
 
             first ??= response.RequestMessage?.RequestUri;
-            next = NextPage(response, first, what);
+            next = NextPage(response, first, call.What);
             if (next is null)
             {
-                return repositories;
+                return items;
             }
         }
 
