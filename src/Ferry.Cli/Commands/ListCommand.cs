@@ -43,11 +43,13 @@ internal static class ListCommand
                     text = text["docker://".Length..];
                 }
 
-                var registry = text.Contains('/', StringComparison.Ordinal) ? References.ImageReference.Parse(text).Registry : text;
+                // A registry alone is a host (a dot, a port, or localhost), as docker reads a name's first part; "nginx" is a repository.
+                var isRegistry = !text.Contains('/', StringComparison.Ordinal) && (text.Contains('.', StringComparison.Ordinal) || text.Contains(':', StringComparison.Ordinal) || text == "localhost");
+                var registry = isRegistry ? text : References.ImageReference.Parse(text).Registry;
                 var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, registry), registry));
                 var registryAccess = new RegistryAccess(credentials, access.ClientOptions(parseResult));
                 var logger = new StderrLogger(isDebug ? LogLevel.Debug : LogLevel.Warning);
-                if (!text.Contains('/', StringComparison.Ordinal))
+                if (isRegistry)
                 {
                     foreach (var repository in await Images.ListRepositoriesAsync(text, registryAccess, logger, cancellationToken).ConfigureAwait(false))
                     {
