@@ -240,8 +240,7 @@ public static class Images
         }
 
         var text = destination.Reference!;
-        var lastSegment = text[(text.LastIndexOf('/') + 1)..];
-        var namesOne = text.Contains('@', StringComparison.Ordinal) || lastSegment.Contains(':', StringComparison.Ordinal) || (sources.Count == 1 && sources[0].Kind != LocationKind.Archive);
+        var namesOne = Listing.RepositoryTags.NamesItsOwnTag(text) || (sources.Count == 1 && sources[0].Kind != LocationKind.Archive);
         return namesOne ? (ImageReference.Parse(text).ToString(), r => r) : (null, RegistryTarget.Parse(text).For);
     }
 

@@ -44,7 +44,7 @@ internal static class ListCommand
                 }
 
                 // A registry alone is a host (a dot, a port, or localhost), as docker reads a name's first part; "nginx" is a repository.
-                var isRegistry = !text.Contains('/', StringComparison.Ordinal) && (text.Contains('.', StringComparison.Ordinal) || text.Contains(':', StringComparison.Ordinal) || text == "localhost");
+                var isRegistry = !text.Contains('/', StringComparison.Ordinal) && References.ImageReference.IsRegistryHost(text);
                 var registry = isRegistry ? text : References.ImageReference.Parse(text).Registry;
                 var credentials = new DefaultCredentialProvider(access.Sources(parseResult, access.ExplicitCredential(parseResult, registry), registry));
                 var registryAccess = new RegistryAccess(credentials, access.ClientOptions(parseResult));

@@ -44,6 +44,18 @@ public sealed partial record ImageReference
     /// <summary>The host to talk to: Docker Hub's API lives at <c>registry-1.docker.io</c>.</summary>
     public string RegistryHost => Registry == DockerHub ? "registry-1.docker.io" : Registry;
 
+    /// <summary>
+    /// Whether a name's first part is a registry host rather than a path component, as docker reads it: it has a dot or a
+    /// port, is <c>localhost</c>, or has capitals (which no repository may).
+    /// </summary>
+    /// <param name="first">The text before the first slash (or a whole argument that may be a host alone).</param>
+    /// <returns><see langword="true"/> for a host.</returns>
+    public static bool IsRegistryHost(string first)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        return first.Contains('.', StringComparison.Ordinal) || first.Contains(':', StringComparison.Ordinal) || first == "localhost" || first.Any(char.IsUpper);
+    }
+
     /// <summary>Parses and normalises a reference; a missing tag means <c>latest</c>.</summary>
     /// <param name="value">The reference as a user writes it.</param>
     /// <returns>The normalised reference.</returns>
@@ -154,7 +166,7 @@ public sealed partial record ImageReference
         else
         {
             var first = name[..slash];
-            if (first.Contains('.', StringComparison.Ordinal) || first.Contains(':', StringComparison.Ordinal) || first == "localhost" || first.Any(char.IsUpper))
+            if (IsRegistryHost(first))
             {
                 registry = first;
                 repository = name[(slash + 1)..];
