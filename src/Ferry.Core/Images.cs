@@ -204,6 +204,7 @@ public static class Images
             Jobs = request.Jobs,
             MaxConcurrentTransfers = request.MaxConcurrentTransfers,
             ContinueOnError = request.ContinueOnError,
+            Force = request.Force,
             Rename = singleName is not null && !isArchiveSource ? _ => ImageReference.Parse(singleName) : null,
             ManifestFormat = request.ManifestFormat,
             LinkCache = sources[0].Kind == LocationKind.Registry ? access.Options.Cache : null,
@@ -256,15 +257,16 @@ public static class Images
             throw new RegistryException($"{failed[0].Image}: {failed[0].Reason}");
         }
 
+        var unchanged = result.Unchanged.Select(u => u with { Image = opened.Describe(u.Image) }).ToList();
         var failedPositions = result.Failed.Select(f => f.Position).ToHashSet();
         IReadOnlyList<LoadedImage> Delivered() => result.Plan.Images.Where(p => !failedPositions.Contains(p.Position))
             .Select(p => new LoadedImage(opened.Describe(p.Requested), p.Image.Reference, p.Image.Top.Digest, false, 0, 0, 0, 0)).ToList();
         return result.Report switch
         {
-            RegistryReport registry => new CopyResult(registry.Images.Select(p => Loaded(p, opened.Describe(opened.Images[p.Position - 1]), builtFromLayers: false)).ToList(), failed) { Converted = result.Converted },
+            RegistryReport registry => new CopyResult(registry.Images.Select(p => Loaded(p, opened.Describe(opened.Images[p.Position - 1]), builtFromLayers: false)).ToList(), failed) { Converted = result.Converted, Unchanged = unchanged },
             ArchiveReport archive => new CopyResult(Delivered(), failed) { Output = archive.Output, ArchiveBytes = archive.ArchiveBytes, Converted = result.Converted },
-            DaemonReport daemon => new CopyResult(Delivered(), failed) { DaemonLoaded = daemon.Loaded, Converted = result.Converted },
-            _ => new CopyResult(Delivered(), failed) { Converted = result.Converted }, // a registered transport's sink
+            DaemonReport daemon => new CopyResult(Delivered(), failed) { DaemonLoaded = daemon.Loaded, Converted = result.Converted, Unchanged = unchanged },
+            _ => new CopyResult(Delivered(), failed) { Converted = result.Converted, Unchanged = unchanged }, // nothing reached a sink, or a registered transport's
         };
     }
 
@@ -294,6 +296,7 @@ public static class Images
             Jobs = Math.Clamp(request.Jobs, 1, 20),
             MaxConcurrentTransfers = Math.Clamp(request.MaxConcurrentUploads, 1, 32),
             ContinueOnError = true,
+            Force = request.Force,
             ManifestFormat = request.ManifestFormat,
             Admit = request.RequireSignature is { } policy ? (key, image, token) => source.CheckSignatureAsync(key, image, policy, token) : null,
         };
@@ -307,7 +310,7 @@ public static class Images
             throw new RegistryException($"{failed.Count} of {loaded.Count + failed.Count} image(s) failed to load; the first, {failed[0].Source}: {failed[0].Message}");
         }
 
-        return new LoadResult(loaded, failed) { Converted = result.Converted };
+        return new LoadResult(loaded, failed) { Converted = result.Converted, Unchanged = [.. result.Unchanged.Select(u => u with { Image = source.Describe(u.Image) })] };
     }
 
     /// <summary>Loads the images of archives into a Docker Engine (each image's manifest for the daemon's platform).</summary>
@@ -425,6 +428,9 @@ public static class Images
                     break;
                 case ImageFailedEvent e:
                     inner.Report(new ImageLoadFailedEvent(Failure(e.Failure, source)));
+                    break;
+                case ImageUnchangedEvent e:
+                    inner.Report(new ImageAlreadyLoadedEvent(e.Image with { Image = source.Describe(e.Image.Image) }));
                     break;
                 case BytesTransferredEvent e:
                     inner.Report(new LoadBytesEvent(e.Bytes));

@@ -116,7 +116,7 @@ internal static class CopyCommand
         var failedWhere = result.Failed.Count > 0
             ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Select(f => lines[f.Position - 1]), mode, cancellationToken).ConfigureAwait(false)
             : string.Empty;
-        return RunOutcome.Report("copied", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), request.Target ?? request.As ?? request.Destination!, failedWhere, mode);
+        return RunOutcome.Report("copied", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), request.Target ?? request.As ?? request.Destination!, failedWhere, mode, result.Unchanged.Count);
     }
 
     /// <summary>Without <c>--to</c> or <c>--as</c>, the last argument is the destination (checked here, before any list is read).</summary>
@@ -184,6 +184,7 @@ internal static class CopyCommand
             MaxConcurrentTransfers = count,
             SourceRegistry = sourceRegistry,
             ContinueOnError = true,
+            Force = parseResult.GetValue(options.Force),
             Referrers = !parseResult.GetValue(options.NoReferrers),
             ManifestFormat = options.Format.Value(parseResult),
             Limits = options.Reading.Limits(parseResult),
@@ -210,6 +211,9 @@ internal static class CopyCommand
             case ImagePushedEvent { Pushed: var pushed, Image: var image }:
                 var copied = new LoadedImage(image.Image.Reference.ToString(), pushed.Target, pushed.Digest, false, pushed.Uploaded, pushed.Mounted, pushed.Existing, pushed.UploadedBytes);
                 results.Add(image.Position, () => RunOutcome.Pushed("image-copied", copied, mode));
+                break;
+            case ImageUnchangedEvent { Image: var same }:
+                results.Add(same.Position, () => RunOutcome.Unchanged(same, mode));
                 break;
             case ImageWrittenEvent { Image: var saved, Position: var position } when !intoRegistry:
                 results.Add(position, () => RunOutcome.Written("image-copied", saved, mode));

@@ -21,6 +21,8 @@ internal sealed class CopyOptions
 
     public Option<string> Failed { get; } = new("--failed") { Description = "Where the list lines that failed are written (only when something failed)", DefaultValueFactory = _ => "copy-failed.txt" };
 
+    public Option<bool> Force { get; } = new("--force") { Description = "Copy every image, even one the destination already has at the source's digest (by default it is skipped after one lookup: a registry's tag, an Engine's image ID)" };
+
     public Option<string?> Shard { get; } = new("--shard") { Description = "Copy only this part of the list, INDEX/COUNT (e.g. 3/16), as save --shard picks it" };
 
     public OutputOptions Output { get; } = new();
@@ -54,7 +56,7 @@ internal sealed class CopyOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Images);
-        foreach (var option in new Option[] { File, To, As, Jobs, Transfers, SourceRegistry, Failed, Shard, Progress, Debug, Quiet, NoReferrers })
+        foreach (var option in new Option[] { File, To, As, Jobs, Transfers, SourceRegistry, Failed, Shard, Force, Progress, Debug, Quiet, NoReferrers })
         {
             command.Options.Add(option);
         }

@@ -74,7 +74,7 @@ internal static class LoadCommand
             FlagRules.RefuseGiven(
                 parseResult,
                 "for loading into a registry; a Docker Engine takes one load stream through its own socket (drop it, or load --to a registry)",
-                options.To, options.MountFrom, options.Jobs, options.NoReferrers, options.Format.Option, options.Rate.LimitRate, options.Rate.UploadChunkSize);
+                options.To, options.MountFrom, options.Jobs, options.Force, options.NoReferrers, options.Format.Option, options.Rate.LimitRate, options.Rate.UploadChunkSize);
         }
 
         var target = parseResult.GetValue(options.To);
@@ -103,6 +103,7 @@ internal static class LoadCommand
             MountFrom = parseResult.GetValue(options.MountFrom),
             Stdin = paths.Contains("-") ? StdinArchive.Open() : null,
             ContinueOnError = true,
+            Force = parseResult.GetValue(options.Force),
             Referrers = !parseResult.GetValue(options.NoReferrers),
             RequireSignature = policy,
             Limits = options.Reading.Limits(parseResult),
@@ -123,7 +124,7 @@ internal static class LoadCommand
         var failedWhere = result.Failed.Count > 0
             ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Select(f => f.Selector), mode, cancellationToken, $"{result.Failed.Count} image(s) failed to load", Retry(target is not null ? $"--to {Quote(target)}" : $"--as {Quote(name!)}")).ConfigureAwait(false)
             : string.Empty;
-        return RunOutcome.Report("loaded", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), target ?? name!, failedWhere, mode);
+        return RunOutcome.Report("loaded", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), target ?? name!, failedWhere, mode, result.Unchanged.Count);
     }
 
     /// <summary>The images selected with <c>--image</c> and <c>--images-from</c>.</summary>
@@ -186,6 +187,9 @@ internal static class LoadCommand
                 break;
             case ImageLoadedEvent { Image: var image }:
                 RunOutcome.Pushed("image-loaded", image, mode);
+                break;
+            case ImageAlreadyLoadedEvent { Image: var same }:
+                RunOutcome.Unchanged(same, mode);
                 break;
             case ImageLoadFailedEvent { Failure: var failure } when mode.Json:
                 JsonLines.Write("image-failed", w =>

@@ -15,6 +15,8 @@ internal sealed class LoadOptions
 
     public Option<string?> ImagesFrom { get; } = new("--images-from") { Description = "Load only the images listed in this file, one --image per line (# comments; the --failed list of an earlier load)" };
 
+    public Option<bool> Force { get; } = new("--force") { Description = "Push every image, even one whose target tag already points at the archive's digest (by default it is skipped after one HEAD)" };
+
     public Option<bool> Daemon { get; } = new("--daemon") { Description = "Load into a Docker Engine instead (-H, --context, DOCKER_HOST, the docker context, or the default socket)" };
 
     public Option<string?> MountFrom { get; } = new("--mount-from") { Description = "A repository of the target registry holding the layers a partial archive leaves out" };
@@ -54,7 +56,7 @@ internal sealed class LoadOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Archives);
-        foreach (var option in new Option[] { To, As, Image, ImagesFrom, Daemon, MountFrom, Jobs, Failed, Progress, Debug, Quiet, NoReferrers, RequireSignature, Key, Identity })
+        foreach (var option in new Option[] { To, As, Image, ImagesFrom, Daemon, MountFrom, Jobs, Force, Failed, Progress, Debug, Quiet, NoReferrers, RequireSignature, Key, Identity })
         {
             command.Options.Add(option);
         }

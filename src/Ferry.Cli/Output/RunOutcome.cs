@@ -33,7 +33,6 @@ internal static class RunOutcome
         }
     }
 
-    /// <summary>0 when everything was done, 2 when some images failed, 1 when none was done.</summary>
     /// <summary>One image written into an archive or sent to an Engine: its name and digest on stdout, a line on stderr.</summary>
     /// <param name="eventName">The JSON event's name.</param>
     /// <param name="image">The image.</param>
@@ -56,6 +55,34 @@ internal static class RunOutcome
         }
     }
 
+    /// <summary>
+    /// One image the destination already held at the source's digest (skipped): its name and digest on stdout as for
+    /// one pushed, so a script's list stays whole; a JSON object or a line on stderr.
+    /// </summary>
+    /// <param name="image">The image.</param>
+    /// <param name="mode">JSON or text, quiet or not.</param>
+    public static void Unchanged(Transfer.UnchangedImage image, OutputMode mode)
+    {
+        Console.Out.WriteLine($"{image.Name}\t{image.Digest}");
+        if (mode.Json)
+        {
+            JsonLines.Write("image-unchanged", w =>
+            {
+                w.WriteString("source", image.Image);
+                w.WriteString("target", image.Name.ToString());
+                w.WriteString("digest", image.Digest.ToString());
+            });
+        }
+        else if (!mode.Quiet)
+        {
+            Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Image)} -> {image.Name}@{image.Digest.Short}: unchanged (already there)");
+        }
+    }
+
+    /// <summary>0 when everything was done, 2 when some images failed, 1 when none was done.</summary>
+    /// <param name="done">Images done (or already there).</param>
+    /// <param name="failed">Images that failed.</param>
+    /// <returns>The exit code.</returns>
     public static int ExitCode(int done, int failed) => done == 0 ? ExitCodes.Failure : failed > 0 ? ExitCodes.PartialFailure : ExitCodes.Success;
 
     /// <summary>Reports the end of a load or copy and returns the exit code.</summary>
@@ -66,31 +93,37 @@ internal static class RunOutcome
     /// <param name="target">Where they went.</param>
     /// <param name="failedWhere">Where the failed list went (or why it did not).</param>
     /// <param name="mode">JSON or text, quiet or not.</param>
-    public static int Report(string verb, int done, int failed, long bytes, string target, string failedWhere, OutputMode mode)
+    /// <param name="unchanged">Images the destination already held at the source's digest, skipped.</param>
+    /// <returns>The exit code: an image already there counts as done.</returns>
+    public static int Report(string verb, int done, int failed, long bytes, string target, string failedWhere, OutputMode mode, int unchanged = 0)
     {
+        var same = unchanged > 0 ? $"; {unchanged} unchanged" : string.Empty;
         if (mode.Json)
         {
             JsonLines.Write("summary", w =>
             {
                 w.WriteNumber("images", done);
+                w.WriteNumber("unchanged", unchanged);
                 w.WriteNumber("failed", failed);
                 w.WriteNumber("uploadedBytes", bytes);
                 w.WriteString("target", target);
             });
         }
-        else if (done == 0)
+        else if (done == 0 && unchanged == 0)
         {
             ErrorPresenter.WriteError($"nothing {verb}: all {failed} image(s) failed{(failed > 0 ? $" ({failedWhere})" : string.Empty)}", mode);
         }
         else if (failed > 0)
         {
-            Console.Error.WriteLine($"ferry: {verb} {done} image(s) ({Units.Bytes(bytes)} uploaded) to {target}; {failed} failed, {failedWhere}");
+            Console.Error.WriteLine($"ferry: {verb} {done} image(s) ({Units.Bytes(bytes)} uploaded) to {target}{same}; {failed} failed, {failedWhere}");
         }
         else if (!mode.Quiet)
         {
-            Console.Error.WriteLine($"ferry: {verb} {done} image(s) to {target}, {Units.Bytes(bytes)} uploaded");
+            Console.Error.WriteLine(done == 0
+                ? $"ferry: nothing to do: all {unchanged} image(s) unchanged at {target}"
+                : $"ferry: {verb} {done} image(s) to {target}, {Units.Bytes(bytes)} uploaded{same}");
         }
 
-        return ExitCode(done, failed);
+        return ExitCode(done + unchanged, failed);
     }
 }

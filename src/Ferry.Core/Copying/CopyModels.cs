@@ -47,6 +47,12 @@ public sealed record CopyRequest
     /// <summary>An image that fails is listed and the others go on; otherwise the first failure throws.</summary>
     public bool ContinueOnError { get; init; }
 
+    /// <summary>
+    /// Copy every image even where the destination already has it at the source's digest (a registry's tag, an
+    /// Engine's image ID); by default such an image is skipped after one lookup, with no blob request.
+    /// </summary>
+    public bool Force { get; init; }
+
     /// <summary>Whether signatures, attestations and SBOMs go with each image (registry and archive destinations).</summary>
     public bool Referrers { get; init; } = true;
 
@@ -71,6 +77,9 @@ public sealed record CopyRequest
 /// <param name="Failed">The images that failed, in request order.</param>
 public sealed record CopyResult(IReadOnlyList<LoadedImage> Images, IReadOnlyList<FailedImage> Failed)
 {
+    /// <summary>The images the destination already held at the source's digest: skipped, nothing of them moved.</summary>
+    public IReadOnlyList<UnchangedImage> Unchanged { get; init; } = [];
+
     /// <summary>The archive written, for an archive destination.</summary>
     public string? Output { get; init; }
 

@@ -48,6 +48,9 @@ public sealed record LoadRequest
     /// </summary>
     public bool ContinueOnError { get; init; }
 
+    /// <summary>Push every image even where the registry's tag already points at the archive's digest (by default such an image is skipped after one <c>HEAD</c>).</summary>
+    public bool Force { get; init; }
+
     /// <summary>Whether the signatures, attestations and SBOMs the archive carries are pushed with their images (after them). On by default.</summary>
     public bool Referrers { get; init; } = true;
 
@@ -92,6 +95,9 @@ public sealed record LoadResult(IReadOnlyList<LoadedImage> Images, IReadOnlyList
 {
     /// <summary>The manifests <see cref="LoadRequest.ManifestFormat"/> rewrote, with their digests before and after.</summary>
     public IReadOnlyList<Transfer.ConvertedManifest> Converted { get; init; } = [];
+
+    /// <summary>The images the registry already held under their names at the archive's digests: skipped, nothing of them pushed.</summary>
+    public IReadOnlyList<Transfer.UnchangedImage> Unchanged { get; init; } = [];
 }
 
 /// <summary>Progress of a load.</summary>
@@ -100,6 +106,10 @@ public abstract record LoadEvent : Transfer.TransferEvent;
 /// <summary>An image was pushed.</summary>
 /// <param name="Image">The result.</param>
 public sealed record ImageLoadedEvent(LoadedImage Image) : LoadEvent;
+
+/// <summary>The registry already held an image under its name at the archive's digest: it was skipped.</summary>
+/// <param name="Image">Which image, where, at which digest.</param>
+public sealed record ImageAlreadyLoadedEvent(Transfer.UnchangedImage Image) : LoadEvent;
 
 /// <summary>Blob bytes were uploaded (reported per chunk, for live progress).</summary>
 /// <param name="Bytes">The bytes just sent.</param>

@@ -24,10 +24,10 @@ internal sealed record RegistryCall(HttpMethod Method, string Path, string What)
     /// <summary>A repository to cross-mount from (its <c>pull</c> scope is asked for too).</summary>
     public string? MountFrom { get; init; }
 
-    /// <summary>An absolute URI (an upload session's Location) instead of <see cref="Path"/>.</summary>
     /// <summary>The token scope the call needs, when not its repository's (<c>registry:catalog:*</c>).</summary>
     public string? Scope { get; init; }
 
+    /// <summary>An absolute URI (an upload session's Location) instead of <see cref="Path"/>.</summary>
     public Uri? AbsoluteUri { get; init; }
 
     /// <summary>Statuses returned to the caller instead of thrown (e.g. 404 for HEAD, 202 for a mount that became an upload).</summary>

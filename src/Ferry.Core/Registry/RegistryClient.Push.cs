@@ -29,6 +29,42 @@ public sealed partial class RegistryClient
         return response.StatusCode == HttpStatusCode.OK && (response.Content.Headers.ContentLength is null || response.Content.Headers.ContentLength == descriptor.Size);
     }
 
+    /// <summary>
+    /// The digest a tag (or digest) of a repository points at now, asked with one <c>HEAD</c> (the registry's
+    /// <c>Docker-Content-Digest</c>); a registry that does not send it is asked with a <c>GET</c>, verified. No blob is
+    /// read. Asked with push scope: it is the question a push asks before it pushes.
+    /// </summary>
+    /// <param name="repository">The repository.</param>
+    /// <param name="reference">A tag or digest.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The digest, or <see langword="null"/> when the repository has no such manifest.</returns>
+    /// <exception cref="RegistryException">The registry failed or refused.</exception>
+    public async Task<Digest?> ManifestDigestAsync(ImageReference repository, string reference, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        ArgumentException.ThrowIfNullOrEmpty(reference);
+        var call = new RegistryCall(HttpMethod.Head, $"manifests/{reference}", $"{repository.Name}{(reference.Contains(':', StringComparison.Ordinal) ? "@" : ":")}{reference}")
+        {
+            Push = true,
+            Accept = MediaTypes.ManifestAccept,
+            AcceptStatus = status => status == HttpStatusCode.NotFound,
+        };
+        using (var response = await SendAsync(repository, call, cancellationToken).ConfigureAwait(false))
+        {
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+
+            if (response.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var digest) && digest.Algorithm == "sha256")
+            {
+                return digest;
+            }
+        }
+
+        return (await TryGetManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false))?.Digest;
+    }
+
     /// <summary>Asks the registry to mount a blob from another repository of the same registry (no bytes travel).</summary>
     /// <param name="repository">The target repository.</param>
     /// <param name="descriptor">The blob.</param>

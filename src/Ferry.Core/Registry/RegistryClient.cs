@@ -374,7 +374,7 @@ public sealed partial class RegistryClient : IDisposable
         }
 
         var https = new Uri("https://" + host);
-        if (!HostRules.IsLoopback(host) && !_options.Insecure)
+        if (!HostRules.IsLoopback(host) && !_options.For(image.Registry).Insecure)
         {
             return https;
         }

@@ -21,6 +21,34 @@ public sealed record RegistryClientOptions
     public string? CertDirectory { get; init; }
 
     /// <summary>
+    /// Settings of single registries (a bundle file's <c>tls-verify</c> and <c>cert-dir</c>), keyed by <c>host[:port]</c>:
+    /// each overrides the run-wide setting for its registry only.
+    /// </summary>
+    public IReadOnlyDictionary<string, RegistryHostOptions> Hosts { get; init; } = new Dictionary<string, RegistryHostOptions>();
+
+    /// <summary>These options as they apply to one registry: its <see cref="Hosts"/> entry laid over the run-wide settings.</summary>
+    /// <param name="registry">The registry's <c>host[:port]</c> (Docker Hub under any of its names).</param>
+    /// <returns>The options for it.</returns>
+    public RegistryClientOptions For(string registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        if (Hosts.Count == 0)
+        {
+            return this;
+        }
+
+        var key = Auth.AuthKeys.NormalizeHost(registry);
+        var match = Hosts.FirstOrDefault(h => Auth.AuthKeys.NormalizeHost(h.Key) == key).Value;
+        return match is null ? this : this with
+        {
+            // skopeo's tls-verify: false is "need not be HTTPS, need not verify": Ferry's insecure, for this registry.
+            Insecure = match.TlsVerify is false || (match.TlsVerify is null && Insecure),
+            TlsVerify = match.TlsVerify ?? TlsVerify,
+            CertDirectory = match.CertDirectory ?? CertDirectory,
+        };
+    }
+
+    /// <summary>
     /// Retries per request after the first attempt (default 4, as the CLI's <c>--retries</c>; 0 disables them).
     /// Connection errors, 408, 429 and 5xx are retried.
     /// </summary>
@@ -92,3 +120,8 @@ public sealed record RegistryClientOptions
         return roots;
     }
 }
+
+/// <summary>What one registry is reached with, over the run-wide <see cref="RegistryClientOptions"/>.</summary>
+/// <param name="TlsVerify"><see langword="false"/>: plain HTTP allowed and certificates not verified (skopeo's <c>tls-verify: false</c>); <see langword="null"/>: as the run says.</param>
+/// <param name="CertDirectory">A certs.d-style directory for this registry (<c>*.crt</c> CAs, <c>*.cert</c>+<c>*.key</c> client pairs); <see langword="null"/>: as the run says.</param>
+public sealed record RegistryHostOptions(bool? TlsVerify, string? CertDirectory);

@@ -41,6 +41,20 @@ public interface IImageSink
     Task<SinkReport> WriteAsync(TransferPlan plan, TransferContext context, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A destination that keeps images by name and can say, per image and without reading a blob, that it already holds
+/// one at the digest the source names now: an incremental mirror skips it (<see cref="TransferResult.Unchanged"/>).
+/// A registry asks its tag with one <c>HEAD</c>; a Docker Engine compares the image ID with the config digest.
+/// </summary>
+public interface IIncrementalSink : IImageSink
+{
+    /// <summary>Whether the destination holds the image under its name at its digest already.</summary>
+    /// <param name="image">The image's destination name and digest (and config digest when the source knows it).</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns><see langword="true"/> when there is nothing to transfer for it.</returns>
+    Task<bool> HoldsAsync(ImageIdentity image, CancellationToken cancellationToken);
+}
+
 /// <summary>A sink whose report is always a <typeparamref name="TReport"/>: <see cref="TransferEngine.RunAsync{TReport}"/> then returns it typed.</summary>
 /// <typeparam name="TReport">The report's type.</typeparam>
 public interface IImageSink<TReport> : IImageSink

@@ -97,4 +97,8 @@ public interface IBlobAppender
 /// <param name="Name">The name it is recorded under.</param>
 /// <param name="Digest">The digest of what index.json points at — or, when <paramref name="IsConfigDigest"/>, of its config (a daemon's image ID).</param>
 /// <param name="IsConfigDigest">Whether <paramref name="Digest"/> is the config's digest.</param>
-public sealed record ImageIdentity(ImageReference Name, Digest Digest, bool IsConfigDigest = false);
+public sealed record ImageIdentity(ImageReference Name, Digest Digest, bool IsConfigDigest = false)
+{
+    /// <summary>The digest of the image's config (a Docker Engine's image ID), when the source knows it without reading a blob.</summary>
+    public Digest? Config { get; init; }
+}

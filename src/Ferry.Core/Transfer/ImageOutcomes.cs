@@ -78,6 +78,13 @@ public sealed record FailedImage(string Image, int Position, string Reason)
     };
 }
 
+/// <summary>An image the destination already held at the source's digest: nothing of it moved (an incremental mirror).</summary>
+/// <param name="Image">The image as requested.</param>
+/// <param name="Position">Its 1-based position in the request.</param>
+/// <param name="Name">Its name at the destination.</param>
+/// <param name="Digest">The digest both sides have.</param>
+public sealed record UnchangedImage(string Image, int Position, ImageReference Name, Digest Digest);
+
 /// <summary>The result for one saved image.</summary>
 /// <param name="Reference">The normalised reference.</param>
 /// <param name="Digest">The digest of what index.json points at (the index or the manifest).</param>

@@ -77,11 +77,12 @@ public sealed class TransferEngine(ILogger? logger = null)
         }
 
         await source.PrepareAsync([.. request.Images, .. request.Exclude], platforms, cancellationToken).ConfigureAwait(false);
-        var (planned, failed, converted) = await ResolveAllAsync(request, platforms, source, progress, cancellationToken).ConfigureAwait(false);
+        var incremental = !request.Force && !request.IsPartial && request.ManifestFormat is null ? sink as IIncrementalSink : null;
+        var (planned, failed, converted, unchanged) = await ResolveAllAsync(request, platforms, source, incremental, progress, cancellationToken).ConfigureAwait(false);
         if (planned.Count == 0)
         {
-            // Bulk mode, every image failed: nothing is written; the caller reports the failures.
-            return new TransferResult(TransferPlan.Empty, failed, null);
+            // Every image failed (bulk mode) or was there already: nothing is written; the caller reports them.
+            return new TransferResult(TransferPlan.Empty, failed, null) { Unchanged = unchanged };
         }
 
         var omitted = request.IsPartial
@@ -92,7 +93,7 @@ public sealed class TransferEngine(ILogger? logger = null)
         var context = new TransferContext(source, plan, request.MaxConcurrentTransfers, request.Jobs, progress, clock) { LinkCache = request.LinkCache };
         context.Start();
         var report = await sink.WriteAsync(plan, context, cancellationToken).ConfigureAwait(false);
-        return new TransferResult(plan, Merged(failed, report), report) { Converted = converted };
+        return new TransferResult(plan, Merged(failed, report), report) { Converted = converted, Unchanged = unchanged };
     }
 
     /// <summary>What an image is, for events and results.</summary>
@@ -129,11 +130,29 @@ public sealed class TransferEngine(ILogger? logger = null)
         return request.ManifestFormat is { } format ? ImageConversion.Apply(resolved, format) : (resolved, []);
     }
 
-    private static async Task<(List<PlannedImage> Planned, List<FailedImage> Failed, List<ConvertedManifest> Converted)> ResolveAllAsync(TransferRequest request, PlatformSelection platforms, IImageSource source, IProgress<TransferEvent>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// An image an incremental destination holds already at the digest the source names now (asked without reading a
+    /// blob), or <see langword="null"/> when it must be transferred — or when the source cannot tell without resolving.
+    /// </summary>
+    private static async Task<UnchangedImage?> UnchangedAsync(TransferRequest request, PlatformSelection platforms, IImageSource source, IIncrementalSink sink, int index, CancellationToken cancellationToken)
+    {
+        if (await source.PeekAsync(request.Images[index], platforms, cancellationToken).ConfigureAwait(false) is not { } identity)
+        {
+            return null;
+        }
+
+        var target = identity with { Name = request.Rename is { } rename ? rename(identity.Name) : identity.Name };
+        return await sink.HoldsAsync(target, cancellationToken).ConfigureAwait(false)
+            ? new UnchangedImage(request.Images[index], index + 1, target.Name, identity.Digest)
+            : null;
+    }
+
+    private static async Task<(List<PlannedImage> Planned, List<FailedImage> Failed, List<ConvertedManifest> Converted, List<UnchangedImage> Unchanged)> ResolveAllAsync(TransferRequest request, PlatformSelection platforms, IImageSource source, IIncrementalSink? incremental, IProgress<TransferEvent>? progress, CancellationToken cancellationToken)
     {
         var count = request.Images.Count;
         var results = new (ResolvedImage Image, IReadOnlyList<ConvertedManifest> Converted)?[count];
         var failures = new ConcurrentDictionary<int, FailedImage>();
+        var unchanged = new ConcurrentDictionary<int, UnchangedImage>();
         await Parallel.ForEachAsync(
             Enumerable.Range(0, count),
             new ParallelOptions { MaxDegreeOfParallelism = request.Jobs, CancellationToken = cancellationToken },
@@ -141,6 +160,13 @@ public sealed class TransferEngine(ILogger? logger = null)
             {
                 try
                 {
+                    if (incremental is not null && await UnchangedAsync(request, platforms, source, incremental, i, ct).ConfigureAwait(false) is { } same)
+                    {
+                        unchanged[i] = same;
+                        progress?.Report(new ImageUnchangedEvent(same, count));
+                        return;
+                    }
+
                     var resolved = await source.ResolveAsync(request.Images[i], platforms, ct).ConfigureAwait(false);
                     results[i] = await AdmitAsync(request, platforms, request.Images[i], resolved, ct).ConfigureAwait(false);
                     progress?.Report(new ImageResolvedEvent(Describe(results[i]!.Value.Image), i + 1, count));
@@ -164,7 +190,7 @@ public sealed class TransferEngine(ILogger? logger = null)
             }
         }
 
-        return (planned, failures.OrderBy(f => f.Key).Select(f => f.Value).ToList(), converted);
+        return (planned, failures.OrderBy(f => f.Key).Select(f => f.Value).ToList(), converted, unchanged.OrderBy(u => u.Key).Select(u => u.Value).ToList());
     }
 
     /// <summary>Every failure of the run in request order: the images that did not resolve and those the sink could not take.</summary>

@@ -17,6 +17,11 @@ public sealed record ImageResolvedEvent(SavedImage Image, int Position, int Coun
 /// <param name="Count">Number of images requested.</param>
 public sealed record ImageFailedEvent(FailedImage Failure, int Count) : TransferEvent;
 
+/// <summary>The destination already holds an image at the source's digest; it is skipped (see <see cref="IIncrementalSink"/>).</summary>
+/// <param name="Image">Which image, where, at which digest.</param>
+/// <param name="Count">Number of images requested.</param>
+public sealed record ImageUnchangedEvent(UnchangedImage Image, int Count) : TransferEvent;
+
 /// <summary>
 /// Every blob of an image is written at the destination: into the archive, uploaded to the registry, or sent to the
 /// Engine. A registry sink then pushes the manifests and the tag and reports <see cref="Sinks.ImagePushedEvent"/>;

@@ -43,7 +43,7 @@ public sealed record TransferRequest
     /// <summary>Rewrites manifests to one family of media types (<c>--manifest-format</c>); <see langword="null"/> keeps them as they are.</summary>
     public Oci.ManifestFormat? ManifestFormat { get; init; }
 
-    /// <summary>Transfer even when the destination is up to date.</summary>
+    /// <summary>Transfer even when the destination is up to date, or already holds an image at the source's digest.</summary>
     public bool Force { get; init; }
 
     /// <summary>
@@ -82,6 +82,9 @@ public record TransferResult(TransferPlan Plan, IReadOnlyList<FailedImage> Faile
 {
     /// <summary>Whether anything was written: <see langword="false"/> when the destination was already up to date.</summary>
     public bool Executed { get; init; } = true;
+
+    /// <summary>The images the destination already held at the source's digest, skipped without a blob request (<see cref="IIncrementalSink"/>).</summary>
+    public IReadOnlyList<UnchangedImage> Unchanged { get; init; } = [];
 
     /// <summary>The manifests and indexes <see cref="TransferRequest.ManifestFormat"/> rewrote, with their digests before and after.</summary>
     public IReadOnlyList<ConvertedManifest> Converted { get; init; } = [];

@@ -12,6 +12,9 @@ public sealed record CredentialSources
     /// <summary>The only registry the explicit credentials are sent to.</summary>
     public string? ExplicitRegistry { get; init; }
 
+    /// <summary>Credentials for named registries (a bundle file's <c>credentials:</c>), after the explicit one and before any file.</summary>
+    public IReadOnlyDictionary<string, RegistryCredential> PerRegistry { get; init; } = new Dictionary<string, RegistryCredential>();
+
     /// <summary>An auth file named by the user (<c>--authfile</c>, else <c>REGISTRY_AUTH_FILE</c>); consulted before Docker's config.</summary>
     public string? AuthFile { get; init; }
 

@@ -50,6 +50,14 @@ public sealed class DefaultCredentialProvider : ICredentialProvider
             return explicitCredential;
         }
 
+        foreach (var (name, credential) in _sources.PerRegistry)
+        {
+            if (AuthKeys.NormalizeHost(name) == registry)
+            {
+                return credential;
+            }
+        }
+
         foreach (var file in _files.Value)
         {
             if (file.HelperFor(registry) is { } suffix)

@@ -101,7 +101,7 @@ internal sealed class RegistryAuthHandler(ICredentialProvider credentials, Regis
                 throw new AuthenticationFailedException($"{what}: {image.Registry} asks for a password, but only an identity token is stored ({credential.Source})");
             }
 
-            if (baseUri.Scheme == Uri.UriSchemeHttp && !HostRules.IsLoopback(image.RegistryHost) && !options.PlainHttp && !options.Insecure)
+            if (baseUri.Scheme == Uri.UriSchemeHttp && !HostRules.IsLoopback(image.RegistryHost) && !options.PlainHttp && !options.For(image.Registry).Insecure)
             {
                 throw new AuthenticationFailedException($"{what}: refusing to send a password over plain HTTP to {image.Registry}");
             }
@@ -236,7 +236,7 @@ internal sealed class RegistryAuthHandler(ICredentialProvider credentials, Regis
             throw new AuthenticationFailedException($"{registry} sent an invalid token realm");
         }
 
-        if (uri.Scheme == Uri.UriSchemeHttp && registryBase.Scheme != Uri.UriSchemeHttp && !options.Insecure)
+        if (uri.Scheme == Uri.UriSchemeHttp && registryBase.Scheme != Uri.UriSchemeHttp && !options.For(registry).Insecure)
         {
             throw new AuthenticationFailedException($"{registry} asked for credentials to be sent over plain HTTP to {uri.Host}; refused");
         }

@@ -57,8 +57,9 @@ internal sealed class HostHandlers : IDisposable
 
     private HttpMessageInvoker Create(Uri uri)
     {
-        var material = uri.Scheme == Uri.UriSchemeHttps ? LoadMaterial(uri) : TlsMaterial.None;
-        var verify = _options.TlsVerify && !_options.Insecure;
+        var options = _options.For(uri.Authority);
+        var material = uri.Scheme == Uri.UriSchemeHttps ? LoadMaterial(uri, options.CertDirectory) : TlsMaterial.None;
+        var verify = options.TlsVerify && !options.Insecure;
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -109,13 +110,13 @@ internal sealed class HostHandlers : IDisposable
         return new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
-    private TlsMaterial LoadMaterial(Uri uri)
+    private TlsMaterial LoadMaterial(Uri uri, string? certDirectory)
     {
         // certs.d directories are named like the reference's host[:port]; accept host and host:443 for the default port.
-        var material = TlsMaterial.Load(uri.Authority, _options.CertificateRoots, _options.CertDirectory);
+        var material = TlsMaterial.Load(uri.Authority, _options.CertificateRoots, certDirectory);
         if (material.Directories.Count == 0 && uri.IsDefaultPort)
         {
-            material = TlsMaterial.Load($"{uri.Host}:{uri.Port}", _options.CertificateRoots, _options.CertDirectory);
+            material = TlsMaterial.Load($"{uri.Host}:{uri.Port}", _options.CertificateRoots, certDirectory);
         }
 
         return material;

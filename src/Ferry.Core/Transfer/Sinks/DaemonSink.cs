@@ -28,7 +28,7 @@ public sealed record DaemonMessageEvent(string Line) : TransferEvent;
 /// </summary>
 /// <param name="engine">The Engine.</param>
 /// <param name="limits">How far an unpacked layer may grow (<see langword="null"/>: <see cref="ArchiveLimits.Default"/>).</param>
-public sealed class DaemonSink(DockerEngineClient engine, ArchiveLimits? limits = null) : IImageSink<DaemonReport>
+public sealed class DaemonSink(DockerEngineClient engine, ArchiveLimits? limits = null) : IImageSink<DaemonReport>, IIncrementalSink
 {
     /// <summary>How many layers beyond the one being sent are unpacked at the same time.</summary>
     private const int UnpackAhead = 2;
@@ -54,6 +54,29 @@ public sealed class DaemonSink(DockerEngineClient engine, ArchiveLimits? limits 
         return requested.IsAll || requested.Platforms.Count > 1
             ? throw new InvalidInputException($"a Docker Engine holds one platform of each image; name one platform, not {requested}")
             : requested;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The Engine's image of that name has the source's config digest as its ID: the same image (an Engine keeps no
+    /// manifest digest for a loaded image, so the config is what is compared). Unknown config: not held.
+    /// </remarks>
+    public async Task<bool> HoldsAsync(ImageIdentity image, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if ((image.IsConfigDigest ? image.Digest : image.Config) is not { } config || image.Name.TaggedName is not { } name)
+        {
+            return false;
+        }
+
+        try
+        {
+            return (await engine.InspectImageAsync(name, cancellationToken).ConfigureAwait(false)).Id == config.ToString();
+        }
+        catch (ImageNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <inheritdoc />

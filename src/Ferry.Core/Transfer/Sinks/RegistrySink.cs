@@ -36,7 +36,7 @@ public sealed record PushedImage(int Position, ImageReference Target, Digest Dig
 /// <param name="registry">The registry client (credentials with push scope).</param>
 /// <param name="targetFor">Where an image goes, from its name.</param>
 /// <param name="mountFrom">A repository of the target registry that holds left-out layers (<c>--mount-from</c>).</param>
-public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, ImageReference> targetFor, string? mountFrom = null) : IImageSink<RegistryReport>
+public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, ImageReference> targetFor, string? mountFrom = null) : IImageSink<RegistryReport>, IIncrementalSink
 {
     private enum BlobOutcome
     {
@@ -50,6 +50,15 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
 
     /// <inheritdoc />
     public bool AcceptsPartial => false;
+
+    /// <inheritdoc />
+    /// <remarks>One <c>HEAD</c> of the target tag: an image already there at the source's digest is not pushed again (nor its referrers).</remarks>
+    public async Task<bool> HoldsAsync(ImageIdentity image, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var target = targetFor(image.Name);
+        return await registry.ManifestDigestAsync(target, target.ManifestReference, cancellationToken).ConfigureAwait(false) == image.Digest;
+    }
 
     /// <inheritdoc />
     public async Task<SinkReport> WriteAsync(TransferPlan plan, TransferContext context, CancellationToken cancellationToken)

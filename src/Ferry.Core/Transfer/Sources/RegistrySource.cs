@@ -25,7 +25,24 @@ public sealed class RegistrySource(RegistryClient registry, string? sourceRegist
     {
         var (name, source) = Names(image);
         var top = await registry.GetManifestAsync(source, source.ManifestReference, cancellationToken).ConfigureAwait(false);
-        return new ImageIdentity(name, ImageResolver.TopFor(top, platforms, source).Digest);
+        var selected = ImageResolver.TopFor(top, platforms, source);
+        return new ImageIdentity(name, selected.Digest) { Config = await ConfigOfAsync(source, selected, cancellationToken).ConfigureAwait(false) };
+    }
+
+    /// <summary>The config digest of a selection that is one image: known from the manifest, or one manifest request away in a one-entry index. No blob is read.</summary>
+    private async Task<Digest?> ConfigOfAsync(ImageReference source, ManifestDocument selected, CancellationToken cancellationToken)
+    {
+        if (!selected.IsIndex)
+        {
+            return selected.Config?.Digest;
+        }
+
+        if (selected.Manifests is not [{ } only] || !MediaTypes.IsImageManifest(only.MediaType))
+        {
+            return null;
+        }
+
+        return (await registry.GetManifestAsync(source, only.Digest.ToString(), cancellationToken).ConfigureAwait(false)).Config?.Digest;
     }
 
     /// <inheritdoc />
