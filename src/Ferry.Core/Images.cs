@@ -63,6 +63,7 @@ public static class Images
             ContinueOnError = request.ContinueOnError,
             Exclude = request.Exclude,
             ExcludeArchives = request.ExcludeArchives,
+            Rename = request.Rename,
 
             // An archive that is up to date but unsigned is not what a signed save asks for.
             Force = request.Force || request.SignKey is not null,
@@ -205,7 +206,7 @@ public static class Images
             MaxConcurrentTransfers = request.MaxConcurrentTransfers,
             ContinueOnError = request.ContinueOnError,
             Force = request.Force,
-            Rename = singleName is not null && !isArchiveSource ? _ => ImageReference.Parse(singleName) : null,
+            Rename = singleName is not null && !isArchiveSource ? _ => ImageReference.Parse(singleName) : request.Rename,
             ManifestFormat = request.ManifestFormat,
             LinkCache = sources[0].Kind == LocationKind.Registry ? access.Options.Cache : null,
         };
@@ -471,6 +472,59 @@ public static class Images
         ArgumentNullException.ThrowIfNull(access);
         using var registry = new RegistryClient(access.Credentials, access.Options, logger);
         return await Listing.RepositoryTags.ExpandAsync(registry, images, selection, sourceRegistry, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The images a bundle file names (<see cref="Bundles.BundleFile"/>): its named tags and digests, and the tags each
+    /// selection takes from its repository's listing (each repository listed once), with the bundle's credentials and
+    /// TLS settings per registry.
+    /// </summary>
+    /// <param name="bundle">The bundle file.</param>
+    /// <param name="access">How to reach the registries (the bundle's settings are laid over it).</param>
+    /// <param name="logger">Detail.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The images in file order, each once, and the renames the file asks for.</returns>
+    public static async Task<Bundles.BundleExpansion> ExpandBundleAsync(Bundles.BundleFile bundle, RegistryAccess access, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        ArgumentNullException.ThrowIfNull(access);
+        using var registry = new RegistryClient(access.Credentials, access.Options, logger);
+        return await Bundles.BundleExpansion.ExpandAsync(bundle, registry, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What each image's tag points at now — one <c>HEAD</c> per image, no blob read — for a dry run that shows what a
+    /// save or copy would take. An image that cannot be told is listed with why, the others go on.
+    /// </summary>
+    /// <param name="images">The images (<c>registry/repo:tag</c> or <c>@digest</c>).</param>
+    /// <param name="access">How to reach the registries.</param>
+    /// <param name="sourceRegistry">Ask this registry instead (as <see cref="SaveRequest.SourceRegistry"/>).</param>
+    /// <param name="jobs">How many at once.</param>
+    /// <param name="logger">Detail.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    /// <returns>One line per image, in the order given.</returns>
+    public static async Task<IReadOnlyList<Listing.ImageDigest>> DigestsAsync(IReadOnlyList<string> images, RegistryAccess access, string? sourceRegistry = null, int jobs = 8, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(access);
+        using var registry = new RegistryClient(access.Credentials, access.Options, logger);
+        var results = new Listing.ImageDigest[images.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, images.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(jobs, 1, 32), CancellationToken = cancellationToken }, async (i, token) =>
+        {
+            try
+            {
+                var name = References.ImageReference.Parse(images[i]);
+                var source = sourceRegistry is { Length: > 0 } other ? name.WithRegistry(other) : name;
+                results[i] = await registry.ManifestDigestAsync(source, source.ManifestReference, token).ConfigureAwait(false) is { } digest
+                    ? new Listing.ImageDigest(images[i], digest, null)
+                    : new Listing.ImageDigest(images[i], null, new FailedImage(images[i], i + 1, $"{source}: no such manifest at the registry") { Kind = FailureKind.NotFound });
+            }
+            catch (FerryException ex)
+            {
+                results[i] = new Listing.ImageDigest(images[i], null, FailedImage.From(images[i], i + 1, ex));
+            }
+        }).ConfigureAwait(false);
+        return results;
     }
 
     /// <summary>Lists a repository's tags (all, or those a selection takes), with their digests when asked.</summary>

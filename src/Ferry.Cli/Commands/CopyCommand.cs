@@ -61,18 +61,33 @@ internal static class CopyCommand
     private static async Task<int> RunAsync(ParseResult parseResult, CopyOptions options, OutputMode mode, CancellationToken cancellationToken)
     {
         var (arguments, destinationText) = SplitDestination(parseResult, options);
-        var list = ImageListInput.Read(arguments, parseResult.GetValue(options.File), options.Access.ReadsStdin(parseResult) || parseResult.GetValue(options.Destination.PasswordStdin));
-        var lines = list?.Select(e => e.Line).ToList() ?? arguments;
+        var tags = options.Tags.Selection(parseResult);
+        var bundle = BundleInput.Read(parseResult.GetValue(options.File), arguments, tags);
+        Func<ImageReference, ImageReference>? rename = null;
+        IReadOnlyList<ImageListEntry>? list;
+        List<string> lines;
+        if (bundle is not null)
+        {
+            var (_, bundleAccess) = BuildRequest(parseResult, options, [], destinationText, bundle);
+            var expansion = await BundleInput.ExpandAsync(bundle, bundleAccess, mode, cancellationToken).ConfigureAwait(false);
+            (list, lines) = (null, [.. expansion.Images]);
+            rename = expansion.Renames.Count > 0 ? expansion.Rename : null;
+        }
+        else
+        {
+            list = ImageListInput.Read(arguments, parseResult.GetValue(options.File), options.Access.ReadsStdin(parseResult) || parseResult.GetValue(options.Destination.PasswordStdin));
+            lines = list?.Select(e => e.Line).ToList() ?? arguments;
+        }
+
         if (lines.Count == 0)
         {
             throw new InvalidInputException("no image given (see 'ferry copy --help')");
         }
 
-        var tags = options.Tags.Selection(parseResult);
         if (tags.IsActive)
         {
             // Whole repositories: each listed once, each tag then one image of the run (shards split tags).
-            var (probe, listing) = BuildRequest(parseResult, options, lines, destinationText);
+            var (probe, listing) = BuildRequest(parseResult, options, lines, destinationText, bundle);
             lines = await TagLines.ExpandAsync(lines, tags, listing, probe.SourceRegistry, mode, cancellationToken).ConfigureAwait(false);
             list = null;
         }
@@ -91,7 +106,15 @@ internal static class CopyCommand
             }
         }
 
-        var (request, access) = BuildRequest(parseResult, options, lines, destinationText);
+        var (built, access) = BuildRequest(parseResult, options, lines, destinationText, bundle);
+        var request = built with { Rename = rename };
+        if (parseResult.GetValue(options.DryRun))
+        {
+            return SourcesOf(request).All(s => s.Kind == LocationKind.Registry)
+                ? await DryRun.PrintAsync(lines, access, request.SourceRegistry, mode, cancellationToken).ConfigureAwait(false)
+                : throw new InvalidInputException("--dry-run shows what registries hold; these sources are not registry images");
+        }
+
         var logger = new StderrLogger(parseResult.GetValue(options.Debug) ? LogLevel.Debug : mode.Quiet ? LogLevel.Error : LogLevel.Warning);
         string Where(int position) => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
         var bytesLines = new ByteLines(mode);
@@ -147,7 +170,9 @@ internal static class CopyCommand
     }
 
     /// <summary>The library request and the source registry's access, from the bound options.</summary>
-    private static (CopyRequest Request, RegistryAccess Access) BuildRequest(ParseResult parseResult, CopyOptions options, List<string> lines, string? destinationText)
+    private static IEnumerable<ImageLocation> SourcesOf(CopyRequest request) => request.Images.Select(i => ImageLocation.ParseSource(i));
+
+    private static (CopyRequest Request, RegistryAccess Access) BuildRequest(ParseResult parseResult, CopyOptions options, List<string> lines, string? destinationText, Bundles.BundleFile? bundle)
     {
         var sources = lines.Select(l => ImageLocation.ParseSource(l)).ToList();
         var destination = destinationText is null ? null : ImageLocation.ParseDestination(destinationText);
@@ -163,9 +188,17 @@ internal static class CopyCommand
 
         // Explicit credentials (--username, --ilogin) belong to the source's registry; --dest-* to the destination's.
         var credentialRegistry = RegistryAccessOptions.CredentialRegistry(sourceRegistry, sources.Where(s => s.Kind == LocationKind.Registry).Select(s => s.Reference!));
-        var credentials = new DefaultCredentialProvider(options.Access.Sources(parseResult, options.Access.ExplicitCredential(parseResult, credentialRegistry), credentialRegistry));
+        var credentialSources = options.Access.Sources(parseResult, options.Access.ExplicitCredential(parseResult, credentialRegistry), credentialRegistry);
         var count = SaveCommand.Range(parseResult.GetValue(options.Transfers), 1, 32, "--max-concurrent-transfers");
         var clientOptions = options.Rate.ApplyTo(options.Access.ClientOptions(parseResult, count + 4), parseResult) with { Cache = options.Cache.Open(parseResult) };
+        if (bundle is not null)
+        {
+            // The bundle's registries (its sources) bring their own credentials and TLS settings.
+            credentialSources = Bundles.BundleAccess.Credentials(bundle, credentialSources);
+            clientOptions = Bundles.BundleAccess.Options(bundle, clientOptions);
+        }
+
+        var credentials = new DefaultCredentialProvider(credentialSources);
         var destinationRegistry = DestinationRegistry(target, name, destination);
         if (options.Destination.Given(parseResult) && destinationRegistry is null)
         {
@@ -179,13 +212,13 @@ internal static class CopyCommand
             Target = target,
             As = name,
             Destination = destinationText,
-            Platforms = options.Platforms.Selection(parseResult),
+            Platforms = options.Platforms.Selection(parseResult) ?? bundle?.PlatformSelection,
             Jobs = SaveCommand.Range(parseResult.GetValue(options.Jobs), 1, 20, "--jobs"),
             MaxConcurrentTransfers = count,
             SourceRegistry = sourceRegistry,
             ContinueOnError = true,
             Force = parseResult.GetValue(options.Force),
-            Referrers = !parseResult.GetValue(options.NoReferrers),
+            Referrers = !parseResult.GetValue(options.NoReferrers) && bundle?.CarrySignatures != false,
             ManifestFormat = options.Format.Value(parseResult),
             Limits = options.Reading.Limits(parseResult),
             DestinationAccess = destinationSources is null ? null : new RegistryAccess(new DefaultCredentialProvider(destinationSources), clientOptions),

@@ -7,7 +7,9 @@ internal sealed class CopyOptions
 {
     public Argument<string[]> Images { get; } = new("images") { Arity = ArgumentArity.ZeroOrMore, Description = "SOURCE... DESTINATION in transport syntax (docker://REF, docker-daemon:REF, docker-archive:PATH[:REF], oci-archive:PATH[:REF], oci:DIR[:REF], ferry-archive:PATH or a path); with --to or --as, only sources (a bare name is a registry image). Without images and -f, the list is read from stdin." };
 
-    public Option<string?> File { get; } = new("--file", "-f") { Description = "Image list: one reference per line; blank lines and lines starting with # or // are ignored; - reads stdin (typed at a prompt on a terminal)" };
+    public Option<string?> File { get; } = new("--file", "-f") { Description = "Image list: one reference per line (blank lines and lines starting with # or // are ignored; - reads stdin, typed at a prompt on a terminal), or a bundle file (.yaml/.yml: skopeo sync's format plus Ferry's keys, see docs/bundle-file.md)" };
+
+    public Option<bool> DryRun { get; } = new("--dry-run") { Description = "Print the images the run would copy, each with the digest its tag points at now (after -f lists and tag filters are expanded), and stop: nothing is copied" };
 
     public Option<string?> To { get; } = new("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror): every image keeps its repository and tag under it" };
 
@@ -56,7 +58,7 @@ internal sealed class CopyOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Images);
-        foreach (var option in new Option[] { File, To, As, Jobs, Transfers, SourceRegistry, Failed, Shard, Force, Progress, Debug, Quiet, NoReferrers })
+        foreach (var option in new Option[] { File, To, As, Jobs, Transfers, SourceRegistry, Failed, Shard, Force, DryRun, Progress, Debug, Quiet, NoReferrers })
         {
             command.Options.Add(option);
         }

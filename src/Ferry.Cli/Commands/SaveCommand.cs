@@ -15,7 +15,7 @@ internal static class SaveCommand
     public static Command Create()
     {
         var images = new Argument<string[]>("images") { Arity = ArgumentArity.ZeroOrMore, Description = "Image references: name[:tag][@digest]. Without images and -f, the list is read from stdin." };
-        var file = new Option<string?>("--file", "-f") { Description = "Image list: one reference per line; blank lines and lines starting with # or // are ignored; - reads stdin (typed at a prompt on a terminal)" };
+        var file = new Option<string?>("--file", "-f") { Description = "Image list: one reference per line (blank lines and lines starting with # or // are ignored; - reads stdin, typed at a prompt on a terminal), or a bundle file (.yaml/.yml: skopeo sync's format plus Ferry's keys, see docs/bundle-file.md)" };
         var output = new Option<string?>("--output", "-o", "--destination", "-d") { Description = "Archive path ('-' for stdout). Default: stdout when it is not a terminal, else ./<repo>-<tag>.tar" };
         var platforms = new PlatformOptions("save", "the host's from a registry; with --daemon, the one the Engine holds");
         var format = new Option<string>("--format") { Description = "tar (default) or dir (the same layout as a directory)", DefaultValueFactory = _ => "tar" };
@@ -31,6 +31,7 @@ internal static class SaveCommand
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var daemon = new Option<bool>("--daemon") { Description = "Save from a Docker Engine instead of registries (DOCKER_HOST, the docker context, or the default socket)" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the images the run would save, each with the digest its tag points at now (after -f lists and tag filters are expanded), and stop: no layer is downloaded" };
         var force = new Option<bool>("--force") { Description = "Rewrite the output even when it already holds these images at the same digests" };
         var shard = new Option<string?>("--shard") { Description = "Save only this part of the list, INDEX/COUNT (e.g. 3/16): a stable hash of each image picks its part, so N machines each save one and 'ferry merge' joins them" };
         var splitSize = new Option<string?>("--split-size") { Description = "Split the archive into parts OUTPUT.000, .001, … of at most this size (4GiB, 700MiB, 4.7GB): byte ranges of the one archive, which every ferry command reads from its first part and cat restores" };
@@ -58,7 +59,7 @@ internal static class SaveCommand
             """)
         {
             images, file, output, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, compressLayers, include, exclude, excludeArchive, force, checksums, shard, splitSize, noResume, noReferrers, signKey, cache.Option,
+            daemon, compressLayers, include, exclude, excludeArchive, force, dryRun, checksums, shard, splitSize, noResume, noReferrers, signKey, cache.Option,
         };
 
         platforms.AddTo(command);
@@ -93,6 +94,7 @@ internal static class SaveCommand
                 {
                     Images = [.. parseResult.GetValue(images) ?? [], .. parseResult.GetValue(include) ?? []],
                     ListFile = parseResult.GetValue(file),
+                    DryRun = parseResult.GetValue(dryRun),
                     Output = parseResult.GetValue(output),
                     Platforms = platforms.Selection(parseResult),
                     Format = parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,

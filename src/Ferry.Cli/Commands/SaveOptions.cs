@@ -18,6 +18,9 @@ internal sealed record SaveOptions
 
     public string? ListFile { get; init; }
 
+    /// <summary>Print what would be saved (each image with its digest) and stop before any blob is read.</summary>
+    public bool DryRun { get; init; }
+
     public string? Output { get; init; }
 
     public PlatformSelection? Platforms { get; init; }

@@ -17,8 +17,35 @@ internal static class SaveRunner
     public static async Task<int> RunAsync(SaveOptions options, CancellationToken cancellationToken)
     {
         var outputMode = new OutputMode(options.Progress == "json", options.Quiet);
-        var list = ImageListInput.Read(options.Images, options.ListFile, options.PasswordFromStdin);
-        var lines = list?.Select(e => e.Line).ToList() ?? options.Images.ToList();
+        Func<ImageReference, ImageReference>? rename = null;
+        IReadOnlyList<Saving.ImageListEntry>? list;
+        List<string> lines;
+        if (BundleInput.Read(options.ListFile, options.Images, options.Tags) is { } bundle)
+        {
+            if (options.Daemon is not null)
+            {
+                throw new InvalidInputException("a bundle file names registry images; --daemon saves from a Docker Engine (drop one)");
+            }
+
+            // The bundle's registries bring their own credentials and TLS; its platforms and signatures apply unless a flag says otherwise.
+            var credentialsFor = options.CredentialsFor;
+            options = options with
+            {
+                ClientOptions = Bundles.BundleAccess.Options(bundle, options.ClientOptions),
+                CredentialsFor = registry => Bundles.BundleAccess.Credentials(bundle, credentialsFor(registry)),
+                Platforms = options.Platforms ?? bundle.PlatformSelection,
+                NoReferrers = options.NoReferrers || bundle.CarrySignatures == false,
+            };
+            var expansion = await BundleInput.ExpandAsync(bundle, AccessFor(options, []), outputMode, cancellationToken).ConfigureAwait(false);
+            (list, lines) = (null, [.. expansion.Images]);
+            rename = expansion.Renames.Count > 0 ? expansion.Rename : null;
+        }
+        else
+        {
+            list = ImageListInput.Read(options.Images, options.ListFile, options.PasswordFromStdin);
+            lines = list?.Select(e => e.Line).ToList() ?? options.Images.ToList();
+        }
+
         if (lines.Count == 0)
         {
             throw new InvalidInputException("no image given (see 'ferry save --help')");
@@ -27,8 +54,7 @@ internal static class SaveRunner
         if (options.Tags.IsActive)
         {
             // Whole repositories: every line is listed once, then each tag is one image of the run (shards split tags).
-            var access = new RegistryAccess(new DefaultCredentialProvider(options.CredentialsFor(RegistryAccessOptions.CredentialRegistry(options.SourceRegistry, lines))), options.ClientOptions);
-            lines = await TagLines.ExpandAsync(lines, options.Tags, access, options.SourceRegistry, outputMode, cancellationToken).ConfigureAwait(false);
+            lines = await TagLines.ExpandAsync(lines, options.Tags, AccessFor(options, lines), options.SourceRegistry, outputMode, cancellationToken).ConfigureAwait(false);
             list = null;
         }
 
@@ -46,6 +72,13 @@ internal static class SaveRunner
             }
         }
 
+        if (options.DryRun)
+        {
+            return options.Daemon is null
+                ? await DryRun.PrintAsync(lines, AccessFor(options, lines), options.SourceRegistry, outputMode, cancellationToken).ConfigureAwait(false)
+                : throw new InvalidInputException("--dry-run shows what registries hold; a save from a Docker Engine has nothing to look up first");
+        }
+
         if (options.Daemon is not null && options.ClientOptions.MaxBytesPerSecond is not null)
         {
             throw new InvalidInputException("--limit-rate caps registry transfers; a save from a Docker Engine reads its export through the Engine's own socket");
@@ -55,7 +88,7 @@ internal static class SaveRunner
         var mode = options.Progress == "json" ? ProgressMode.Json : options.Quiet ? ProgressMode.Quiet : ProgressMode.Plain;
         Func<int, string> describePosition = position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
         using var signKey = options.SignKey is { } keyPath ? SignatureOptions.LoadSigningKey(keyPath) : null;
-        var request = BuildRequest(options, lines, output, stream, bulk: list is not null, signKey);
+        var request = BuildRequest(options, lines, output, stream, bulk: list is not null, signKey) with { Rename = rename };
         var result = await SaveWithProgressAsync(options, request, mode, describePosition, cancellationToken).ConfigureAwait(false);
         var failedWhere = result.Failed.Count > 0
             ? await FailedList.WriteAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), outputMode, cancellationToken).ConfigureAwait(false)
@@ -63,6 +96,10 @@ internal static class SaveRunner
         EventText.Converted(result.Converted, outputMode);
         return Summarize(options, outputMode, result, lines.Count, result.Output ?? (stream is null ? "nothing" : "stdout"), failedWhere);
     }
+
+    /// <summary>How registries are reached: explicit credentials go to the one registry the images (or -s) name.</summary>
+    private static RegistryAccess AccessFor(SaveOptions options, IReadOnlyList<string> images) =>
+        new(new DefaultCredentialProvider(options.CredentialsFor(RegistryAccessOptions.CredentialRegistry(options.SourceRegistry, images))), options.ClientOptions);
 
     /// <summary><c> (3 parts: bundle.tar.000 … bundle.tar.002)</c> for a split archive.</summary>
     internal static string PartsText(SaveResult result) =>
@@ -99,8 +136,7 @@ internal static class SaveRunner
         var printer = new SaveProgressPrinter(mode, options.Debug, describePosition);
         var logger = new StderrLogger(options.Debug ? LogLevel.Debug : options.Quiet ? LogLevel.Error : LogLevel.Warning);
 
-        var credentialRegistry = RegistryAccessOptions.CredentialRegistry(options.SourceRegistry, request.Images);
-        var access = new RegistryAccess(new DefaultCredentialProvider(options.CredentialsFor(credentialRegistry)), options.ClientOptions);
+        var access = AccessFor(options, request.Images);
 
         // The live view draws bars while blobs download; a daemon's export streams in its own order with no download phase to draw.
         var live = mode == ProgressMode.Plain && !options.Debug && LiveProgressView.IsSupported && request.Daemon is null;

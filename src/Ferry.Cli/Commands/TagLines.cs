@@ -10,7 +10,16 @@ internal static class TagLines
     public static async Task<List<string>> ExpandAsync(IReadOnlyList<string> lines, TagSelection selection, RegistryAccess access, string? sourceRegistry, OutputMode mode, CancellationToken cancellationToken)
     {
         var expansion = await Images.ExpandTagsAsync(lines, selection, access, sourceRegistry, cancellationToken: cancellationToken).ConfigureAwait(false);
-        foreach (var repository in expansion.Repositories)
+        Say(expansion.Repositories, mode);
+        return expansion.Images.Count > 0
+            ? [.. expansion.Images]
+            : throw new InvalidInputException("no tag of the listed repositories matches the tag options; nothing to do");
+    }
+
+    /// <summary>Each listed repository once: <c>REPO: N of M tag(s)</c>, or a <c>repository-listed</c> JSON object.</summary>
+    public static void Say(IEnumerable<Listing.ExpandedRepository> repositories, OutputMode mode)
+    {
+        foreach (var repository in repositories)
         {
             if (mode.TalksInText)
             {
@@ -26,9 +35,5 @@ internal static class TagLines
                 });
             }
         }
-
-        return expansion.Images.Count > 0
-            ? [.. expansion.Images]
-            : throw new InvalidInputException("no tag of the listed repositories matches the tag options; nothing to do");
     }
 }

@@ -29,6 +29,9 @@ public sealed record CopyRequest
     /// </summary>
     public string? Destination { get; init; }
 
+    /// <summary>Names images at the destination other than the source does (a bundle file's <c>as:</c>), before a target registry's prefix applies; <see langword="null"/> keeps them.</summary>
+    public Func<ImageReference, ImageReference>? Rename { get; init; }
+
     /// <summary>The full registry name of the one image (<c>copy SRC --as REGISTRY/REPOSITORY:TAG</c>).</summary>
     public string? As { get; init; }
 

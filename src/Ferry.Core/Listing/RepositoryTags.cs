@@ -4,6 +4,12 @@ using Ferry.Registry;
 
 namespace Ferry.Listing;
 
+/// <summary>What a tag or digest points at now, or why it could not be told (a dry run's line).</summary>
+/// <param name="Image">The image as given.</param>
+/// <param name="Digest">The digest of its manifest or index at the registry, or <see langword="null"/>.</param>
+/// <param name="Failure">Why not, or <see langword="null"/>.</param>
+public sealed record ImageDigest(string Image, Digest? Digest, Transfer.FailedImage? Failure);
+
 /// <summary>One repository a tag selection expanded: how many tags the registry listed and which were taken.</summary>
 /// <param name="Name">The repository (<c>registry/path</c>).</param>
 /// <param name="Listed">How many tags the registry listed.</param>

@@ -32,7 +32,7 @@ public sealed partial class RegistryClient
     /// <summary>
     /// The digest a tag (or digest) of a repository points at now, asked with one <c>HEAD</c> (the registry's
     /// <c>Docker-Content-Digest</c>); a registry that does not send it is asked with a <c>GET</c>, verified. No blob is
-    /// read. Asked with push scope: it is the question a push asks before it pushes.
+    /// read. Asked with pull scope: a dry run asks it of a source, an incremental push of its target.
     /// </summary>
     /// <param name="repository">The repository.</param>
     /// <param name="reference">A tag or digest.</param>
@@ -45,7 +45,6 @@ public sealed partial class RegistryClient
         ArgumentException.ThrowIfNullOrEmpty(reference);
         var call = new RegistryCall(HttpMethod.Head, $"manifests/{reference}", $"{repository.Name}{(reference.Contains(':', StringComparison.Ordinal) ? "@" : ":")}{reference}")
         {
-            Push = true,
             Accept = MediaTypes.ManifestAccept,
             AcceptStatus = status => status == HttpStatusCode.NotFound,
         };

@@ -82,6 +82,9 @@ public sealed record SaveRequest
     /// <summary>Rewrite the output even when it already holds exactly the requested images at the same digests (<c>--force</c>).</summary>
     public bool Force { get; init; }
 
+    /// <summary>Names images in the archive other than the source does (a bundle file's <c>as:</c>); <see langword="null"/> keeps the source's names.</summary>
+    public Func<References.ImageReference, References.ImageReference>? Rename { get; init; }
+
     /// <summary>Archives whose images' layers the archive leaves out (<c>--exclude-archive</c>).</summary>
     public IReadOnlyList<string> ExcludeArchives { get; init; } = [];
 }

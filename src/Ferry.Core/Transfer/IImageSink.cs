@@ -48,11 +48,11 @@ public interface IImageSink
 /// </summary>
 public interface IIncrementalSink : IImageSink
 {
-    /// <summary>Whether the destination holds the image under its name at its digest already.</summary>
-    /// <param name="image">The image's destination name and digest (and config digest when the source knows it).</param>
+    /// <summary>Where the destination holds the image under its name at its digest already, if it does.</summary>
+    /// <param name="image">The image's name (before the destination's own naming, e.g. a target registry's prefix) and digest (and config digest when the source knows it).</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
-    /// <returns><see langword="true"/> when there is nothing to transfer for it.</returns>
-    Task<bool> HoldsAsync(ImageIdentity image, CancellationToken cancellationToken);
+    /// <returns>Its full name at the destination when there is nothing to transfer for it; otherwise <see langword="null"/>.</returns>
+    Task<References.ImageReference?> FindHeldAsync(ImageIdentity image, CancellationToken cancellationToken);
 }
 
 /// <summary>A sink whose report is always a <typeparamref name="TReport"/>: <see cref="TransferEngine.RunAsync{TReport}"/> then returns it typed.</summary>

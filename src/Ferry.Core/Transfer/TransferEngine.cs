@@ -63,8 +63,8 @@ public sealed class TransferEngine(ILogger? logger = null)
 
         var clock = Stopwatch.StartNew();
         var platforms = await sink.PlatformsAsync(request.Platforms, cancellationToken).ConfigureAwait(false) ?? source.DefaultPlatforms;
-        if (!request.Force && !request.IsPartial && request.Rename is null && request.ManifestFormat is null &&
-            await sink.CheckUpToDateAsync(request, (image, token) => source.PeekAsync(image, platforms, token), cancellationToken).ConfigureAwait(false) is { } upToDate)
+        if (!request.Force && !request.IsPartial && request.ManifestFormat is null &&
+            await sink.CheckUpToDateAsync(request, (image, token) => PeekRenamedAsync(request, source, image, platforms, token), cancellationToken).ConfigureAwait(false) is { } upToDate)
         {
             return new TransferResult(TransferPlan.Empty, [], upToDate) { Executed = false };
         }
@@ -130,20 +130,25 @@ public sealed class TransferEngine(ILogger? logger = null)
         return request.ManifestFormat is { } format ? ImageConversion.Apply(resolved, format) : (resolved, []);
     }
 
+    /// <summary>What the source says an image is, under the name the request gives it at the destination.</summary>
+    private static async Task<ImageIdentity?> PeekRenamedAsync(TransferRequest request, IImageSource source, string image, PlatformSelection platforms, CancellationToken cancellationToken) =>
+        await source.PeekAsync(image, platforms, cancellationToken).ConfigureAwait(false) is { } identity
+            ? identity with { Name = request.Rename is { } rename ? rename(identity.Name) : identity.Name }
+            : null;
+
     /// <summary>
     /// An image an incremental destination holds already at the digest the source names now (asked without reading a
     /// blob), or <see langword="null"/> when it must be transferred — or when the source cannot tell without resolving.
     /// </summary>
     private static async Task<UnchangedImage?> UnchangedAsync(TransferRequest request, PlatformSelection platforms, IImageSource source, IIncrementalSink sink, int index, CancellationToken cancellationToken)
     {
-        if (await source.PeekAsync(request.Images[index], platforms, cancellationToken).ConfigureAwait(false) is not { } identity)
+        if (await PeekRenamedAsync(request, source, request.Images[index], platforms, cancellationToken).ConfigureAwait(false) is not { } target)
         {
             return null;
         }
 
-        var target = identity with { Name = request.Rename is { } rename ? rename(identity.Name) : identity.Name };
-        return await sink.HoldsAsync(target, cancellationToken).ConfigureAwait(false)
-            ? new UnchangedImage(request.Images[index], index + 1, target.Name, identity.Digest)
+        return await sink.FindHeldAsync(target, cancellationToken).ConfigureAwait(false) is { } held
+            ? new UnchangedImage(request.Images[index], index + 1, held, target.Digest)
             : null;
     }
 

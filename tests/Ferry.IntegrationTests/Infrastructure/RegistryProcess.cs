@@ -26,6 +26,9 @@ internal sealed record RegistryConfig
 
     /// <summary>Run the registry on this lab's far host.</summary>
     public NetworkLab? Lab { get; init; }
+
+    /// <summary>Keep the registry's access log (one line per request), read with <see cref="RegistryProcess.Requests"/>.</summary>
+    public bool AccessLog { get; init; }
 }
 
 /// <summary>Distribution's <c>auth.token</c> section.</summary>
@@ -36,6 +39,7 @@ internal sealed class RegistryProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TempDirectory _directory;
+    private readonly List<string> _requests = [];
 
     private RegistryProcess(Process process, TempDirectory directory, IPAddress address, int port, string dataDirectory, bool tls)
     {
@@ -55,6 +59,18 @@ internal sealed class RegistryProcess : IAsyncDisposable
 
     public bool IsTls { get; }
 
+    /// <summary>The request lines of the access log so far (<c>"HEAD /v2/app/manifests/1.0 HTTP/1.1"</c>), when <see cref="RegistryConfig.AccessLog"/> is on.</summary>
+    public IReadOnlyList<string> Requests
+    {
+        get
+        {
+            lock (_requests)
+            {
+                return [.. _requests];
+            }
+        }
+    }
+
     /// <summary>Where the registry stores its blobs (tests may corrupt them on purpose).</summary>
     public string DataDirectory { get; }
 
@@ -72,7 +88,7 @@ internal sealed class RegistryProcess : IAsyncDisposable
             log:
               level: error
               accesslog:
-                disabled: true
+                disabled: {(settings.AccessLog ? "false" : "true")}
             storage:
               filesystem:
                 rootdirectory: {data}
@@ -112,12 +128,13 @@ internal sealed class RegistryProcess : IAsyncDisposable
         info.ArgumentList.Add(directory.File("config.yml"));
         var process = Process.Start(info)!;
         var errors = new StringBuilder();
-        process.ErrorDataReceived += (_, e) => { lock (errors) { errors.AppendLine(e.Data); } };
-        process.OutputDataReceived += (_, _) => { };
+        RegistryProcess? registry = null;
+        process.ErrorDataReceived += (_, e) => { lock (errors) { errors.AppendLine(e.Data); } registry?.Record(e.Data); };
+        process.OutputDataReceived += (_, e) => registry?.Record(e.Data);
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         var tls = settings.TlsCertificate is not null;
-        var registry = new RegistryProcess(process, directory, address, port, data, tls);
+        registry = new RegistryProcess(process, directory, address, port, data, tls);
 
         // Ready when its port accepts connections (the protocol is the tests' business).
         for (var i = 0; i < 100; i++)
@@ -142,6 +159,22 @@ internal sealed class RegistryProcess : IAsyncDisposable
 
         await registry.DisposeAsync();
         throw new InvalidOperationException($"docker-registry did not start: {errors}");
+    }
+
+    /// <summary>Keeps the quoted request line of an access-log line (combined log format).</summary>
+    private void Record(string? line)
+    {
+        var open = line?.IndexOf('"', StringComparison.Ordinal) ?? -1;
+        var close = open < 0 ? -1 : line!.IndexOf('"', open + 1);
+        if (close < 0 || !line![(open + 1)..close].Contains(" /v2/", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        lock (_requests)
+        {
+            _requests.Add(line[(open + 1)..close]);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -61,21 +61,21 @@ public sealed class DaemonSink(DockerEngineClient engine, ArchiveLimits? limits 
     /// The Engine's image of that name has the source's config digest as its ID: the same image (an Engine keeps no
     /// manifest digest for a loaded image, so the config is what is compared). Unknown config: not held.
     /// </remarks>
-    public async Task<bool> HoldsAsync(ImageIdentity image, CancellationToken cancellationToken)
+    public async Task<ImageReference?> FindHeldAsync(ImageIdentity image, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         if ((image.IsConfigDigest ? image.Digest : image.Config) is not { } config || image.Name.TaggedName is not { } name)
         {
-            return false;
+            return null;
         }
 
         try
         {
-            return (await engine.InspectImageAsync(name, cancellationToken).ConfigureAwait(false)).Id == config.ToString();
+            return (await engine.InspectImageAsync(name, cancellationToken).ConfigureAwait(false)).Id == config.ToString() ? image.Name : null;
         }
         catch (ImageNotFoundException)
         {
-            return false;
+            return null;
         }
     }
 

@@ -53,11 +53,11 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
 
     /// <inheritdoc />
     /// <remarks>One <c>HEAD</c> of the target tag: an image already there at the source's digest is not pushed again (nor its referrers).</remarks>
-    public async Task<bool> HoldsAsync(ImageIdentity image, CancellationToken cancellationToken)
+    public async Task<ImageReference?> FindHeldAsync(ImageIdentity image, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         var target = targetFor(image.Name);
-        return await registry.ManifestDigestAsync(target, target.ManifestReference, cancellationToken).ConfigureAwait(false) == image.Digest;
+        return await registry.ManifestDigestAsync(target, target.ManifestReference, cancellationToken).ConfigureAwait(false) == image.Digest ? target : null;
     }
 
     /// <inheritdoc />
