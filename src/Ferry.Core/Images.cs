@@ -41,9 +41,14 @@ public static class Images
     public static async Task<SaveResult> SaveAsync(SaveRequest request, IProgress<TransferEvent>? progress = null, RegistryAccess? access = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Images.Count == 0)
+        if (request.Images.Count == 0 && request.Files.Count == 0)
         {
             throw new InvalidInputException("no image to save");
+        }
+
+        if (request.Files.Count > 0 && request.Daemon is not null)
+        {
+            throw new InvalidInputException("plain files (Files) are carried beside registry images; a save from a Docker Engine holds images only");
         }
 
         if (request.Checksums && request.OutputStream is not null)
@@ -53,9 +58,10 @@ public static class Images
 
         access ??= RegistryAccess.Default;
         var sink = new ArchiveSink(new ArchiveTarget { Path = request.Output, Stream = request.OutputStream, Format = request.Format, Compression = request.Compression, SplitSize = request.SplitSize, Resume = request.Resume, SignKey = request.SignKey });
+        var files = FilesOf(request.Files);
         var transfer = new TransferRequest
         {
-            Images = request.Images,
+            Images = [.. request.Images, .. files.Keys],
             Platforms = request.Platforms,
             ManifestFormat = request.ManifestFormat,
             Jobs = request.Jobs,
@@ -85,10 +91,29 @@ public static class Images
         {
             using var registry = new RegistryClient(access.Credentials, access.Options, logger);
             transfer = transfer with { LinkCache = access.Options.Cache };
-            result = await engine.RunAsync(transfer, new RegistrySource(registry, request.SourceRegistry) { Referrers = request.Referrers }, sink, progress, cancellationToken).ConfigureAwait(false);
+            IImageSource source = new RegistrySource(registry, request.SourceRegistry) { Referrers = request.Referrers };
+            result = await engine.RunAsync(transfer, files.Count > 0 ? new CombinedSource(source, new FileArtifactSource(files)) : source, sink, progress, cancellationToken).ConfigureAwait(false);
         }
 
         return await ArchiveResultAsync(result, result.Plan.StreamedBytes, request.Checksums, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Plain files under the keys a request names them by (<c>file:PATH</c>); the same path twice is one file.</summary>
+    private static Dictionary<string, Files.FileArtifact> FilesOf(IReadOnlyList<Files.FileArtifact> files)
+    {
+        var byKey = new Dictionary<string, Files.FileArtifact>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            var key = FileArtifactSource.KeyOf(file);
+            if (byKey.TryGetValue(key, out var other) && other != file)
+            {
+                throw new InvalidInputException($"{file.Path} is given twice, as {other.Name} and as {file.Name}: carry it once");
+            }
+
+            byKey[key] = file;
+        }
+
+        return byKey;
     }
 
     /// <summary>
@@ -198,6 +223,14 @@ public static class Images
 
         using var opener = new LocationOpener(access, request.DestinationAccess, request.Daemon, logger, request.Transports);
         var opened = await opener.OpenSourceAsync(sources, request.SourceRegistry, new ArchiveSelection { Referrers = request.Referrers && destination.Kind != LocationKind.Daemon, As = isArchiveSource ? singleName : null, Limits = request.Limits }, cancellationToken).ConfigureAwait(false);
+        if (request.Files.Count > 0)
+        {
+            // Plain files go beside the images, as artifacts of their own (a bundle file's files:).
+            var files = FilesOf(request.Files);
+            var describe = opened.Describe;
+            opened = opened with { Source = new CombinedSource(opened.Source, new FileArtifactSource(files)), Images = [.. opened.Images, .. files.Keys], Describe = k => files.TryGetValue(k, out var f) ? f.Path : describe(k) };
+        }
+
         var transfer = new TransferRequest
         {
             Images = opened.Images,
@@ -372,6 +405,25 @@ public static class Images
         var result = await new TransferEngine().RunAsync(transfer, source, new DaemonSink(engine, request.Limits), lines, cancellationToken).ConfigureAwait(false);
         var report = result.Report;
         return new DaemonLoadResult(report?.Loaded ?? [], result.Failed.Select(f => LoadProgress.Failure(f, source)).ToList());
+    }
+
+    /// <summary>
+    /// Writes the files of an artifact out of an archive, without a registry, as <c>oras pull</c> writes them: each
+    /// layer under its title annotation, into <paramref name="directory"/>, checked against its digest before it appears.
+    /// </summary>
+    /// <param name="archive">Any archive Ferry reads.</param>
+    /// <param name="name">The artifact's name in it (<c>files/app.iso:1.0</c>).</param>
+    /// <param name="directory">Where the files go (made when missing).</param>
+    /// <param name="overwrite">Replace files that exist; otherwise an existing file is an error and nothing is written.</param>
+    /// <param name="limits">How far the archive may go (<see langword="null"/>: <see cref="Reading.ArchiveLimits.Default"/>).</param>
+    /// <param name="cancellationToken">Cancels the extraction; nothing half-written is left.</param>
+    /// <returns>The files written.</returns>
+    public static Task<IReadOnlyList<Files.ExtractedFile>> ExtractAsync(string archive, string name, string directory, bool overwrite = false, Reading.ArchiveLimits? limits = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(archive);
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(directory);
+        return Files.FileExtractor.ExtractAsync(archive, name, directory, overwrite, limits, cancellationToken);
     }
 
     /// <summary>Lists an archive's images, platforms, sizes and layers.</summary>

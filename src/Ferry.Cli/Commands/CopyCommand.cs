@@ -107,11 +107,11 @@ internal static class CopyCommand
         }
 
         var (built, access) = BuildRequest(parseResult, options, lines, destinationText, bundle);
-        var request = built with { Rename = rename };
+        var request = built with { Rename = rename, Files = bundle is null ? [] : [.. bundle.FileItems.Select(f => Files.FileArtifact.Create(BundleInput.PathOf(bundle, f.Path), f.Name, f.MediaType))] };
         if (parseResult.GetValue(options.DryRun))
         {
             return SourcesOf(request).All(s => s.Kind == LocationKind.Registry)
-                ? await DryRun.PrintAsync(lines, access, request.SourceRegistry, mode, cancellationToken).ConfigureAwait(false)
+                ? await DryRun.PrintAsync(lines, [], access, request.SourceRegistry, mode, cancellationToken).ConfigureAwait(false)
                 : throw new InvalidInputException("--dry-run shows what registries hold; these sources are not registry images");
         }
 
@@ -137,7 +137,7 @@ internal static class CopyCommand
 
         EventText.Converted(result.Converted, mode);
         var failedWhere = result.Failed.Count > 0
-            ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Select(f => lines[f.Position - 1]), mode, cancellationToken).ConfigureAwait(false)
+            ? await FailedList.WriteAsync(parseResult.GetValue(options.Failed)!, result.Failed.Where(f => f.Position <= lines.Count).Select(f => lines[f.Position - 1]), mode, cancellationToken).ConfigureAwait(false)
             : string.Empty;
         return RunOutcome.Report("copied", result.Images.Count, result.Failed.Count, result.Images.Sum(i => i.UploadedBytes), request.Target ?? request.As ?? request.Destination!, failedWhere, mode, result.Unchanged.Count);
     }

@@ -6,8 +6,16 @@ namespace Ferry.Cli.Commands;
 /// <summary><c>--dry-run</c>: the images a save or copy would take, each with the digest its tag points at now; no blob is read.</summary>
 internal static class DryRun
 {
-    public static async Task<int> PrintAsync(IReadOnlyList<string> lines, RegistryAccess access, string? sourceRegistry, OutputMode mode, CancellationToken cancellationToken)
+    public static async Task<int> PrintAsync(IReadOnlyList<string> lines, IReadOnlyList<Files.FileArtifact> files, RegistryAccess access, string? sourceRegistry, OutputMode mode, CancellationToken cancellationToken)
     {
+        foreach (var file in files)
+        {
+            if (mode.TalksInText)
+            {
+                Console.Error.WriteLine($"ferry: would carry {TerminalText.Escape(file.Path)} as {file.Name} ({file.MediaType}, {Units.Bytes(new FileInfo(file.Path).Length)})");
+            }
+        }
+
         var digests = await Images.DigestsAsync(lines, access, sourceRegistry, cancellationToken: cancellationToken).ConfigureAwait(false);
         foreach (var line in digests)
         {
@@ -44,6 +52,6 @@ internal static class DryRun
             Console.Error.WriteLine($"ferry: dry run: {found} of {digests.Count} image(s) found; nothing downloaded");
         }
 
-        return RunOutcome.ExitCode(found, digests.Count - found);
+        return RunOutcome.ExitCode(found + files.Count, digests.Count - found);
     }
 }

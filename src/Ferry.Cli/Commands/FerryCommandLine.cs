@@ -25,6 +25,7 @@ internal static class FerryCommandLine
             SignCommand.Create(),
             LoadCommand.Create(),
             InspectCommand.Create(),
+            ExtractCommand.Create(),
             ListCommand.Create(),
             MergeCommand.Create(),
             CacheCommand.Create(),

@@ -31,6 +31,8 @@ internal static class SaveCommand
         var debug = new Option<bool>("--debug") { Description = "Print HTTP-level detail (never secrets)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print errors only" };
         var daemon = new Option<bool>("--daemon") { Description = "Save from a Docker Engine instead of registries (DOCKER_HOST, the docker context, or the default socket)" };
+        var addFile = new Option<string[]>("--add-file") { Description = "Carry a plain file (an ISO, a binary, a chart .tgz, a values file) as an OCI artifact laid out as oras push does, PATH[:NAME:TAG] (repeatable; default name files/<file name>:latest); ferry extract writes it back" };
+        var fileType = new Option<string?>("--file-type") { Description = "The media type of the --add-file files (default: by extension, else oras' application/vnd.oci.image.layer.v1.tar)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the images the run would save, each with the digest its tag points at now (after -f lists and tag filters are expanded), and stop: no layer is downloaded" };
         var force = new Option<bool>("--force") { Description = "Rewrite the output even when it already holds these images at the same digests" };
         var shard = new Option<string?>("--shard") { Description = "Save only this part of the list, INDEX/COUNT (e.g. 3/16): a stable hash of each image picks its part, so N machines each save one and 'ferry merge' joins them" };
@@ -59,7 +61,7 @@ internal static class SaveCommand
             """)
         {
             images, file, output, format, compress, jobs, downloads, source, failed, progress, debug, quiet,
-            daemon, compressLayers, include, exclude, excludeArchive, force, dryRun, checksums, shard, splitSize, noResume, noReferrers, signKey, cache.Option,
+            daemon, compressLayers, include, exclude, excludeArchive, addFile, fileType, force, dryRun, checksums, shard, splitSize, noResume, noReferrers, signKey, cache.Option,
         };
 
         platforms.AddTo(command);
@@ -95,6 +97,7 @@ internal static class SaveCommand
                     Images = [.. parseResult.GetValue(images) ?? [], .. parseResult.GetValue(include) ?? []],
                     ListFile = parseResult.GetValue(file),
                     DryRun = parseResult.GetValue(dryRun),
+                    Files = [.. (parseResult.GetValue(addFile) ?? []).Select(f => Files.FileArtifact.Parse(f, parseResult.GetValue(fileType)))],
                     Output = parseResult.GetValue(output),
                     Platforms = platforms.Selection(parseResult),
                     Format = parseResult.GetValue(format) == "dir" || compression == "dir" ? ArchiveFormat.Directory : ArchiveFormat.Tar,

@@ -21,6 +21,9 @@ internal sealed record SaveOptions
     /// <summary>Print what would be saved (each image with its digest) and stop before any blob is read.</summary>
     public bool DryRun { get; init; }
 
+    /// <summary>Plain files carried as OCI artifacts (<c>--add-file</c>, a bundle file's <c>files:</c>).</summary>
+    public IReadOnlyList<Files.FileArtifact> Files { get; init; } = [];
+
     public string? Output { get; init; }
 
     public PlatformSelection? Platforms { get; init; }

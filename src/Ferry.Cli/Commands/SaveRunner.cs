@@ -35,10 +35,15 @@ internal static class SaveRunner
                 CredentialsFor = registry => Bundles.BundleAccess.Credentials(bundle, credentialsFor(registry)),
                 Platforms = options.Platforms ?? bundle.PlatformSelection,
                 NoReferrers = options.NoReferrers || bundle.CarrySignatures == false,
+                Files = [.. options.Files, .. bundle.FileItems.Select(f => Files.FileArtifact.Create(BundleInput.PathOf(bundle, f.Path), f.Name, f.MediaType))],
             };
             var expansion = await BundleInput.ExpandAsync(bundle, AccessFor(options, []), outputMode, cancellationToken).ConfigureAwait(false);
             (list, lines) = (null, [.. expansion.Images]);
             rename = expansion.Renames.Count > 0 ? expansion.Rename : null;
+        }
+        else if (options.Images.Count == 0 && options.ListFile is null && options.Files.Count > 0)
+        {
+            (list, lines) = (null, []); // files only: no image list to read from stdin
         }
         else
         {
@@ -46,7 +51,12 @@ internal static class SaveRunner
             lines = list?.Select(e => e.Line).ToList() ?? options.Images.ToList();
         }
 
-        if (lines.Count == 0)
+        if (options.Files.Count > 0 && options.Shard is not null)
+        {
+            throw new InvalidInputException("--shard splits the image list; carry plain files in one save of their own (ferry merge joins the parts)");
+        }
+
+        if (lines.Count == 0 && options.Files.Count == 0)
         {
             throw new InvalidInputException("no image given (see 'ferry save --help')");
         }
@@ -75,7 +85,7 @@ internal static class SaveRunner
         if (options.DryRun)
         {
             return options.Daemon is null
-                ? await DryRun.PrintAsync(lines, AccessFor(options, lines), options.SourceRegistry, outputMode, cancellationToken).ConfigureAwait(false)
+                ? await DryRun.PrintAsync(lines, options.Files, AccessFor(options, lines), options.SourceRegistry, outputMode, cancellationToken).ConfigureAwait(false)
                 : throw new InvalidInputException("--dry-run shows what registries hold; a save from a Docker Engine has nothing to look up first");
         }
 
@@ -86,12 +96,12 @@ internal static class SaveRunner
 
         var (output, stream) = ChooseOutput(options, lines);
         var mode = options.Progress == "json" ? ProgressMode.Json : options.Quiet ? ProgressMode.Quiet : ProgressMode.Plain;
-        Func<int, string> describePosition = position => list is null ? string.Empty : $"line {list[position - 1].LineNumber}: ";
+        Func<int, string> describePosition = position => list is null || position > list.Count ? string.Empty : $"line {list[position - 1].LineNumber}: ";
         using var signKey = options.SignKey is { } keyPath ? SignatureOptions.LoadSigningKey(keyPath) : null;
         var request = BuildRequest(options, lines, output, stream, bulk: list is not null, signKey) with { Rename = rename };
         var result = await SaveWithProgressAsync(options, request, mode, describePosition, cancellationToken).ConfigureAwait(false);
         var failedWhere = result.Failed.Count > 0
-            ? await FailedList.WriteAsync(options.FailedFile, result.Failed.Select(f => lines[f.Position - 1]), outputMode, cancellationToken).ConfigureAwait(false)
+            ? await FailedList.WriteAsync(options.FailedFile, result.Failed.Where(f => f.Position <= lines.Count).Select(f => lines[f.Position - 1]), outputMode, cancellationToken).ConfigureAwait(false)
             : string.Empty;
         EventText.Converted(result.Converted, outputMode);
         return Summarize(options, outputMode, result, lines.Count, result.Output ?? (stream is null ? "nothing" : "stdout"), failedWhere);
@@ -108,6 +118,7 @@ internal static class SaveRunner
     private static SaveRequest BuildRequest(SaveOptions options, List<string> lines, string? output, Stream? stream, bool bulk, Signing.SigningKey? signKey) => new()
     {
         Images = lines,
+        Files = options.Files,
         Output = output,
         OutputStream = stream,
         Format = options.Format,
@@ -238,9 +249,14 @@ internal static class SaveRunner
             return (options.Output, null);
         }
 
-        if (lines.Count > 1)
+        if (lines.Count + options.Files.Count > 1)
         {
             throw new InvalidInputException("several images and stdout is a terminal: name the archive with -o FILE");
+        }
+
+        if (lines.Count == 0)
+        {
+            return (DefaultOutputName(options.Files[0].Name, options.Format), null);
         }
 
         return (DefaultOutputName(ImageReference.Parse(lines[0]), options.Format), null);

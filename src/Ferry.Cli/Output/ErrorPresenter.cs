@@ -40,6 +40,8 @@ internal static partial class ErrorPresenter
         "KeyFile" => "--tlskey",
         "Machine" => "--machine",
         "Checksums" => "--checksums",
+        "Overwrite" => "--force",
+        "Files" => "--add-file",
         "SignKey" => "--sign-key",
         "Referrers: false" => "--no-referrers",
         "Identity: Any" => "--identity any",
@@ -47,7 +49,7 @@ internal static partial class ErrorPresenter
         _ => m.Value,
     });
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(Referrers: false|Identity: Any|Identity: Repository|SignKey|MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine|Checksums)(?=[),: ])")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(Referrers: false|Identity: Any|Identity: Repository|SignKey|MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine|Checksums|Overwrite|Files)(?=[),: ])")]
     private static partial System.Text.RegularExpressions.Regex SettingNames();
 
     public static int Present(Exception exception, bool debug, OutputMode mode)

@@ -29,6 +29,9 @@ public sealed record CopyRequest
     /// </summary>
     public string? Destination { get; init; }
 
+    /// <summary>Plain files copied beside the images, each as an OCI artifact laid out as <c>oras push</c> does (a bundle file's <c>files:</c>).</summary>
+    public IReadOnlyList<Files.FileArtifact> Files { get; init; } = [];
+
     /// <summary>Names images at the destination other than the source does (a bundle file's <c>as:</c>), before a target registry's prefix applies; <see langword="null"/> keeps them.</summary>
     public Func<ImageReference, ImageReference>? Rename { get; init; }
 

@@ -5,6 +5,12 @@ namespace Ferry.Oci;
 /// <summary>What an artifact (a manifest whose config is not an image config) is, in a few words for a listing.</summary>
 public static class ArtifactDescription
 {
+    /// <summary>The annotation that names a layer's file (<c>oras pull</c> writes the layer under it).</summary>
+    public const string TitleAnnotation = "org.opencontainers.image.title";
+
+    /// <summary>The artifact type <c>oras push</c> writes when none is given.</summary>
+    public const string UnknownArtifactType = "application/vnd.unknown.artifact.v1";
+
     /// <summary>The config media type <c>helm push</c> writes.</summary>
     public const string HelmConfig = "application/vnd.cncf.helm.config.v1+json";
 
@@ -46,6 +52,28 @@ public static class ArtifactDescription
             }
         }
 
+        if (TypeOf(manifest) == UnknownArtifactType && Titles(manifest) is { Count: > 0 } titles)
+        {
+            // Plain files (oras push, ferry save --add-file): what they are is their names.
+            return (titles.Count == 1 ? "file " : "files ") + string.Join(", ", titles.Take(3)) + (titles.Count > 3 ? ", …" : string.Empty);
+        }
+
         return TypeOf(manifest);
+    }
+
+    /// <summary>The file names the layers' title annotations give (<c>oras push</c>'s layout).</summary>
+    private static List<string> Titles(ManifestDocument manifest)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(manifest.Content);
+            return document.RootElement.TryGetProperty("layers", out var layers) && layers.ValueKind == JsonValueKind.Array
+                ? [.. layers.EnumerateArray().Where(l => l.ValueKind == JsonValueKind.Object).Select(l => ManifestDocument.ReadAnnotations(l).GetValueOrDefault(TitleAnnotation)).OfType<string>()]
+                : [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
     }
 }

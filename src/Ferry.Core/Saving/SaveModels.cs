@@ -11,6 +11,9 @@ public sealed record SaveRequest
     /// <summary>The image references, as users write them (<c>nginx:1.27</c>, <c>host:5000/app@sha256:…</c>).</summary>
     public required IReadOnlyList<string> Images { get; init; }
 
+    /// <summary>Plain files carried beside the images, each as an OCI artifact laid out as <c>oras push</c> does (<c>--add-file</c>).</summary>
+    public IReadOnlyList<Files.FileArtifact> Files { get; init; } = [];
+
     /// <summary>The output path (file or directory). Ignored when <see cref="OutputStream"/> is set.</summary>
     public string? Output { get; init; }
 
