@@ -15,6 +15,9 @@ IMAGES="${IMAGES:-6}"
 "$here/../scripts/install-deps.sh"
 FERRY="${FERRY:-$here/../ferry}"
 "$FERRY" --help >/dev/null
+# FERRY_BEFORE=path/to/an/older/ferry adds its runs to the same rounds (before/after a change, in one run);
+# ONLY_FERRY=1 leaves the peers out.
+[[ -n "${FERRY_BEFORE:-}" ]] && "$FERRY_BEFORE" --help >/dev/null
 
 work="$(mktemp -d /tmp/ferry-copy.XXXXXX)"
 cleanup() {
@@ -58,6 +61,11 @@ export -f skopeo_sync_each skopeo_copy_each upload_floor; export work
 for round in $(seq "$ROUNDS"); do
   fresh_registry
   measure ferry "" "$FERRY" copy -q -f "$work/images.txt" -a amd64,arm64 -j 6 --to "$TARGET"
+  if [[ -n "${FERRY_BEFORE:-}" ]]; then
+    fresh_registry
+    measure ferry-before "" "$FERRY_BEFORE" copy -q -f "$work/images.txt" -a amd64,arm64 -j 6 --to "$TARGET"
+  fi
+  if [[ -n "${ONLY_FERRY:-}" ]]; then echo "round $round done" >&2; continue; fi
   fresh_registry
   measure skopeo-sync "" bash -c skopeo_sync_each
   fresh_registry

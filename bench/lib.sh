@@ -8,7 +8,7 @@ start_registry() { # $1 = work dir; sets REGISTRY, REGISTRY_PID
   mkdir -p "$dir/registry"
   cat > "$dir/registry/config.yml" <<YML
 version: 0.1
-log: {level: error, accesslog: {disabled: true}}
+log: {level: error, accesslog: {disabled: ${REGISTRY_ACCESSLOG_DISABLED:-true}}}
 storage: {filesystem: {rootdirectory: $dir/registry/data}}
 http: {addr: 127.0.0.1:$port}
 YML
