@@ -91,6 +91,7 @@ public sealed class BundleFileTests
     [InlineData("registry.example.com:\n  tls-verify: perhaps\n", 2, "true or false")]
     [InlineData("registry.example.com: [a, b]\n", 1, "expected a mapping")]
     [InlineData("registry.example.com:\n  images:\n    app: [\n", 4, "not valid YAML")]
+    [InlineData("registry.example.com:\n  tls-verify: true\n  tls-verify: false\n", 3, "not valid YAML")]
     public void BadFiles_FailWithTheirLine(string text, int line, string message)
     {
         var error = Assert.Throws<InvalidInputException>(() => Parse(text));

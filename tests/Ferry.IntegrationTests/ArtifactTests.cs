@@ -117,6 +117,9 @@ public sealed class ArtifactTests(RealComponentsFixture env)
         // Into the registry: the manifest is oras push's layout, and the blob is the file.
         var load = await FerryCli.RunAsync("load", bundle, "--to", $"{env.Host}/files-loaded");
         Assert.True(load.ExitCode == 0, load.StandardError);
+        var reload = await FerryCli.RunAsync("load", bundle, "--to", $"{env.Host}/files-loaded");
+        Assert.True(reload.ExitCode == 0, reload.StandardError);
+        Assert.Contains("nothing to do: all 3 image(s) unchanged", reload.StandardError, StringComparison.Ordinal);
         var manifest = JsonNode.Parse(await RegistryManifests.GetAsync(env.Host, "files-loaded/files/installer", "1.0"))!;
         Assert.Equal("application/vnd.oci.image.manifest.v1+json", (string?)manifest["mediaType"]);
         Assert.Equal("application/vnd.unknown.artifact.v1", (string?)manifest["artifactType"]);

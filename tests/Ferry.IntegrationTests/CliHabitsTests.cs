@@ -30,7 +30,7 @@ public sealed class CliHabitsTests(RealComponentsFixture env)
         var root = (await FerryCli.RunAsync("--help")).EnsureSuccess("ferry --help").StandardOutput;
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(root, "Examples:"));
         var rows = root[root.IndexOf("Commands:", StringComparison.Ordinal)..].Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
-        Assert.Equal(13, rows.Count); // one per command, ls included
+        Assert.Equal(14, rows.Count); // one per command, ls and extract included
         Assert.All(rows, r => Assert.Matches(@"^  [a-z]+ ", r));
         var load = (await FerryCli.RunAsync("load", "--help")).EnsureSuccess("ferry load --help").StandardOutput;
         Assert.Contains("--images-from load-failed.txt", load, StringComparison.Ordinal);

@@ -11,7 +11,8 @@ namespace Ferry.IntegrationTests;
 [Collection(RealComponentsCollection.Name)]
 public sealed class RepositoryTagsTests(RealComponentsFixture env)
 {
-    private static readonly string[] Tags = ["1.0.0", "1.2.0", "1.2.5", "v1.3", "2.0.0", "latest", "dev-abc"];
+    // Thirteen tags, versions and not: a prerelease, a v prefix, 1.10 after 1.2, and names no range takes.
+    private static readonly string[] Tags = ["1.0.0", "1.2.0", "1.2.5", "v1.3", "2.0.0", "latest", "dev-abc", "1.10.0", "0.9.1", "2.1.0-rc.1", "3.0.0", "nightly", "stable"];
 
     [Fact]
     public async Task Ls_ListsTagsWithDigests_AndTheCatalog_AndTagOptionsSelect()
@@ -23,10 +24,12 @@ public sealed class RepositoryTagsTests(RealComponentsFixture env)
 
         var ranged = await FerryCli.RunAsync("ls", $"{env.Host}/tags/listed", "--tag-semver", ">=1.2 <2", "--digests");
         Assert.True(ranged.ExitCode == 0, ranged.StandardError);
-        Assert.Equal([$"1.2.0\t{image.Manifest.Digest}", $"1.2.5\t{image.Manifest.Digest}", $"v1.3\t{image.Manifest.Digest}"], Lines(ranged.StandardOutput));
+        Assert.Equal([$"1.2.0\t{image.Manifest.Digest}", $"1.2.5\t{image.Manifest.Digest}", $"v1.3\t{image.Manifest.Digest}", $"1.10.0\t{image.Manifest.Digest}"], Lines(ranged.StandardOutput));
 
-        var newest = await FerryCli.RunAsync("ls", $"{env.Host}/tags/listed", "--tag-semver", "*", "--newest", "2");
-        Assert.Equal(["v1.3", "2.0.0"], Lines(newest.StandardOutput));
+        var newest = await FerryCli.RunAsync("ls", $"{env.Host}/tags/listed", "--tag-semver", "*", "--newest", "3");
+        Assert.Equal(["1.10.0", "2.0.0", "3.0.0"], Lines(newest.StandardOutput));
+        var regex = await FerryCli.RunAsync("ls", $"{env.Host}/tags/listed", "--tag-regex", "^[a-z]", "--tag-exclude", "^latest$");
+        Assert.Equal(["dev-abc", "nightly", "stable", "v1.3"], Lines(regex.StandardOutput).Order(StringComparer.Ordinal));
 
         var catalog = await FerryCli.RunAsync("ls", env.Host);
         Assert.True(catalog.ExitCode == 0, catalog.StandardError);
@@ -48,10 +51,10 @@ public sealed class RepositoryTagsTests(RealComponentsFixture env)
         var bundle = dir.File("tags.tar");
         var save = await FerryCli.RunAsync("save", "-o", bundle, $"{env.Host}/tags/app", $"{env.Host}/test/app:1", "--tag-regex", @"^1\.", "--tag-exclude", @"\.5$");
         Assert.True(save.ExitCode == 0, save.StandardError);
-        Assert.Contains($"{env.Host}/tags/app: 2 of 7 tag(s)", save.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"{env.Host}/tags/app: 3 of 13 tag(s)", save.StandardError, StringComparison.Ordinal);
         var inspect = await FerryCli.RunAsync("inspect", "--json", bundle);
         var names = JsonNode.Parse(inspect.StandardOutput)!["images"]!.AsArray().Select(i => (string)i!["name"]!).Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal([$"{env.Host}/tags/app:1.0.0", $"{env.Host}/tags/app:1.2.0", $"{env.Host}/test/app:1"], names);
+        Assert.Equal([$"{env.Host}/tags/app:1.0.0", $"{env.Host}/tags/app:1.10.0", $"{env.Host}/tags/app:1.2.0", $"{env.Host}/test/app:1"], names);
 
         var copy = await FerryCli.RunAsync("copy", $"{env.Host}/tags/app", "--all-tags", "--to", $"{env.Host}/tags-mirror");
         Assert.True(copy.ExitCode == 0, copy.StandardError);
