@@ -565,7 +565,7 @@ public static class Images
         {
             try
             {
-                var name = References.ImageReference.Parse(images[i]);
+                var name = RegistrySource.Parse(images[i]);
                 var source = sourceRegistry is { Length: > 0 } other ? name.WithRegistry(other) : name;
                 results[i] = await registry.ManifestDigestAsync(source, source.ManifestReference, token).ConfigureAwait(false) is { } digest
                     ? new Listing.ImageDigest(images[i], digest, null)

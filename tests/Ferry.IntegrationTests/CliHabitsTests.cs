@@ -41,7 +41,59 @@ public sealed class CliHabitsTests(RealComponentsFixture env)
     {
         var run = await FerryCli.RunAsync("sav", "nginx:1.27");
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("did you mean 'save'?", run.StandardError, StringComparison.Ordinal);
+        Assert.Equal("ferry: error: unknown command 'sav'; did you mean 'save'? (see 'ferry --help')", run.StandardError.Trim());
+    }
+
+    /// <summary>Issue #27's "mistakes", each the way a newcomer or a docker, skopeo or image-tools user types it.</summary>
+    [Fact]
+    public async Task NewcomersMistakes_GetHelpOrTheRightSpelling()
+    {
+        var bare = await FerryCli.RunAsync();
+        Assert.Equal(0, bare.ExitCode);
+        Assert.Contains("Commands:", bare.StandardOutput, StringComparison.Ordinal);
+        foreach (var typed in new[] { "version", "-v" })
+        {
+            var version = await FerryCli.RunAsync(typed);
+            Assert.Equal(1, version.ExitCode);
+            Assert.Contains("the version is 'ferry --version'", version.StandardError, StringComparison.Ordinal);
+        }
+
+        using var dir = new TempDirectory();
+
+        // skopeo's docker:// on save; image-tools' Go spelling -compress=zstd; the compression a file name says.
+        var transport = await FerryCli.RunAsync("save", "-o", dir.File("t.tar"), $"docker://{env.Host}/test/app:1");
+        Assert.True(transport.ExitCode == 0, transport.StandardError);
+        var goFlags = await FerryCli.RunAsync("save", "-compress=zstd", "-o", dir.File("z.tar.zst"), $"{env.Host}/test/app:1");
+        Assert.True(goFlags.ExitCode == 0, goFlags.StandardError);
+        var byName = await FerryCli.RunAsync("save", "-o", dir.File("g.tgz"), $"{env.Host}/test/app:1");
+        Assert.True(byName.ExitCode == 0, byName.StandardError);
+        var gzip = await File.ReadAllBytesAsync(dir.File("g.tgz"));
+        var zstd = await File.ReadAllBytesAsync(dir.File("z.tar.zst"));
+        Assert.Equal("1f8b", Convert.ToHexStringLower(gzip, 0, 2));
+        Assert.Equal("28b52ffd", Convert.ToHexStringLower(zstd, 0, 4));
+        var clash = await FerryCli.RunAsync("save", "-o", dir.File("c.tgz"), "--compress", "none", $"{env.Host}/test/app:1");
+        Assert.Equal(1, clash.ExitCode);
+        Assert.Contains("names a gzip archive, but --compress none was given", clash.StandardError, StringComparison.Ordinal);
+
+        // A directory as -o is said before anything is downloaded.
+        var directory = await FerryCli.RunAsync("save", "-o", dir.Path + "/", $"{env.Host}/test/app:1", "--progress", "json");
+        Assert.Equal(1, directory.ExitCode);
+        Assert.Contains("is a directory: name the archive file inside it", directory.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("resolved", directory.StandardError, StringComparison.Ordinal);
+
+        // /dev/stdout into a pipe, and /dev/stdin from one, are streams.
+        var sh = Components.Require("sh", "dash");
+        var ferry = $"dotnet '{FerryCli.AssemblyPath}'";
+        var piped = await ProcessRunner.RunAsync(sh, ["-c", $"{ferry} save -q -o /dev/stdout {env.Host}/test/app:1 | cat > '{dir.File("p.tar")}' && {ferry} inspect /dev/stdin < '{dir.File("p.tar")}'"]);
+        Assert.True(piped.ExitCode == 0, piped.StandardError);
+        Assert.Contains($"{env.Host}/test/app:1", piped.StandardOutput, StringComparison.Ordinal);
+
+        // docker load's -i ARCHIVE; --image has no one-letter alias any more.
+        var load = await FerryCli.RunAsync("load", "-i", dir.File("t.tar"), "--to", $"{env.Host}/mistakes");
+        Assert.True(load.ExitCode == 0, load.StandardError);
+        var none = await FerryCli.RunAsync("load", "--to", $"{env.Host}/mistakes");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Contains("no archive given", none.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -15,9 +15,20 @@ internal static class CommandLineHabits
     /// <summary>Rewrites the arguments: seed spellings, and global flags given before the command.</summary>
     public static string[] Normalize(string[] args, RootCommand root)
     {
-        // image-tools' single-dash spellings (a second alias would hide --compress from the help).
-        var rewritten = args.Select(a => a switch { "-debug" => "--debug", "-compress" => "--compress", _ => a }).ToList();
-        var commandAt = rewritten.FindIndex(a => root.Subcommands.Any(c => c.Name == a));
+        // Bare `ferry` shows what it can do, as docker and git do.
+        if (args.Length == 0)
+        {
+            return ["--help"];
+        }
+
+        var commandAt = args.ToList().FindIndex(a => root.Subcommands.Any(c => c.Name == a));
+        var command = commandAt >= 0 ? root.Subcommands.First(c => c.Name == args[commandAt]) : root;
+
+        // Go's flag spellings, as image-tools' own examples write them: -compress=zstd, -debug, -failed x.txt. A single-dash
+        // word that is a long option of the command is that option (never anything else: options of one letter are -x).
+        var longNames = OptionNames(command).Concat(GlobalFlags.Where(f => f.StartsWith("--", StringComparison.Ordinal))).ToHashSet(StringComparer.Ordinal);
+        var end = Array.IndexOf(args, "--");
+        var rewritten = args.Select((a, i) => (end < 0 || i < end) && a.Length > 2 && a[0] == '-' && a[1] != '-' && longNames.Contains("-" + a.Split('=')[0]) ? "-" + a : a).ToList();
         if (commandAt <= 0)
         {
             return [.. rewritten];
@@ -40,6 +51,17 @@ internal static class CommandLineHabits
         if (parseResult.Errors.Count > 0)
         {
             var unknown = parseResult.UnmatchedTokens.FirstOrDefault() ?? parseResult.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument)?.Value;
+            if (command is RootCommand && unknown is "version" or "-v" or "-V" or "--v")
+            {
+                return $"ferry has no '{unknown}'; the version is 'ferry --version'";
+            }
+
+            if (command is RootCommand && unknown is not null && !unknown.StartsWith('-'))
+            {
+                var closest = Closest(unknown, command.Subcommands.Select(c => c.Name));
+                return $"unknown command '{unknown}'{(closest is null ? string.Empty : $"; did you mean '{closest}'?")} (see 'ferry --help')";
+            }
+
             var hint = command is RootCommand && unknown is not null && Closest(unknown, command.Subcommands.Select(c => c.Name)) is { } sub
                 ? $"; did you mean '{sub}'?"
                 : unknown is not null && unknown.StartsWith('-') && Closest(unknown, OptionNames(command)) is { } option ? $"; did you mean {option}?" : string.Empty;

@@ -57,7 +57,12 @@ internal static class LoadCommand
 
     private static async Task<int> RunAsync(ParseResult parseResult, LoadOptions options, OutputMode mode, CancellationToken cancellationToken)
     {
-        var paths = parseResult.GetValue(options.Archives)!;
+        string[] paths = [.. parseResult.GetValue(options.Archives) ?? [], .. parseResult.GetValue(options.Input) ?? []];
+        if (paths.Length == 0)
+        {
+            throw new InvalidInputException("no archive given: ferry load ARCHIVE... (or -i ARCHIVE, as docker load takes it; - reads stdin)");
+        }
+
         if (paths.Count(p => p == "-") > 1)
         {
             throw new InvalidInputException("- (stdin) can be read once only");

@@ -5,13 +5,15 @@ namespace Ferry.Cli.Commands;
 /// <summary>The options of <c>ferry load</c>: its own, and the shared groups it takes (platforms, registry access, Engine, rates, archive limits).</summary>
 internal sealed class LoadOptions
 {
-    public Argument<string[]> Archives { get; } = new("archives") { Arity = ArgumentArity.OneOrMore, Description = "Archives: Ferry's, docker save, podman save, skopeo docker-archive/oci-archive/oci, crane (tar, tar.gz, tar.zst or directory; detected by content); - reads stdin" };
+    public Argument<string[]> Archives { get; } = new("archives") { Arity = ArgumentArity.ZeroOrMore, Description = "Archives: Ferry's, docker save, podman save, skopeo docker-archive/oci-archive/oci, crane (tar, tar.gz, tar.zst or directory; detected by content); - reads stdin" };
 
     public Option<string?> To { get; } = new("--to") { Description = "Target registry host[:port], optionally with a path prefix (registry:5000/mirror)" };
 
     public Option<string?> As { get; } = new("--as") { Description = "Push the one selected image under this full name (registry:5000/team/app:2.0); also names an unnamed image" };
 
-    public Option<string[]> Image { get; } = new("--image", "-i") { Description = "Load only this image of the archives (repeatable): its name, or its digest when unnamed" };
+    public Option<string[]> Input { get; } = new("--input", "-i") { Description = "An archive to load (repeatable; the same as a positional archive, docker load's spelling)" };
+
+    public Option<string[]> Image { get; } = new("--image") { Description = "Load only this image of the archives (repeatable): its name, or its digest when unnamed" };
 
     public Option<string?> ImagesFrom { get; } = new("--images-from") { Description = "Load only the images listed in this file, one --image per line (# comments; the --failed list of an earlier load)" };
 
@@ -56,7 +58,7 @@ internal sealed class LoadOptions
     public void AddTo(Command command)
     {
         command.Arguments.Add(Archives);
-        foreach (var option in new Option[] { To, As, Image, ImagesFrom, Daemon, MountFrom, Jobs, Force, Failed, Progress, Debug, Quiet, NoReferrers, RequireSignature, Key, Identity })
+        foreach (var option in new Option[] { Input, To, As, Image, ImagesFrom, Daemon, MountFrom, Jobs, Force, Failed, Progress, Debug, Quiet, NoReferrers, RequireSignature, Key, Identity })
         {
             command.Options.Add(option);
         }

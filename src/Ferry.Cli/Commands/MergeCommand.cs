@@ -43,7 +43,7 @@ internal static class MergeCommand
     private static async Task<int> RunAsync(ParseResult parseResult, MergeOptions options, OutputMode mode, CancellationToken cancellationToken)
     {
         var isDebug = parseResult.GetValue(options.Output.Debug);
-        var compression = parseResult.GetValue(options.Compress)!;
+        var compression = OutputCompression.Choose(parseResult.GetResult(options.Compress) is { Implicit: false } ? parseResult.GetValue(options.Compress) : null, parseResult.GetValue(options.Target));
         var request = new MergeRequest
         {
             Limits = options.Reading.Limits(parseResult),
@@ -119,7 +119,7 @@ internal sealed class MergeOptions
 
     public Option<string> Format { get; } = new("--format") { Description = "tar (default) or dir (the same layout as a directory)", DefaultValueFactory = _ => "tar" };
 
-    public Option<string> Compress { get; } = new("--compress", "-c") { Description = "Outer compression: none (default), gzip, zstd, or dir (a plain directory)", DefaultValueFactory = _ => "none" };
+    public Option<string> Compress { get; } = new("--compress", "-c") { Description = "Outer compression: none, gzip, zstd, or dir (a plain directory); default: what -o's name says (.tar.gz/.tgz gzip, .tar.zst zstd), else none", DefaultValueFactory = _ => "none" };
 
     public Option<bool> Force { get; } = new("--force") { Description = "Rewrite the output even when it already holds these images at the same digests" };
 

@@ -20,7 +20,7 @@ internal static class SaveCommand
         var platforms = new PlatformOptions("save", "the host's from a registry; with --daemon, the one the Engine holds");
         var format = new Option<string>("--format") { Description = "tar (default) or dir (the same layout as a directory)", DefaultValueFactory = _ => "tar" };
         format.AcceptOnlyFromAmong("tar", "dir");
-        var compress = new Option<string>("--compress", "-c") { Description = "Outer compression: none (default), gzip, zstd, or dir (a plain directory)", DefaultValueFactory = _ => "none" };
+        var compress = new Option<string>("--compress", "-c") { Description = "Outer compression: none, gzip, zstd, or dir (a plain directory); default: what -o's name says (.tar.gz/.tgz gzip, .tar.zst zstd), else none", DefaultValueFactory = _ => "none" };
         compress.AcceptOnlyFromAmong("none", "gzip", "zstd", "dir");
         var jobs = new Option<int>("--jobs", "-j") { Description = "Images processed concurrently (1-20)", DefaultValueFactory = _ => 4 };
         var downloads = new Option<int>("--max-concurrent-downloads") { Description = "Blobs downloaded at once, all images together (1-32)", DefaultValueFactory = _ => 8 };
@@ -91,7 +91,7 @@ internal static class SaveCommand
                         tags.AllTags, tags.Regex, tags.Semver, tags.Exclude, tags.Newest);
                 }
 
-                var compression = parseResult.GetValue(compress)!;
+                var compression = OutputCompression.Choose(parseResult.GetResult(compress) is { Implicit: false } ? parseResult.GetValue(compress) : null, parseResult.GetValue(output));
                 var options = new SaveOptions
                 {
                     Images = [.. parseResult.GetValue(images) ?? [], .. parseResult.GetValue(include) ?? []],

@@ -259,7 +259,7 @@ internal static class SaveRunner
             return (DefaultOutputName(options.Files[0].Name, options.Format), null);
         }
 
-        return (DefaultOutputName(ImageReference.Parse(lines[0]), options.Format), null);
+        return (DefaultOutputName(ImageReference.Parse(lines[0].StartsWith("docker://", StringComparison.Ordinal) ? lines[0]["docker://".Length..] : lines[0]), options.Format), null);
     }
 
     /// <summary><c>nginx:1.27</c> → <c>library-nginx-1.27.tar</c>.</summary>

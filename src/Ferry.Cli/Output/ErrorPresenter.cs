@@ -41,6 +41,7 @@ internal static partial class ErrorPresenter
         "Machine" => "--machine",
         "Checksums" => "--checksums",
         "Overwrite" => "--force",
+        "Format: Directory" => "--format dir",
         "Files" => "--add-file",
         "SignKey" => "--sign-key",
         "Referrers: false" => "--no-referrers",
@@ -49,7 +50,7 @@ internal static partial class ErrorPresenter
         _ => m.Value,
     });
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(Referrers: false|Identity: Any|Identity: Repository|SignKey|MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine|Checksums|Overwrite|Files)(?=[),: ])")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<=[(, ])(Referrers: false|Identity: Any|Identity: Repository|SignKey|MountFrom|Platforms|Images|As|ExcludeArchives|Exclude|CompressLayers|CertDirectory|IdleTimeout|PlainHttp|Insecure|TlsVerify false|CaFile|CertFile|KeyFile|Machine|Checksums|Overwrite|Files|Format: Directory)(?=[),: ])")]
     private static partial System.Text.RegularExpressions.Regex SettingNames();
 
     public static int Present(Exception exception, bool debug, OutputMode mode)

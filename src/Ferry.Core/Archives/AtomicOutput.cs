@@ -58,8 +58,7 @@ internal sealed class AtomicOutput
     /// Whether an output path is a FIFO or a device (<c>/dev/stdout</c>, <c>/dev/null</c>, a named pipe): it is written to
     /// as a stream, as <c>docker save -o</c> does, and never renamed over.
     /// </summary>
-    public static bool IsStream(string path) =>
-        Content.PosixFiles.KindOf(Resolve(path)) is Content.FileKind.Fifo or Content.FileKind.CharacterDevice or Content.FileKind.BlockDevice;
+    public static bool IsStream(string path) => Content.PosixFiles.IsPipeOrDevice(path);
 
     public void CommitFile()
     {

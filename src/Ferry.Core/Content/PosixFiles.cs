@@ -30,6 +30,31 @@ internal static class PosixFiles
     private const uint StatxType = 1;
     private const uint RenameExchange = 2;
 
+    /// <summary>
+    /// The kind of what <paramref name="path"/> ends at, links followed by the kernel — also links the base library
+    /// cannot follow by name, such as <c>/dev/stdout</c> → <c>/proc/self/fd/1</c> → <c>pipe:[…]</c>.
+    /// </summary>
+    public static FileKind KindThroughLinks(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return Directory.Exists(path) ? FileKind.Directory : File.Exists(path) ? FileKind.Regular : FileKind.Missing;
+        }
+
+        try
+        {
+            var buffer = new byte[256];
+            return Statx(AtFdCwd, Utf8(path), 0, StatxType, buffer) != 0 ? FileKind.Missing : TypeOf(buffer);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return File.Exists(path) ? FileKind.Regular : FileKind.Missing;
+        }
+    }
+
+    /// <summary>Whether a path ends, through any links, at a FIFO or a device: it is read or written as a stream, never seeked or renamed.</summary>
+    public static bool IsPipeOrDevice(string path) => KindThroughLinks(path) is FileKind.Fifo or FileKind.CharacterDevice or FileKind.BlockDevice;
+
     /// <summary>The kind of <paramref name="path"/> itself (a symbolic link is not followed).</summary>
     public static FileKind KindOf(string path)
     {
@@ -57,27 +82,25 @@ internal static class PosixFiles
         try
         {
             var buffer = new byte[256];
-            if (Statx(AtFdCwd, Utf8(path), AtSymlinkNoFollow, StatxType, buffer) != 0)
-            {
-                return FileKind.Regular;
-            }
-
-            return (BitConverter.ToUInt16(buffer, 28) & 0xf000) switch
-            {
-                0x8000 => FileKind.Regular,
-                0x4000 => FileKind.Directory,
-                0xa000 => FileKind.SymbolicLink,
-                0x1000 => FileKind.Fifo,
-                0x2000 => FileKind.CharacterDevice,
-                0x6000 => FileKind.BlockDevice,
-                _ => FileKind.Other,
-            };
+            return Statx(AtFdCwd, Utf8(path), AtSymlinkNoFollow, StatxType, buffer) != 0 ? FileKind.Regular : TypeOf(buffer);
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
             return FileKind.Regular;
         }
     }
+
+    /// <summary>The file type in a <c>statx</c> buffer's <c>stx_mode</c>.</summary>
+    private static FileKind TypeOf(byte[] statx) => (BitConverter.ToUInt16(statx, 28) & 0xf000) switch
+    {
+        0x8000 => FileKind.Regular,
+        0x4000 => FileKind.Directory,
+        0xa000 => FileKind.SymbolicLink,
+        0x1000 => FileKind.Fifo,
+        0x2000 => FileKind.CharacterDevice,
+        0x6000 => FileKind.BlockDevice,
+        _ => FileKind.Other,
+    };
 
     /// <summary>Swaps two existing paths atomically; <see langword="false"/> when the system cannot (the caller falls back).</summary>
     public static bool TryExchange(string a, string b)

@@ -70,6 +70,13 @@ public sealed class ArchiveFile : IDisposable
             throw new InvalidInputException($"{path} does not exist");
         }
 
+        if (Content.PosixFiles.IsPipeOrDevice(path))
+        {
+            // A pipe or a device (/dev/stdin, <(…), a named pipe) cannot seek: read once into a spool, as stdin is.
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0);
+            return await OpenAsync(stream, path, limits, cancellationToken).ConfigureAwait(false);
+        }
+
         // A split archive (NAME.000, .001, …) is read across its parts in place; an ordinary file is one part.
         var parts = PartedFile.FindParts(path) ?? [path];
         var compression = CompressionDetector.DetectFile(parts[0]);

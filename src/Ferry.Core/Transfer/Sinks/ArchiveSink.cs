@@ -91,6 +91,12 @@ public sealed class ArchiveSink : IAppendingSink, IImageSink<ArchiveReport>
                 : "splitting (SplitSize) needs a tar file as the output, not a stream, a device or a directory");
         }
 
+        if (target.Stream is null && target.Format == ArchiveFormat.Tar && (target.Path!.EndsWith('/') || Directory.Exists(target.Path)))
+        {
+            // Said before anything is downloaded, not when the finished archive cannot be renamed into place.
+            throw new InvalidInputException($"{target.Path} is a directory: name the archive file inside it ({Path.Combine(target.Path, "bundle.tar")}), or write a layout directory (Format: Directory)");
+        }
+
         _target = target;
         if (target.Stream is null && AtomicOutput.IsStream(target.Path!))
         {
@@ -100,7 +106,7 @@ public sealed class ArchiveSink : IAppendingSink, IImageSink<ArchiveReport>
                 throw new InvalidInputException($"a directory layout cannot be written to {target.Path}: it is a device or a pipe");
             }
 
-            _device = AtomicOutput.Resolve(target.Path!);
+            _device = target.Path!; // opened by name: the kernel follows /dev/stdout to the pipe it is
         }
         else
         {
