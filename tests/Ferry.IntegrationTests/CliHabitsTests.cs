@@ -44,6 +44,30 @@ public sealed class CliHabitsTests(RealComponentsFixture env)
         Assert.Equal("ferry: error: unknown command 'sav'; did you mean 'save'? (see 'ferry --help')", run.StandardError.Trim());
     }
 
+    /// <summary>Issue #27's "messages that point the wrong way": a wrong loopback port, a read-only registry.</summary>
+    [Fact]
+    public async Task Messages_PointTheRightWay()
+    {
+        using var dir = new TempDirectory();
+
+        // A refused connection on this machine is a mistyped port: said at once, not after five attempts.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var refused = await FerryCli.RunAsync("save", "-o", dir.File("r.tar"), $"127.0.0.1:{FreePort.Next()}/app:1");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("Connection refused", refused.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("attempts", refused.StandardError, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"took {clock.Elapsed}");
+
+        // A registry that refuses uploads (ferry serve is read-only) is said to be read-only, not "POST … returned 405".
+        var bundle = dir.File("b.tar");
+        (await FerryCli.RunAsync("save", "-o", bundle, $"{env.Host}/test/app:1")).EnsureSuccess("save");
+        await using var server = await FerryServer.StartAsync(bundle);
+        var push = await FerryCli.RunAsync("load", bundle, "--to", $"{server.Host}/elsewhere");
+        Assert.Equal(1, push.ExitCode);
+        Assert.Contains("does not take pushes", push.StandardError, StringComparison.Ordinal);
+        Assert.Contains("read-only", push.StandardError, StringComparison.Ordinal);
+    }
+
     /// <summary>Issue #27's "mistakes", each the way a newcomer or a docker, skopeo or image-tools user types it.</summary>
     [Fact]
     public async Task NewcomersMistakes_GetHelpOrTheRightSpelling()
@@ -91,6 +115,12 @@ public sealed class CliHabitsTests(RealComponentsFixture env)
         // docker load's -i ARCHIVE; --image has no one-letter alias any more.
         var load = await FerryCli.RunAsync("load", "-i", dir.File("t.tar"), "--to", $"{env.Host}/mistakes");
         Assert.True(load.ExitCode == 0, load.StandardError);
+
+        // A digest-only name is printed with its one digest, not name@sha256:…@sha256:….
+        var digest = (await FerryCli.RunAsync("ls", "--digests", $"{env.Host}/mistakes/test/app")).StandardOutput.Split('\t', '\n')[1];
+        var byDigest = await FerryCli.RunAsync("copy", $"docker://{env.Host}/mistakes/test/app@{digest}", $"docker://{env.Host}/mistakes/pinned@{digest}", "--force");
+        Assert.True(byDigest.ExitCode == 0, byDigest.StandardError);
+        Assert.DoesNotContain($"@{digest}@", byDigest.StandardError, StringComparison.Ordinal);
         var none = await FerryCli.RunAsync("load", "--to", $"{env.Host}/mistakes");
         Assert.Equal(1, none.ExitCode);
         Assert.Contains("no archive given", none.StandardError, StringComparison.Ordinal);

@@ -27,6 +27,7 @@ public sealed class MergeTests(RealComponentsFixture env)
 
         var merged = dir.File("ab.tar");
         var merge = await FerryCli.RunAsync("merge", a, b, "-o", merged);
+        Assert.DoesNotContain("downloading", merge.StandardError, StringComparison.Ordinal); // a merge reads archives: it copies
         Assert.True(merge.ExitCode == 0, merge.StandardError);
         Assert.Contains("merged 2 image(s) from 2 archive(s)", merge.StandardError, StringComparison.Ordinal);
 

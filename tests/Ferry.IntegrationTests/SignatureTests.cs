@@ -59,6 +59,7 @@ public sealed class SignatureTests(RealComponentsFixture env)
         // ferry serve lists the signature's tag and serves it: skopeo copies it from there too.
         await using (var served = await FerryServer.StartAsync(bundle))
         {
+            Assert.Contains("serving 2 image(s) in 2 repositories", served.Log, StringComparison.Ordinal); // the signature's tag is not an image
             var fromServe = await ReadSignatureWithSkopeoAsync(dir, served.Host, "sig/app:1", "from-serve");
             Assert.Contains(signed, fromServe.Payload, StringComparison.Ordinal);
         }

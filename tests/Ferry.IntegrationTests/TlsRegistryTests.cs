@@ -82,6 +82,24 @@ public sealed class TlsRegistryTests(SecureRegistries env) : IClassFixture<Secur
     }
 
     [Fact]
+    public async Task Case37_MutualTlsWithAnUntrustedClientCertificate_SaysTheCertificateWasRefused()
+    {
+        var certDir = env.Scratch("mtls-stranger");
+        var hostDir = env.Certificates.CertsDirectory(certDir, env.MutualTls.Host, withClientCertificate: true);
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=stranger", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension([new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var stranger = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        await File.WriteAllTextAsync(Path.Combine(hostDir, "client.cert"), stranger.ExportCertificatePem());
+        await File.WriteAllTextAsync(Path.Combine(hostDir, "client.key"), key.ExportPkcs8PrivateKeyPem());
+        var result = await FerryCli.RunAsync(env.CleanEnvironment(), null, "save", "--retries", "0", "--cert-dir", certDir, "-o", Path.Combine(certDir, "x.tar"), $"{env.MutualTls.Host}/{SecureRegistries.Repository}:1");
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.True(line.Contains("refused the client certificate", StringComparison.Ordinal), line);
+        Assert.DoesNotContain("see inner exception", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Case37_KeyWithoutItsCertificate_IsAnErrorNamingTheFile()
     {
         var certDir = env.Scratch("halfpair");

@@ -56,7 +56,7 @@ internal static class MergeCommand
             ManifestFormat = options.ManifestFormat.Value(parseResult),
             SplitSize = parseResult.GetValue(options.SplitSize) is { } size ? Units.ParseSize(size, "--split-size") : null,
         };
-        var printer = new SaveProgressPrinter(mode.Json ? ProgressMode.Json : mode.Quiet ? ProgressMode.Quiet : ProgressMode.Plain, isDebug, _ => string.Empty);
+        var printer = new SaveProgressPrinter(mode.Json ? ProgressMode.Json : mode.Quiet ? ProgressMode.Quiet : ProgressMode.Plain, isDebug, _ => string.Empty) { Moving = "copying" };
         var logger = new StderrLogger(isDebug ? LogLevel.Debug : mode.Quiet ? LogLevel.Error : LogLevel.Warning);
         SaveResult result;
         try

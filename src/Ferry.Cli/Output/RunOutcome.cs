@@ -29,7 +29,7 @@ internal static class RunOutcome
         }
         else if (!mode.Quiet)
         {
-            Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Source)} -> {image.Target}@{image.Digest.Short}{(image.BuiltFromLayers ? " (manifest built from the archive's layers)" : string.Empty)}: {image.Uploaded} uploaded ({Units.Bytes(image.UploadedBytes)}), {image.Mounted} mounted, {image.Existing} already there");
+            Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Source)} -> {At(image.Target, image.Digest)}{(image.BuiltFromLayers ? " (manifest built from the archive's layers)" : string.Empty)}: {image.Uploaded} uploaded ({Units.Bytes(image.UploadedBytes)}), {image.Mounted} mounted, {image.Existing} already there");
         }
     }
 
@@ -51,7 +51,7 @@ internal static class RunOutcome
         }
         else if (!mode.Quiet)
         {
-            Console.Error.WriteLine($"ferry: {image.Reference}@{image.Digest.Short} [{string.Join(", ", image.Platforms)}] {Units.Bytes(image.Bytes)}");
+            Console.Error.WriteLine($"ferry: {At(image.Reference, image.Digest)} [{string.Join(", ", image.Platforms)}] {Units.Bytes(image.Bytes)}");
         }
     }
 
@@ -75,9 +75,13 @@ internal static class RunOutcome
         }
         else if (!mode.Quiet)
         {
-            Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Image)} -> {image.Name}@{image.Digest.Short}: unchanged (already there)");
+            Console.Error.WriteLine($"ferry: {TerminalText.Escape(image.Image)} -> {At(image.Name, image.Digest)}: unchanged (already there)");
         }
     }
+
+    /// <summary><c>name:tag@sha256:0123456789ab</c>; a name that holds its digest already is not given a second one.</summary>
+    private static string At(References.ImageReference name, References.Digest digest) =>
+        name.Digest is null ? $"{name}@{digest.Short}" : name.ToString();
 
     /// <summary>0 when everything was done, 2 when some images failed, 1 when none was done.</summary>
     /// <param name="done">Images done (or already there).</param>

@@ -24,6 +24,9 @@ internal enum ProgressMode
 /// </summary>
 internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<int, string> describePosition) : IProgress<TransferEvent>
 {
+    /// <summary>What moving the layers is called: a save downloads them, a merge copies them out of its archives.</summary>
+    public string Moving { get; init; } = "downloading";
+
     private readonly Lock _gate = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastPrint;
@@ -94,7 +97,7 @@ internal sealed class SaveProgressPrinter(ProgressMode mode, bool debug, Func<in
                     Console.Error.WriteLine(EventText.Warning(e.Message));
                     break;
                 case DownloadStartedEvent e when mode != ProgressMode.Quiet:
-                    Console.Error.WriteLine($"downloading {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");
+                    Console.Error.WriteLine($"{Moving} {Units.Bytes(e.TotalBytes)} in {e.Blobs} layer blob(s)");
                     break;
                 case BytesTransferredEvent when mode != ProgressMode.Quiet && _clock.ElapsedMilliseconds - _lastPrint >= 5000:
                     // A line at least every 5 s while bytes move (CI logs, a run killed early still shows where it was).

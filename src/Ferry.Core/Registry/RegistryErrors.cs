@@ -25,6 +25,8 @@ internal static class RegistryErrors
             HttpStatusCode.NotFound => new ImageNotFoundException($"{what}: not found in {registry} ({detail})") { Response = answer },
             HttpStatusCode.Unauthorized => new AuthenticationFailedException($"{what}: authentication required by {registry} ({detail}); check your credentials (docker login / ~/.docker/config.json)") { Response = answer },
             HttpStatusCode.Forbidden => new AuthenticationFailedException($"{what}: access denied by {registry} ({detail})") { Response = answer },
+            HttpStatusCode.MethodNotAllowed when method is "POST" or "PUT" or "PATCH" or "DELETE" =>
+                new RegistryException($"{what}: {registry} does not take pushes ({method} {uri} returned 405: {detail}); it is read-only — a pull-through cache or mirror, or a registry serving a bundle — so push to a writable registry", status) { Response = answer },
             HttpStatusCode.TooManyRequests => new RegistryException($"{what}: rate limited by {registry}{RetryAfterText(response)} ({detail})", status) { Response = answer },
             _ => new RegistryException($"{what}: {method} {uri} returned {status}: {detail}", status) { Response = answer },
         };

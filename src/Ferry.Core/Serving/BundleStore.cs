@@ -40,8 +40,8 @@ public sealed class BundleStore : IDisposable
     /// <summary>The repositories, in name order.</summary>
     public IReadOnlyList<string> Repositories => [.. _repositories.Keys];
 
-    /// <summary>How many tagged images the store serves.</summary>
-    public int ImageCount => _repositories.Values.Sum(t => t.Count);
+    /// <summary>How many tagged images the store serves (the archives' images; cosign's signature and attestation tags beside them are not counted).</summary>
+    public int ImageCount { get; private init; }
 
     /// <summary>The bytes of all blobs served (layers and configs), each once.</summary>
     public long BlobBytes => _blobs.Values.Sum(b => b.Descriptor.Size);
@@ -77,6 +77,7 @@ public sealed class BundleStore : IDisposable
             var manifests = new Dictionary<Digest, (ImageArchive, Descriptor)>();
             var blobs = new Dictionary<Digest, (ImageArchive, Descriptor)>();
             var warnings = new List<string>();
+            var images = 0;
             var referrers = new Dictionary<(string, Digest), List<ReferrerDescriptor>>();
             var claims = new ImageNameClaims("serve one of them");
             foreach (var path in archives)
@@ -117,14 +118,14 @@ public sealed class BundleStore : IDisposable
 
                     if (claims.Claim($"{name.Repository}:{name.Tag}", image.Top.Digest, archive.File.Path))
                     {
-                        tags[name.Tag] = (archive, image.Top);
+                        images += tags.TryAdd(name.Tag, (archive, image.Top)) ? 1 : 0;
                     }
                 }
 
                 await AddArtifactsAsync(archive, repositories, manifests, blobs, referrers, cancellationToken).ConfigureAwait(false);
             }
 
-            return new BundleStore(opened, repositories, manifests, blobs) { Warnings = warnings, _referrers = referrers };
+            return new BundleStore(opened, repositories, manifests, blobs) { Warnings = warnings, _referrers = referrers, ImageCount = images };
         }
         catch
         {

@@ -43,7 +43,7 @@ internal sealed class RegistryHttp : IDisposable
                     UseJitter = true,
                     Delay = options.RetryDelay,
                     MaxDelay = TimeSpan.FromSeconds(30),
-                    ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+                    ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome, args.Context.CancellationToken, args.Context.Properties.GetValue(LoopbackKey, false))),
                     DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result is { } response ? RetryAfter(response) : null),
                     OnRetry = args =>
                     {
@@ -64,6 +64,9 @@ internal sealed class RegistryHttp : IDisposable
 
     private static ResiliencePropertyKey<string> WhatKey { get; } = new("ferry.what");
 
+    /// <summary>Whether the request goes to this machine (a refused connection there is a wrong port, not a restart).</summary>
+    private static ResiliencePropertyKey<bool> LoopbackKey { get; } = new("ferry.loopback");
+
     /// <summary>Why a host's certificate was refused, if it was.</summary>
     public string? CertificateFailure(Uri uri) => _handlers.CertificateFailure(uri);
 
@@ -76,6 +79,7 @@ internal sealed class RegistryHttp : IDisposable
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(WhatKey, spec.What);
+        context.Properties.Set(LoopbackKey, HostRules.IsLoopback(spec.Uri.Host));
         try
         {
             var pipeline = spec.Retry ? _retry : ResiliencePipeline<HttpResponseMessage>.Empty;
@@ -83,7 +87,7 @@ internal sealed class RegistryHttp : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            var attempts = spec.Retry && _options.MaxAttempts > 1 && !IsPermanent(ex) ? $" (after {_options.MaxAttempts} attempts)" : string.Empty;
+            var attempts = spec.Retry && _options.MaxAttempts > 1 && !IsPermanent(ex, HostRules.IsLoopback(spec.Uri.Host)) ? $" (after {_options.MaxAttempts} attempts)" : string.Empty;
             // A host that never answered is unreachable; one whose connection broke mid-request was reached.
             var verb = ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError
                 ? "cannot reach" : "the connection broke off with";
@@ -112,6 +116,11 @@ internal sealed class RegistryHttp : IDisposable
             return $"TLS: {uri.Authority} is not trusted: {reason}; add its CA as /etc/docker/certs.d/{uri.Authority}/ca.crt or in a certificate directory (CertDirectory), or skip verification (TlsVerify false)";
         }
 
+        if (uri.Scheme == Uri.UriSchemeHttps && _handlers.PresentedCertificate(uri) && _handlers.HasClientCertificate(uri) && TlsAlert(exception) is { } alert)
+        {
+            return $"TLS: {uri.Authority} refused the client certificate Ferry presented (from its certs.d directory or CertDirectory): it is not signed by a CA the registry trusts, has expired, or does not match its key ({alert})";
+        }
+
         if (uri.Scheme == Uri.UriSchemeHttps && _handlers.PresentedCertificate(uri) && !_handlers.HasClientCertificate(uri))
         {
             return $"TLS: {uri.Authority} closed the connection after its certificate was accepted; it may require a client certificate (client.cert + client.key in /etc/docker/certs.d/{uri.Authority}/ or in a certificate directory, CertDirectory)";
@@ -128,7 +137,7 @@ internal sealed class RegistryHttp : IDisposable
         DownloadLimit?.Dispose();
     }
 
-    private bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
+    private bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken, bool loopback)
     {
         if (cancellationToken.IsCancellationRequested)
         {
@@ -138,7 +147,7 @@ internal sealed class RegistryHttp : IDisposable
         if (outcome.Exception is HttpRequestException http)
         {
             // A refused certificate, a TLS configuration error or a name that does not exist does not heal by waiting.
-            return http.HttpRequestError != HttpRequestError.SecureConnectionError && !IsPermanent(http);
+            return http.HttpRequestError != HttpRequestError.SecureConnectionError && !IsPermanent(http, loopback);
         }
 
         if (outcome.Exception is not null)
@@ -157,9 +166,29 @@ internal sealed class RegistryHttp : IDisposable
         return RetryAfter(response) is not { } wait || wait <= _options.MaxRetryAfter;
     }
 
-    /// <summary>A name the DNS says does not exist (NXDOMAIN): retrying cannot help (a temporary resolver failure is retried).</summary>
-    private static bool IsPermanent(HttpRequestException exception) =>
-        exception.HttpRequestError == HttpRequestError.NameResolutionError && exception.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound };
+    /// <summary>The TLS alert the peer sent (OpenSSL's <c>tlsv1 alert unknown ca</c>), found in the exception's causes.</summary>
+    private static string? TlsAlert(Exception exception)
+    {
+        for (Exception? cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            var at = cause.Message.IndexOf(" alert ", StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                var start = cause.Message.LastIndexOf(':', at) + 1;
+                return cause.Message[start..].Trim();
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Failures that waiting cannot heal: a name the DNS says does not exist (NXDOMAIN; a temporary resolver failure is
+    /// retried), and a refused connection on this machine (a mistyped port; a remote refusal may be a restart, retried).
+    /// </summary>
+    private static bool IsPermanent(HttpRequestException exception, bool loopback) =>
+        (exception.HttpRequestError == HttpRequestError.NameResolutionError && exception.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound }) ||
+        (loopback && exception.HttpRequestError == HttpRequestError.ConnectionError && exception.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused });
 
     private static string Target(HttpRequestSpec spec) =>
         string.Equals(spec.Uri.Authority, spec.Registry, StringComparison.OrdinalIgnoreCase) ? "registry " + spec.Registry : spec.Uri.Authority;
