@@ -10,6 +10,12 @@ source "$root/bench/lib.sh"
 work="$(mktemp -d /tmp/ferry-smoke.XXXXXX)"
 trap 'kill "${REGISTRY_PID:-}" "${SERVE_PID:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
+# Both packages say their license (Apache-2.0) in their metadata.
+for package in "$root"/artifacts/packages/*.nupkg; do
+  python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); sys.exit(0 if any(b"<license type=\"expression\">Apache-2.0</license>" in z.read(n) for n in z.namelist() if n.endswith(".nuspec")) else 1)' "$package" \
+    || { echo "$package: no Apache-2.0 license in its nuspec" >&2; exit 1; }
+done
+
 dotnet tool install --tool-path "$work/tools" --add-source "$root/artifacts/packages" ferry >/dev/null
 echo "dotnet tool: $("$work/tools/ferry" --version)"
 

@@ -36,7 +36,11 @@ public static class Images
     /// <param name="progress">Typed progress events, in order per image.</param>
     /// <param name="access">How to reach registries: credentials and client options; defaults as the CLI's.</param>
     /// <param name="logger">Detail and warnings (never secrets).</param>
-    /// <param name="cancellationToken">Cancels the save; nothing partial is left behind.</param>
+    /// <param name="cancellationToken">
+    /// Cancels the save. The output is never left half-written; the blobs already downloaded into a tar file are kept
+    /// beside it (<c>.NAME.ferry-resume</c> and its journal, said by a <see cref="ResumeKeptEvent"/>) so the same request
+    /// continues from there. <see cref="SaveRequest.Resume"/> = <see langword="false"/> keeps nothing.
+    /// </param>
     /// <returns>What was saved; <see cref="SaveResult.Executed"/> is false when the output was already up to date.</returns>
     public static async Task<SaveResult> SaveAsync(SaveRequest request, IProgress<TransferEvent>? progress = null, RegistryAccess? access = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {

@@ -8,13 +8,21 @@ namespace Ferry.Server;
 /// <summary>
 /// Basic-auth users from an htpasswd file, as docker-registry reads it: <c>user:$2y$…</c> bcrypt lines (the only
 /// form it accepts). A checked pair is remembered by a hash of it, so a pull of many blobs costs one bcrypt check.
+/// An unknown user costs the same bcrypt check as a known one with a wrong password (against a decoy hash of the
+/// users' highest cost), so the answer's time does not tell which user names exist.
 /// </summary>
 internal sealed class Htpasswd
 {
     private readonly Dictionary<string, string> _hashes;
+    private readonly string _decoy;
     private readonly ConcurrentDictionary<string, bool> _checked = new(StringComparer.Ordinal);
 
-    private Htpasswd(Dictionary<string, string> hashes) => _hashes = hashes;
+    private Htpasswd(Dictionary<string, string> hashes)
+    {
+        _hashes = hashes;
+        var cost = hashes.Values.Select(CostOf).Max();
+        _decoy = BCrypt.Net.BCrypt.HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)), cost);
+    }
 
     public static Htpasswd Load(string path)
     {
@@ -69,8 +77,14 @@ internal sealed class Htpasswd
         }
 
         var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0 || !_hashes.TryGetValue(decoded[..colon], out var hash))
+        if (colon <= 0)
         {
+            return null;
+        }
+
+        if (!_hashes.TryGetValue(decoded[..colon], out var hash))
+        {
+            _ = BCrypt.Net.BCrypt.Verify(decoded[(colon + 1)..], _decoy); // as slow as a known user's wrong password
             return null;
         }
 
@@ -90,4 +104,8 @@ internal sealed class Htpasswd
         _checked[key] = true;
         return user;
     }
+
+    /// <summary>The work factor of a bcrypt hash (<c>$2y$12$…</c> is 12); 10 when it cannot be read.</summary>
+    private static int CostOf(string hash) =>
+        hash.Split('$') is [_, _, var cost, ..] && int.TryParse(cost, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 4 and <= 31 ? n : 10;
 }

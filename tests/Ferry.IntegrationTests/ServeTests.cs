@@ -165,7 +165,7 @@ public sealed class ServeTests(RealComponentsFixture env)
         var bundle = dir.File("bundle.tar");
         (await FerryCli.RunAsync("save", "-o", bundle, $"{env.Host}/test/app:1")).EnsureSuccess("ferry save");
         var htpasswd = dir.File("users.htpasswd");
-        var entry = (await ProcessRunner.RunAsync(Components.Require("htpasswd", "apache2-utils"), ["-Bbn", "puller", "s3cret-pull"])).EnsureSuccess("htpasswd -B");
+        var entry = (await ProcessRunner.RunAsync(Components.Require("htpasswd", "apache2-utils"), ["-Bbn", "-C", "12", "puller", "s3cret-pull"])).EnsureSuccess("htpasswd -B");
         await File.WriteAllTextAsync(htpasswd, entry.StandardOutput);
         await using var server = await FerryServer.StartAsync(bundle, "--tls-cert", pki.ServerCertificate, "--tls-key", pki.ServerKey, "--htpasswd", htpasswd);
         Assert.Null(server.ExitCode);
@@ -179,6 +179,26 @@ public sealed class ServeTests(RealComponentsFixture env)
         var wrong = await ProcessRunner.RunAsync(skopeo, ["inspect", "--raw", "--cert-dir", certDir, "--creds", "puller:wrong", $"docker://{server.Host}/test/app:1"]);
         Assert.NotEqual(0, wrong.ExitCode);
         Assert.Contains("unauthorized", wrong.StandardError + wrong.StandardOutput, StringComparison.OrdinalIgnoreCase);
+
+        // An unknown user costs what a known user's wrong password costs (a cost-12 bcrypt check): the time does not
+        // tell which names exist.
+        async Task<double> SecondsAsync(string credentials)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < 3; i++)
+            {
+                var run = await ProcessRunner.RunAsync("curl", ["-s", "--cacert", pki.CaFile, "-u", credentials, "-o", "/dev/null", "-w", "%{http_code} %{time_total}", $"https://{server.Host}/v2/"]);
+                var parts = run.StandardOutput.Trim().Split(' ');
+                Assert.Equal("401", parts[0]);
+                times.Add(double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            return times.Order().ElementAt(1);
+        }
+
+        var knownUser = await SecondsAsync("puller:wrong-password");
+        var unknownUser = await SecondsAsync("nobody:wrong-password");
+        Assert.True(unknownUser >= 0.5 * knownUser, $"unknown user {unknownUser:F3} s, known user with a wrong password {knownUser:F3} s");
 
         // HTTP/2 over TLS (curl negotiates it with ALPN).
         var curl = await ProcessRunner.RunAsync("curl", ["-sS", "--http2", "--cacert", pki.CaFile, "-u", "puller:s3cret-pull", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", $"https://{server.Host}/v2/test/app/manifests/1"]);

@@ -31,6 +31,15 @@ public sealed class VerifyTests(RealComponentsFixture env)
         var verify = await FerryCli.RunAsync("verify", layout);
         Assert.Equal(1, verify.ExitCode);
         Assert.Contains($"blob {layer} is missing", verify.StandardError, StringComparison.Ordinal);
+
+        // --json: the same verdict as one object, for scripts; the same exit code.
+        var json = await FerryCli.RunAsync("verify", "--json", layout);
+        Assert.Equal(1, json.ExitCode);
+        var result = JsonNode.Parse(json.StandardOutput)!;
+        Assert.False((bool)result["valid"]!);
+        Assert.Contains(result["problems"]!.AsArray(), p => ((string)p!).Contains($"blob {layer} is missing", StringComparison.Ordinal));
+        Assert.Equal($"{env.Host}/test/app:1", (string?)result["images"]![0]!["name"]);
+        Assert.Equal("not-checked", (string?)result["bundleSignature"]);
     }
 
     [Fact]

@@ -14,6 +14,7 @@ internal static class VerifyCommand
         var archive = new Argument<string>("archive") { Description = "Any archive Ferry reads: tar, tar.gz, tar.zst (detected by content) or a layout directory; - reads stdin" };
         var key = SignatureOptions.PublicKey("Also check signatures, offline, with this public key (cosign.pub, PEM; ECDSA or RSA): the bundle's own signature first, which vouches for every image; else each image's cosign signature");
         var identity = SignatureOptions.Identity();
+        var json = new Option<bool>("--json") { Description = "The result as one JSON object on stdout (valid, images, blobs, problems, signatures); the exit code is the same" };
         var command = new Command("verify", """
             Check an archive: every blob's digest and size, every reference resolvable.
 
@@ -25,9 +26,10 @@ internal static class VerifyCommand
               ferry verify bundle.tar.zst
               ferry verify bundle.tar --key cosign.pub
               ferry verify - < bundle.tar.zst
+              ferry verify bundle.tar --json | jq .valid
             """)
         {
-            archive, key, identity,
+            archive, key, identity, json,
         };
         var reading = new ArchiveReadingOptions();
         reading.AddTo(command);
@@ -41,6 +43,12 @@ internal static class VerifyCommand
                 var result = path == "-"
                     ? await ArchiveVerifier.VerifyAsync(StdinArchive.Open(), "stdin", policy, reading.Limits(parseResult), cancellationToken).ConfigureAwait(false)
                     : await ArchiveVerifier.VerifyAsync(path, policy, reading.Limits(parseResult), cancellationToken).ConfigureAwait(false);
+                if (parseResult.GetValue(json))
+                {
+                    VerifyView.WriteJson(path, result);
+                    return result.IsValid ? ExitCodes.Success : ExitCodes.Failure;
+                }
+
                 foreach (var problem in result.Problems)
                 {
                     Console.Error.WriteLine($"ferry: {path}: {TerminalText.Escape(ErrorPresenter.InFlags(problem))}");

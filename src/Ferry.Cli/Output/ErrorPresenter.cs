@@ -64,7 +64,7 @@ internal static partial class ErrorPresenter
                 }
                 else
                 {
-                    Console.Error.WriteLine("ferry: cancelled (a partial output file, if any, was removed)");
+                    Console.Error.WriteLine("ferry: cancelled; no half-written output was left (blobs kept to resume from, if any, are said above)");
                 }
 
                 return ExitCodes.Cancelled;

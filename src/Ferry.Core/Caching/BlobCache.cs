@@ -17,7 +17,14 @@ public sealed record CachedBlob(Digest Digest, long Size, DateTimeOffset LastUse
 /// <param name="Removed">The blobs removed, least recently used first.</param>
 /// <param name="RemovedBytes">Their size.</param>
 /// <param name="KeptBytes">The size of what is left.</param>
-public sealed record CachePruneResult(IReadOnlyList<CachedBlob> Removed, long RemovedBytes, long KeptBytes);
+public sealed record CachePruneResult(IReadOnlyList<CachedBlob> Removed, long RemovedBytes, long KeptBytes)
+{
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    private bool PrintMembers(System.Text.StringBuilder builder) =>
+        Diagnostics.Printed.Members(builder, (nameof(Removed), Removed), (nameof(RemovedBytes), RemovedBytes), (nameof(KeptBytes), KeptBytes));
+}
 
 /// <summary>
 /// A content-addressed store of verified blobs that every run and command shares (<c>--cache DIR</c>,

@@ -97,4 +97,10 @@ public sealed record CopyResult(IReadOnlyList<LoadedImage> Images, IReadOnlyList
 
     /// <summary>The manifests <see cref="CopyRequest.ManifestFormat"/> rewrote, with their digests before and after.</summary>
     public IReadOnlyList<Transfer.ConvertedManifest> Converted { get; init; } = [];
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    private bool PrintMembers(System.Text.StringBuilder builder) =>
+        Diagnostics.Printed.Members(builder, (nameof(Images), Images), (nameof(Failed), Failed), (nameof(Unchanged), Unchanged), (nameof(Output), Output), (nameof(ArchiveBytes), ArchiveBytes), (nameof(DaemonLoaded), DaemonLoaded), (nameof(Converted), Converted));
 }

@@ -59,6 +59,12 @@ public sealed record InspectResult(string Path, string Format, string Compressio
 
     /// <summary>Whether the bundle carries its own signature (<c>index.json.sig</c>); <c>ferry verify --key</c> checks it.</summary>
     public bool Signed { get; init; }
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    private bool PrintMembers(System.Text.StringBuilder builder) =>
+        Diagnostics.Printed.Members(builder, (nameof(Path), Path), (nameof(Format), Format), (nameof(Compression), Compression), (nameof(Images), Images.Select(i => i.Name ?? i.Digest.ToString())), (nameof(UniqueBlobs), UniqueBlobs), (nameof(UniqueBytes), UniqueBytes), (nameof(Omitted), Omitted), (nameof(Signed), Signed));
 }
 
 /// <summary>Reads an archive's images, platforms, sizes and layers without pushing or extracting anything.</summary>

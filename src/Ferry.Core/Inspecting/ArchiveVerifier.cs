@@ -41,6 +41,12 @@ public sealed record VerifyResult(IReadOnlyList<ArchiveImage> Images, int Blobs,
     /// holds the ones the Engine had). Not a fault: load, copy and inspect take the entries that are there.
     /// </summary>
     public IReadOnlyList<Descriptor> NotCarried { get; init; } = [];
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    private bool PrintMembers(System.Text.StringBuilder builder) =>
+        Diagnostics.Printed.Members(builder, (nameof(IsValid), IsValid), (nameof(Images), Images), (nameof(Problems), Problems), (nameof(Blobs), Blobs), (nameof(BlobBytes), BlobBytes), (nameof(Compression), Compression), (nameof(Artifacts), Artifacts), (nameof(Omitted), Omitted), (nameof(NotCarried), NotCarried), (nameof(BundleSignature), BundleSignature), (nameof(Signatures), Signatures));
 }
 
 /// <summary>

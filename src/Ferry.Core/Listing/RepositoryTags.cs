@@ -14,12 +14,24 @@ public sealed record ImageDigest(string Image, Digest? Digest, Transfer.FailedIm
 /// <param name="Name">The repository (<c>registry/path</c>).</param>
 /// <param name="Listed">How many tags the registry listed.</param>
 /// <param name="Taken">The tags taken, in order.</param>
-public sealed record ExpandedRepository(string Name, int Listed, IReadOnlyList<string> Taken);
+public sealed record ExpandedRepository(string Name, int Listed, IReadOnlyList<string> Taken)
+{
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    private bool PrintMembers(System.Text.StringBuilder builder) => Diagnostics.Printed.Members(builder, (nameof(Name), Name), (nameof(Listed), Listed), (nameof(Taken), Taken));
+}
 
 /// <summary>A list of images with its repositories expanded into tags.</summary>
 /// <param name="Images">The references to transfer: each expanded tag, and every line that named its own tag or digest.</param>
 /// <param name="Repositories">What each repository line became.</param>
-public sealed record TagExpansion(IReadOnlyList<string> Images, IReadOnlyList<ExpandedRepository> Repositories);
+public sealed record TagExpansion(IReadOnlyList<string> Images, IReadOnlyList<ExpandedRepository> Repositories)
+{
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    private bool PrintMembers(System.Text.StringBuilder builder) => Diagnostics.Printed.Members(builder, (nameof(Images), Images), (nameof(Repositories), Repositories));
+}
 
 /// <summary>A tag of a repository, with the digest it points at when asked for.</summary>
 /// <param name="Tag">The tag.</param>

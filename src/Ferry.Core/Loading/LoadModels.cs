@@ -98,6 +98,12 @@ public sealed record LoadResult(IReadOnlyList<LoadedImage> Images, IReadOnlyList
 
     /// <summary>The images the registry already held under their names at the archive's digests: skipped, nothing of them pushed.</summary>
     public IReadOnlyList<Transfer.UnchangedImage> Unchanged { get; init; } = [];
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    private bool PrintMembers(System.Text.StringBuilder builder) =>
+        Diagnostics.Printed.Members(builder, (nameof(Images), Images), (nameof(Failed), Failed), (nameof(Unchanged), Unchanged), (nameof(Converted), Converted));
 }
 
 /// <summary>Progress of a load.</summary>
@@ -122,4 +128,10 @@ public sealed record ImageLoadFailedEvent(LoadFailure Failure) : LoadEvent;
 /// <summary>What a daemon load did.</summary>
 /// <param name="Loaded">The daemon's own report lines (<c>Loaded image: …</c>).</param>
 /// <param name="Failed">Images that could not be sent (no manifest for the daemon's platform, zstd layers, broken blobs).</param>
-public sealed record DaemonLoadResult(IReadOnlyList<string> Loaded, IReadOnlyList<LoadFailure> Failed);
+public sealed record DaemonLoadResult(IReadOnlyList<string> Loaded, IReadOnlyList<LoadFailure> Failed)
+{
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    private bool PrintMembers(System.Text.StringBuilder builder) => Diagnostics.Printed.Members(builder, (nameof(Loaded), Loaded), (nameof(Failed), Failed));
+}

@@ -85,4 +85,9 @@ public abstract record SinkReport
 {
     /// <summary>Images the sink could not take (the run went on with the others); the engine puts them in <see cref="TransferResult.Failed"/>.</summary>
     public IReadOnlyList<FailedImage> Failed { get; init; } = [];
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder) => Diagnostics.Printed.Members(builder, (nameof(Failed), Failed));
 }

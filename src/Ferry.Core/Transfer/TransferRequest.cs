@@ -88,6 +88,12 @@ public record TransferResult(TransferPlan Plan, IReadOnlyList<FailedImage> Faile
 
     /// <summary>The manifests and indexes <see cref="TransferRequest.ManifestFormat"/> rewrote, with their digests before and after.</summary>
     public IReadOnlyList<ConvertedManifest> Converted { get; init; } = [];
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder) =>
+        Diagnostics.Printed.Members(builder, ("Images", Plan.Images.Select(i => $"{i.Image.Reference}@{i.Image.Top.Digest.Short}")), (nameof(Failed), Failed), (nameof(Unchanged), Unchanged), (nameof(Report), Report), (nameof(Executed), Executed), (nameof(Converted), Converted));
 }
 
 /// <summary>The outcome of a run into a sink whose report has a known type (<see cref="IImageSink{TReport}"/>): the report comes typed.</summary>
@@ -103,4 +109,9 @@ public sealed record TransferResult<TReport> : TransferResult
 
     /// <summary>What the sink did (<see langword="null"/> when nothing reached it).</summary>
     public new TReport? Report { get; }
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected override bool PrintMembers(System.Text.StringBuilder builder) => base.PrintMembers(builder);
 }

@@ -14,6 +14,12 @@ public sealed record ArchiveReport(IReadOnlyList<SavedImage> Images, long Archiv
 {
     /// <summary>The parts of a split archive, in order (empty when it is one file).</summary>
     public IReadOnlyList<string> Parts { get; init; } = [];
+
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected override bool PrintMembers(System.Text.StringBuilder builder) =>
+        Diagnostics.Printed.Members(builder, (nameof(Images), Images), (nameof(ArchiveBytes), ArchiveBytes), (nameof(Output), Output), (nameof(Parts), Parts), (nameof(Failed), Failed));
 }
 
 /// <summary>Where and how an archive is written.</summary>

@@ -11,7 +11,13 @@ namespace Ferry.Transfer.Sinks;
 
 /// <summary>What a daemon sink loaded.</summary>
 /// <param name="Loaded">The daemon's own report lines (<c>Loaded image: …</c>).</param>
-public sealed record DaemonReport(IReadOnlyList<string> Loaded) : SinkReport;
+public sealed record DaemonReport(IReadOnlyList<string> Loaded) : SinkReport
+{
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected override bool PrintMembers(System.Text.StringBuilder builder) => Diagnostics.Printed.Members(builder, (nameof(Loaded), Loaded), (nameof(Failed), Failed));
+}
 
 /// <summary>A line the Docker daemon reported while loading.</summary>
 /// <param name="Line">The line.</param>

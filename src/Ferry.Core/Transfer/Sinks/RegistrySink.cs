@@ -14,7 +14,13 @@ namespace Ferry.Transfer.Sinks;
 
 /// <summary>What a registry sink pushed.</summary>
 /// <param name="Images">Each image pushed, in request order (those that could not be pushed are in <see cref="SinkReport.Failed"/>).</param>
-public sealed record RegistryReport(IReadOnlyList<PushedImage> Images) : SinkReport;
+public sealed record RegistryReport(IReadOnlyList<PushedImage> Images) : SinkReport
+{
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected override bool PrintMembers(System.Text.StringBuilder builder) => Diagnostics.Printed.Members(builder, (nameof(Images), Images), (nameof(Failed), Failed));
+}
 
 /// <summary>One image pushed.</summary>
 /// <param name="Position">Its 1-based position in the request.</param>
@@ -375,4 +381,11 @@ public sealed class RegistrySink(RegistryClient registry, Func<ImageReference, I
 /// <summary>An image was pushed to a registry.</summary>
 /// <param name="Image">The image as planned.</param>
 /// <param name="Pushed">What was pushed.</param>
-public sealed record ImagePushedEvent(PlannedImage Image, PushedImage Pushed) : TransferEvent;
+public sealed record ImagePushedEvent(PlannedImage Image, PushedImage Pushed) : TransferEvent
+{
+    /// <summary>The members, lists written out (not their type names).</summary>
+    /// <param name="builder">Where the text goes.</param>
+    /// <returns><see langword="true"/>.</returns>
+    protected override bool PrintMembers(System.Text.StringBuilder builder) =>
+        Diagnostics.Printed.Members(builder, ("Position", Image.Position), ("Requested", Image.Requested), (nameof(Pushed), Pushed));
+}
