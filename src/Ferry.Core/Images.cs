@@ -569,7 +569,7 @@ public static class Images
         {
             try
             {
-                var name = RegistrySource.Parse(images[i]);
+                var name = ImageLocation.RegistryReference(images[i]);
                 var source = sourceRegistry is { Length: > 0 } other ? name.WithRegistry(other) : name;
                 results[i] = await registry.ManifestDigestAsync(source, source.ManifestReference, token).ConfigureAwait(false) is { } digest
                     ? new Listing.ImageDigest(images[i], digest, null)

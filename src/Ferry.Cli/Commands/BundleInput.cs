@@ -29,8 +29,11 @@ internal static class BundleInput
         return File.Exists(listFile) ? BundleFile.Load(listFile) : throw new InvalidInputException($"bundle file {listFile} does not exist");
     }
 
-    /// <summary>A path the bundle file names: relative to the bundle file's directory, as a build file's paths are.</summary>
-    public static string PathOf(BundleFile bundle, string path) =>
+    /// <summary>The plain files a bundle file carries (<c>files:</c>), their paths relative to the bundle file's directory, as a build file's paths are.</summary>
+    public static IReadOnlyList<Files.FileArtifact> FilesOf(BundleFile bundle) =>
+        [.. bundle.FileItems.Select(f => Files.FileArtifact.Create(PathOf(bundle, f.Path), f.Name, f.MediaType))];
+
+    private static string PathOf(BundleFile bundle, string path) =>
         Path.IsPathRooted(path) ? path : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(bundle.Path)) ?? ".", path);
 
     /// <summary>Lists the bundle's repositories (each said once on stderr) and returns its images.</summary>

@@ -107,7 +107,7 @@ internal static class CopyCommand
         }
 
         var (built, access) = BuildRequest(parseResult, options, lines, destinationText, bundle);
-        var request = built with { Rename = rename, Files = bundle is null ? [] : [.. bundle.FileItems.Select(f => Files.FileArtifact.Create(BundleInput.PathOf(bundle, f.Path), f.Name, f.MediaType))] };
+        var request = built with { Rename = rename, Files = bundle is null ? [] : BundleInput.FilesOf(bundle) };
         if (parseResult.GetValue(options.DryRun))
         {
             return SourcesOf(request).All(s => s.Kind == LocationKind.Registry)

@@ -43,7 +43,7 @@ internal static class MergeCommand
     private static async Task<int> RunAsync(ParseResult parseResult, MergeOptions options, OutputMode mode, CancellationToken cancellationToken)
     {
         var isDebug = parseResult.GetValue(options.Output.Debug);
-        var compression = OutputCompression.Choose(parseResult.GetResult(options.Compress) is { Implicit: false } ? parseResult.GetValue(options.Compress) : null, parseResult.GetValue(options.Target));
+        var compression = OutputCompression.Choose(parseResult, options.Compress, parseResult.GetValue(options.Target));
         var request = new MergeRequest
         {
             Limits = options.Reading.Limits(parseResult),

@@ -9,7 +9,10 @@ namespace Ferry.Cli.Commands;
 /// </summary>
 internal static class OutputCompression
 {
-    public static string Choose(string? given, string? output)
+    public static string Choose(System.CommandLine.ParseResult parseResult, System.CommandLine.Option<string> compress, string? output) =>
+        Choose(parseResult.GetResult(compress) is { Implicit: false } ? parseResult.GetValue(compress) : null, output);
+
+    private static string Choose(string? given, string? output)
     {
         var named = output is null ? null
             : output.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || output.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) ? "gzip"

@@ -91,7 +91,7 @@ internal static class SaveCommand
                         tags.AllTags, tags.Regex, tags.Semver, tags.Exclude, tags.Newest);
                 }
 
-                var compression = OutputCompression.Choose(parseResult.GetResult(compress) is { Implicit: false } ? parseResult.GetValue(compress) : null, parseResult.GetValue(output));
+                var compression = OutputCompression.Choose(parseResult, compress, parseResult.GetValue(output));
                 var options = new SaveOptions
                 {
                     Images = [.. parseResult.GetValue(images) ?? [], .. parseResult.GetValue(include) ?? []],

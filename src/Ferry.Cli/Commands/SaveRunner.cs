@@ -35,7 +35,7 @@ internal static class SaveRunner
                 CredentialsFor = registry => Bundles.BundleAccess.Credentials(bundle, credentialsFor(registry)),
                 Platforms = options.Platforms ?? bundle.PlatformSelection,
                 NoReferrers = options.NoReferrers || bundle.CarrySignatures == false,
-                Files = [.. options.Files, .. bundle.FileItems.Select(f => Files.FileArtifact.Create(BundleInput.PathOf(bundle, f.Path), f.Name, f.MediaType))],
+                Files = [.. options.Files, .. BundleInput.FilesOf(bundle)],
             };
             var expansion = await BundleInput.ExpandAsync(bundle, AccessFor(options, []), outputMode, cancellationToken).ConfigureAwait(false);
             (list, lines) = (null, [.. expansion.Images]);
@@ -259,7 +259,7 @@ internal static class SaveRunner
             return (DefaultOutputName(options.Files[0].Name, options.Format), null);
         }
 
-        return (DefaultOutputName(ImageReference.Parse(lines[0].StartsWith("docker://", StringComparison.Ordinal) ? lines[0]["docker://".Length..] : lines[0]), options.Format), null);
+        return (DefaultOutputName(ImageLocation.RegistryReference(lines[0]), options.Format), null);
     }
 
     /// <summary><c>nginx:1.27</c> → <c>library-nginx-1.27.tar</c>.</summary>

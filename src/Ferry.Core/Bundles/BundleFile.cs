@@ -325,7 +325,7 @@ public sealed record BundleFile
     private static string Tag(string path, YamlNode node)
     {
         var tag = Scalar(path, node);
-        return Digest.TryParse(tag, out _) || System.Text.RegularExpressions.Regex.IsMatch(tag, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+        return Digest.TryParse(tag, out _) || ImageReference.IsTag(tag)
             ? tag
             : throw Error(path, node, $"'{tag}' is neither a tag nor a digest");
     }

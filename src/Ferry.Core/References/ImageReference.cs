@@ -199,6 +199,11 @@ public sealed partial record ImageReference
     private static InvalidInputException Invalid(string value, string why) =>
         new($"invalid reference \"{(value.Length > 200 ? value[..200] + "…" : value)}\": {why}");
 
+    /// <summary>Whether a text is a valid tag (the rule every reference is parsed by).</summary>
+    /// <param name="tag">The tag.</param>
+    /// <returns><see langword="true"/> when it is one.</returns>
+    internal static bool IsTag(string tag) => TagPattern().IsMatch(tag);
+
     [GeneratedRegex(@"^[\w][\w.-]{0,127}$", RegexOptions.CultureInvariant)]
     private static partial Regex TagPattern();
 

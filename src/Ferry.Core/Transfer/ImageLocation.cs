@@ -130,11 +130,23 @@ public sealed record ImageLocation(LocationKind Kind, string Transport, string? 
             ? new ImageLocation(LocationKind.Registered, transport.Prefix, null, text[transport.Prefix.Length..])
             : null;
 
+    /// <summary>A registry image as every registry command takes it: a reference, with or without skopeo's <c>docker://</c>.</summary>
+    /// <param name="text">The image as given.</param>
+    /// <returns>The reference.</returns>
+    /// <exception cref="InvalidInputException">It is not a reference.</exception>
+    public static References.ImageReference RegistryReference(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return References.ImageReference.Parse(WithoutDockerTransport(text));
+    }
+
+    private static string WithoutDockerTransport(string text) => text.StartsWith("docker://", StringComparison.Ordinal) ? text["docker://".Length..] : text;
+
     private static ImageLocation ParseTransport(string text, bool writing)
     {
         if (text.StartsWith("docker://", StringComparison.Ordinal))
         {
-            return new ImageLocation(LocationKind.Registry, "docker", null, Required(text["docker://".Length..], text));
+            return new ImageLocation(LocationKind.Registry, "docker", null, Required(WithoutDockerTransport(text), text));
         }
 
         if (text.StartsWith("docker-daemon:", StringComparison.Ordinal))

@@ -120,16 +120,10 @@ public sealed class RegistrySource(RegistryClient registry, string? sourceRegist
         return await registry.OpenBlobFromAsync(blob.Source!, blob.Descriptor, offset, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>An image as a registry reference: skopeo's <c>docker://</c> prefix, which every registry command accepts, taken off.</summary>
-    /// <param name="image">The image as given.</param>
-    /// <returns>The reference.</returns>
-    internal static ImageReference Parse(string image) =>
-        ImageReference.Parse(image.StartsWith("docker://", StringComparison.Ordinal) ? image["docker://".Length..] : image);
-
     private (ImageReference Name, ImageReference Source) Names(string image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var name = Parse(image);
+        var name = ImageLocation.RegistryReference(image);
         return (name, sourceRegistry is { Length: > 0 } other ? name.WithRegistry(other) : name);
     }
 
